@@ -1,0 +1,23 @@
+using System.CommandLine;
+
+namespace SharpBpf.Cli;
+
+/// <summary>Runs the parsed command; a <see cref="BpfException"/> or I/O error becomes one line on stderr and exit code 1.</summary>
+internal static class CliRunner
+{
+    public static int Run(RootCommand root, string[] args)
+    {
+        try
+        {
+            if (args.Length == 0)
+                args = ["--help"];
+            return root.Parse(args).Invoke();
+        }
+        catch (Exception e) when (e is BpfException or IOException or UnauthorizedAccessException or FormatException or ArgumentException)
+        {
+            Console.Out.Flush();
+            Console.Error.WriteLine($"sharpbpf: {e.Message}");
+            return 1;
+        }
+    }
+}

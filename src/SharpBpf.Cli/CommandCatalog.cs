@@ -1,0 +1,12 @@
+using System.CommandLine;
+
+namespace SharpBpf.Cli;
+
+/// <summary>Every top-level command, in the order <c>--help</c> lists them. One line per command file.</summary>
+internal static class CommandCatalog
+{
+    public static IEnumerable<Command> All()
+    {
+        yield return VersionCommand.Create();
+    }
+}
