@@ -44,6 +44,10 @@ public enum InstructionShape : byte
 public sealed record OpcodeInfo(byte Opcode, OpClass Class, InstructionShape Shape, string Mnemonic, string Operator, int Width)
 {
     public bool IsValid => Shape != InstructionShape.Invalid;
+
+    /// <summary>False for valid opcodes that LLVM 14's BPF back end cannot decode (llvm-objdump 14 prints
+    /// <c>&lt;unknown&gt;</c>): MOD, JSET, ST (store immediate) and the ISA v4 additions (LDXS, BSWAP, JA32).</summary>
+    public bool KnownToLlvm14 { get; init; } = true;
     public bool UsesRegisterSource => (Opcode & 0x08) != 0;
     public bool Is64 => Width == 64;
 }
@@ -143,6 +147,11 @@ public static class OpcodeTable
             if (size is OpSize.W or OpSize.DW)
                 Add((int)OpClass.Stx | (int)OpMode.Atomic | (int)size, InstructionShape.Atomic, "atomic" + sfx, "", bytes);
         }
+        foreach (var i in new[] { 0x94, 0x97, 0x9c, 0x9f, 0x45, 0x4d, 0x46, 0x4e, 0xd7, Opcodes.Ja32 })
+            table[i] = table[i] with { KnownToLlvm14 = false };
+        for (int i = 0; i < 256; i++)
+            if (table[i].Shape == InstructionShape.StoreImm || (OpMode)(i & 0xe0) == OpMode.MemSx && table[i].Class == OpClass.Ldx)
+                table[i] = table[i] with { KnownToLlvm14 = false };
         return table;
     }
 }
