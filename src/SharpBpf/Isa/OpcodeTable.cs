@@ -88,9 +88,21 @@ public static class OpcodeTable
     public static IReadOnlyList<OpcodeInfo> All => Table;
 
     /// <summary>The C type name of a memory access of this many bytes (u8, u16, u32, u64).</summary>
-    public static string CTypeOfSize(int bytes) => Sizes.First(s => s.Bytes == bytes).CType;
+    public static string CTypeOfSize(int bytes)
+    {
+        foreach (var s in Sizes)
+            if (s.Bytes == bytes)
+                return s.CType;
+        throw new ArgumentOutOfRangeException(nameof(bytes), bytes, "a memory access is 1, 2, 4 or 8 bytes");
+    }
 
-    public static int BytesOf(OpSize size) => Sizes.First(s => s.Size == size).Bytes;
+    public static int BytesOf(OpSize size)
+    {
+        foreach (var s in Sizes)
+            if (s.Size == size)
+                return s.Bytes;
+        throw new ArgumentOutOfRangeException(nameof(size), size, "not an access size");
+    }
 
     private static OpcodeInfo[] Build()
     {
