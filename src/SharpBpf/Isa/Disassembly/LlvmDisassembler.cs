@@ -22,6 +22,15 @@ public enum LlvmDisassemblyOptions
 /// from <see cref="OpcodeTable"/>. What LLVM 14 cannot decode prints as <c>&lt;unknown&gt;</c>, including its quirks:
 /// fields an instruction does not use are ignored, registers r0-r11 are accepted, MOD/JSET/ST and v4 are unknown.
 /// </summary>
+/// <remarks>
+/// What llvm-objdump 14 does with ISA v4 (checked by feeding it bytes): LDXS*, BSWAP (0xd7) and JA32/gotol (0x06) print
+/// <c>&lt;unknown&gt;</c>; SDIV/SMOD and MOVSX print as plain <c>/=</c> and <c>=</c> because LLVM 14 ignores the offset field;
+/// 32-bit atomics other than add print <c>&lt;unknown&gt;</c> (its decoder lacks alu32). The default mode reproduces all of
+/// that; <see cref="LlvmDisassemblyOptions.ModernIsa"/> prints them as newer LLVM does instead.
+/// One quirk is not reproduced: LLVM 14 decodes <c>ld_imm64</c> with dst 0, src 2, off 0, imm 0 as its internal
+/// one-slot <c>lea</c> pseudo with a register left over from the previous instruction; we print <c>ld_pseudo</c>.
+/// An ld_imm64 with a non-zero src prints as LLVM's <c>ld_pseudo	dst, src, imm</c>.
+/// </remarks>
 public static class LlvmDisassembler
 {
     /// <summary>What llvm-objdump prints for bytes it cannot decode.</summary>
