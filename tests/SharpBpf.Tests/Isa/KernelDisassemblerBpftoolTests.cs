@@ -14,7 +14,7 @@ public partial class KernelDisassemblerBpftoolTests
 {
     public static TheoryData<string, string> Programs() => new()
     {
-        { "isa/ops.c", "v3" }, { "isa/ops.c", "v2" }, { "isa/ops.c", "v1" }, { "isa/atomics.c", "v3" }, { "xdp_pass.c", "v3" },
+        { "isa/ops.c", "v3" }, { "isa/ops.c", "v2" }, { "isa/ops.c", "v1" }, { "isa/atomics.c", "v3" }, { "isa/helpers.c", "v3" }, { "xdp_pass.c", "v3" },
     };
 
     [SkippableTheory]

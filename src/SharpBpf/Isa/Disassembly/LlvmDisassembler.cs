@@ -77,10 +77,25 @@ public static class LlvmDisassembler
         return Write(ref sink, insn, default, options) ? 2 : 1;
     }
 
-    /// <summary>Formats a run of slots as llvm-objdump's body lines (<c>"      12:\t..."</c>, no raw bytes and no
-    /// branch-target annotations), one per instruction, each ending in a newline.</summary>
+    /// <summary>The slot a jump lands on, for the branch-target annotation llvm-objdump appends (<c>goto +3 &lt;LBB0_2&gt;</c>):
+    /// set for <c>goto</c> and conditional jumps it can decode, null otherwise (calls are not annotated).</summary>
+    public static int? JumpTarget(Instruction insn, int index, LlvmDisassemblyOptions options = LlvmDisassemblyOptions.None)
+    {
+        var info = OpcodeTable.Get(insn.Opcode);
+        if (info.Shape is not (InstructionShape.Ja or InstructionShape.CondJump))
+            return null;
+        Span<char> buffer = stackalloc char[MaxLength];
+        var sink = new TextSink(buffer);
+        if (!Write(ref sink, insn, default, options))
+            return null;
+        return index + 1 + (insn.Opcode == Opcodes.Ja32 ? insn.Imm : insn.Offset);
+    }
+
+    /// <summary>Formats a run of slots as llvm-objdump's body lines (<c>"      12:\t..."</c>, no raw bytes), one per
+    /// instruction, each ending in a newline. <paramref name="annotate"/> may name a jump's target slot
+    /// (e.g. <c>&lt;.text+0x48&gt;</c>), appended after a space as llvm-objdump does.</summary>
     public static void WriteListing(TextWriter writer, ReadOnlySpan<Instruction> slots,
-        LlvmDisassemblyOptions options = LlvmDisassemblyOptions.None)
+        LlvmDisassemblyOptions options = LlvmDisassemblyOptions.None, Func<int, string?>? annotate = null)
     {
         Span<char> buffer = stackalloc char[MaxLength + 16];
         for (int i = 0; i < slots.Length;)
@@ -100,6 +115,11 @@ public static class LlvmDisassembler
             {
                 TryFormat(insn, used == 2 ? slots[i + 1] : default, buffer, out int m, options);
                 writer.Write(buffer[..m]);
+                if (annotate is not null && JumpTarget(insn, i, options) is { } target && annotate(target) is { } note)
+                {
+                    writer.Write(' ');
+                    writer.Write(note);
+                }
             }
             writer.Write('\n');
             i += used;
