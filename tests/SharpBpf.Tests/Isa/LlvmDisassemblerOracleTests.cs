@@ -67,6 +67,17 @@ public class LlvmDisassemblerOracleTests
         AssertSameLines(expected, actual, slots);
     }
 
+    [SkippableTheory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Alu32MatchesLlvmObjdumpMattrAlu32(bool bigEndian)
+    {
+        Requirements.Tool(LlvmObjdumpOracle.Mc);
+        var slots = Sweep();
+        var expected = LlvmObjdumpOracle.DisassembleBytes(Instruction.WriteAll(slots, bigEndian), bigEndian, immHex: false, alu32: true);
+        AssertSameLines(expected, Listing(slots, LlvmDisassemblyOptions.Alu32), slots);
+    }
+
     [SkippableFact]
     public void BranchTargetsLandWhereLlvmObjdumpSaysTheyDo()
     {

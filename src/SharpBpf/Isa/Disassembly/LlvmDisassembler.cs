@@ -14,6 +14,9 @@ public enum LlvmDisassemblyOptions
     /// <c>gotol</c>), 32-bit atomics with <c>w</c> registers, and <c>callx</c> through dst.
     /// </summary>
     ModernIsa = 2,
+    /// <summary>As <c>llvm-objdump --mattr=+alu32</c>: 8/16/32-bit loads, stores and atomics use <c>w</c> registers,
+    /// and all 32-bit atomics decode (<c>w2 = atomic_fetch_or((u32 *)(r1 + 0), w2)</c>, <c>xchg32_32</c>, <c>cmpxchg32_32</c>).</summary>
+    Alu32 = 4,
 }
 
 /// <summary>
@@ -140,6 +143,9 @@ public static class LlvmDisassembler
         var info = OpcodeTable.Get(insn.Opcode);
         bool modern = (options & LlvmDisassemblyOptions.ModernIsa) != 0;
         bool hex = (options & LlvmDisassemblyOptions.ImmHex) != 0;
+        bool alu32 = (options & LlvmDisassemblyOptions.Alu32) != 0;
+        // With alu32, sub-64-bit plain loads and stores move w registers.
+        char memReg = alu32 && info.Width < 8 && (insn.Mode == OpMode.Mem) ? 'w' : 'r';
         if (!info.IsValid || (!info.KnownToLlvm14 && !modern))
             return false;
         char w = info.Is64 ? 'r' : 'w';
@@ -244,7 +250,7 @@ public static class LlvmDisassembler
             case InstructionShape.Load:
                 if (!Reg(insn.Dst) || !Reg(insn.Src))
                     return false;
-                Register(ref s, 'r', insn.Dst);
+                Register(ref s, memReg, insn.Dst);
                 s.Append(" = *(");
                 if (insn.Mode == OpMode.MemSx)
                 {
@@ -266,12 +272,12 @@ public static class LlvmDisassembler
                 Address(ref s, insn.Dst, insn.Offset, hex);
                 s.Append(" = ");
                 if (info.Shape == InstructionShape.StoreReg)
-                    Register(ref s, 'r', insn.Src);
+                    Register(ref s, memReg, insn.Src);
                 else
                     s.AppendSigned(insn.Imm, hex);
                 return true;
             case InstructionShape.Atomic:
-                return WriteAtomic(ref s, insn, info, modern, hex);
+                return WriteAtomic(ref s, insn, info, modern || alu32, hex);
             default:
                 return false;
         }
@@ -304,6 +310,7 @@ public static class LlvmDisassembler
         return true;
     }
 
+    /// <param name="modern">Decode every 32-bit atomic with w registers (LLVM with alu32), not only LLVM 14's "lock add".</param>
     private static bool WriteAtomic(ref TextSink s, Instruction insn, OpcodeInfo info, bool modern, bool hex)
     {
         if (!Reg(insn.Dst) || !Reg(insn.Src))
