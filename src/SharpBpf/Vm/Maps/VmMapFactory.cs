@@ -31,6 +31,9 @@ public static class VmMapFactory
 
     private static VmMap CreateSpecial(MapSpec spec, IVmObjectResolver resolver, int cpuCount) => spec.Type switch
     {
+        BpfMapType.Queue or BpfMapType.Stack => new VmQueueStackMap(spec),
+        BpfMapType.BloomFilter => new VmBloomFilter(spec),
+        BpfMapType.LpmTrie => new VmLpmTrie(spec),
         _ => throw new BpfMapCreateException(spec, Errno.EINVAL, $"map type {spec.Type} is not supported by the VM"),
     };
 }
