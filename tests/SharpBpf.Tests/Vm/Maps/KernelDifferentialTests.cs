@@ -96,6 +96,15 @@ public sealed class KernelDifferentialTests
         Compare(Spec(BpfMapType.PercpuHash, 4, 4, 4), HashScript(v => U32(v)), orderedDump: false);
 
     [SkippableFact]
+    public void HashGetNextOfMissingKeyRestartsLikeKernel()
+    {
+        // With one key the kernel's (bucket) order and ours (insertion) agree, so the restart itself is compared.
+        var ops = new MapOp[] { new GetNext(U32(9)), new Update(U32(1), U64(1)), new GetNext(U32(9)), new GetNext(U32(1)), new GetNext(null) };
+        Compare(Spec(BpfMapType.Hash, 4, 8, 4), ops, orderedDump: false);
+        Compare(Spec(BpfMapType.LruPercpuHash, 4, 8, 4), ops, orderedDump: false);
+    }
+
+    [SkippableFact]
     public void ArrayMatchesKernel()
     {
         var ops = new MapOp[]

@@ -47,6 +47,9 @@ public sealed unsafe class LifetimeAndValidationTests
         typed[3] = 30;
         typed[1] = 10;
         Assert.Equal([3u, 1u], typed.Keys);                               // insertion order
+        var next = new byte[4];
+        Assert.True(typed.Raw.TryGetNextKey(U32(77), next));             // a missing key restarts at the first
+        Assert.Equal(3u, BitConverter.ToUInt32(next));
         Assert.Equal(30UL, typed[3]);
     }
 
