@@ -225,6 +225,16 @@ public sealed class KernelDifferentialTests
         { BpfMapType.BloomFilter, 0, 8, 4, 0, 0 },
         { BpfMapType.BloomFilter, 4, 8, 4, 0, 0 },
         { BpfMapType.BloomFilter, 0, 8, 4, 1, 0 },
+        { BpfMapType.ProgArray, 4, 4, 4, 0, 0 },
+        { BpfMapType.ProgArray, 4, 8, 4, 0, 0 },
+        { BpfMapType.ProgArray, 4, 4, 4, 128, 0 },   // RDONLY_PROG on an fd array
+        { BpfMapType.PerfEventArray, 4, 4, 4, 2048, 0 },
+        { BpfMapType.PerfEventArray, 8, 4, 4, 0, 0 },
+        { BpfMapType.Hash, 4, 8, 4, 4, 0 },          // NUMA node 0
+        { BpfMapType.PercpuHash, 4, 8, 4, 4, 0 },    // NUMA on per-CPU
+        { BpfMapType.Hash, 4, 8, 4, 8 | 16, 0 },     // RDONLY|WRONLY
+        { BpfMapType.Hash, 4, 8, 4, 64, 0 },         // ZERO_SEED
+        { BpfMapType.Queue, 0, 5000000, 4, 0, 0 },
         { BpfMapType.Ringbuf, 0, 0, 4096, 0, 0 },
         { BpfMapType.Ringbuf, 0, 0, 4096 * 3, 0, 0 },
         { BpfMapType.Ringbuf, 0, 0, 2048, 0, 0 },
