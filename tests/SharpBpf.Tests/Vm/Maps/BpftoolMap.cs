@@ -54,6 +54,9 @@ public sealed class BpftoolMap
     /// <summary>The bpffs path the map is pinned at.</summary>
     public string PinPath => _pin;
 
+    /// <summary>max_entries as the kernel reports it (bpftool map show).</summary>
+    public int MaxEntries() => JsonDocument.Parse(Run($"map show pinned {_pin}").Json).RootElement.GetProperty("max_entries").GetInt32();
+
     /// <summary>Stores another pinned map as the value (maps of maps).</summary>
     public int UpdateWithMap(byte[] key, BpftoolMap inner, string flags = "any") =>
         Run($"map update pinned {_pin}{Key(key)} value pinned {inner.PinPath} {flags}").Errno;

@@ -163,6 +163,18 @@ public sealed class KernelDifferentialTests
     }
 
     [SkippableFact]
+    public void PerCpuLruListsRoundMaxEntriesLikeKernel()
+    {
+        Requirements.Kernel();
+        Requirements.Tool("bpftool");
+        var spec = Spec(BpfMapType.LruHash, 4, 8, 3, flags: (uint)BpfMapCreateFlags.NoCommonLru);
+        using var fs = new BpffsMount();
+        var (kernel, _) = BpftoolMap.Create(fs, spec);
+        using var vm = VmMapFactory.Create(spec, new TestResolver(), PossibleCpus);
+        Assert.Equal(kernel!.MaxEntries(), vm.MaxEntries);
+    }
+
+    [SkippableFact]
     public void QueueMatchesKernel()
     {
         var ops = new MapOp[]
