@@ -95,6 +95,34 @@ public sealed class KernelDifferentialTests
     public void PerCpuHashMatchesKernel() =>
         Compare(Spec(BpfMapType.PercpuHash, 4, 4, 4), HashScript(v => U32(v)), orderedDump: false);
 
+    /// <summary>Random updates (any/noexist/exist), deletes and lookups over a small key space, so the map fills and empties.</summary>
+    private static IEnumerable<MapOp> RandomScript(int seed, int keySpace, int steps, int valueSize)
+    {
+        var rng = new Random(seed);
+        for (int i = 0; i < steps; i++)
+        {
+            var key = U32((uint)rng.Next(keySpace));
+            var value = new byte[valueSize];
+            rng.NextBytes(value);
+            yield return rng.Next(6) switch
+            {
+                0 or 1 => new Update(key, value, "any"),
+                2 => new Update(key, value, "noexist"),
+                3 => new Update(key, value, "exist"),
+                4 => new Delete(key),
+                _ => new Lookup(key),
+            };
+        }
+    }
+
+    [SkippableTheory]
+    [InlineData(BpfMapType.Hash, 6)]
+    [InlineData(BpfMapType.PercpuHash, 12)]
+    [InlineData(BpfMapType.Array, 5)]
+    [InlineData(BpfMapType.PercpuArray, 3)]
+    public void RandomSequencesMatchKernel(BpfMapType type, int valueSize) =>
+        Compare(Spec(type, 4, valueSize, 5), RandomScript((int)type, 8, 80, valueSize).ToList(), orderedDump: type is BpfMapType.Array or BpfMapType.PercpuArray);
+
     [SkippableFact]
     public void HashGetNextOfMissingKeyRestartsLikeKernel()
     {
