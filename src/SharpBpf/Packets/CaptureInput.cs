@@ -31,9 +31,10 @@ internal sealed class CaptureInput
         return true;
     }
 
-    public void ReadExactly(Span<byte> buffer, string what)
+    /// <param name="structureStart">Where the structure being read began, for the error (default: here).</param>
+    public void ReadExactly(Span<byte> buffer, string what, long structureStart = -1)
     {
-        var start = Offset;
+        var start = structureStart >= 0 ? structureStart : Offset;
         var read = ReadAtMost(buffer);
         if (read < buffer.Length)
             throw Error($"truncated {what}: needs {buffer.Length} bytes, the file has {read} left", start);

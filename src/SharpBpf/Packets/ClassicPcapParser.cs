@@ -17,7 +17,7 @@ internal static class ClassicPcapParser
         };
         input.BigEndian = bigEndian;
         Span<byte> rest = stackalloc byte[PcapFormat.ClassicHeaderSize - 4];
-        input.ReadExactly(rest, "pcap file header");
+        input.ReadExactly(rest, "pcap file header", structureStart: 0);
         var major = input.U16(rest);
         if (major != 2)
             throw input.Error($"unsupported pcap version {major}.{input.U16(rest[2..])} (expected 2.x)", 4);

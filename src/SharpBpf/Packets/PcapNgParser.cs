@@ -35,7 +35,7 @@ internal static class PcapNgParser
                     yield break;
             }
             haveType = false;
-            input.ReadExactly(head.AsSpan(4, 4), "pcapng block header");
+            input.ReadExactly(head.AsSpan(4, 4), "pcapng block header", at);
             // 0x0A0D0D0A reads the same in both byte orders, so it is recognised before the order is known.
             var isSection = input.U32(head) == PcapFormat.NgSectionHeader;
             if (isSection)

@@ -70,11 +70,13 @@ public sealed class CaptureBuilder
         return this;
     }
 
-    public CaptureBuilder Simple(byte[] data)
+    /// <summary>A simple packet block: it holds min(frame length, the interface's snapshot length) bytes.</summary>
+    public CaptureBuilder Simple(byte[] frame, uint snapLength = 0)
     {
+        var data = snapLength == 0 ? frame : frame[..(int)Math.Min(snapLength, frame.Length)];
         var padded = (uint)((data.Length + 3) & ~3);
         var length = 16 + padded;
-        U32(3); U32(length); U32((uint)data.Length); _out.Write(data); Pad(); U32(length);
+        U32(3); U32(length); U32((uint)frame.Length); _out.Write(data); Pad(); U32(length);
         return this;
     }
 

@@ -13,7 +13,7 @@ public class PcapCorruptionTests
         var b = new CaptureBuilder().Section(bigEndian: false).Interface(LinkTypes.Ethernet, 0, tsresol: 9);
         foreach (var (p, i) in frames.Select((p, i) => (p, i)))
             b.Enhanced(0, (ulong)(1_790_000_000_000_000_000L + i), p.Data, p.OriginalLength);
-        b.Section(bigEndian: true).Interface(LinkTypes.Ethernet, 128, tsresol: 6).Simple(frames[0].Data).Unknown(77, 5);
+        b.Section(bigEndian: true).Interface(LinkTypes.Ethernet, 128, tsresol: 6).Simple(frames[0].Data, snapLength: 128).Unknown(77, 5);
         return b.ToArray();
     }
 

@@ -24,7 +24,7 @@ public static class TsharkFrames
             frames.Add(new TsharkFrame(
                 int.Parse(frame.GetProperty("frame.len").GetString()!, CultureInfo.InvariantCulture),
                 int.Parse(frame.GetProperty("frame.cap_len").GetString()!, CultureInfo.InvariantCulture),
-                EpochTicks(frame.GetProperty("frame.time_epoch").GetString()!),
+                frame.TryGetProperty("frame.time_epoch", out var time) ? EpochTicks(time.GetString()!) : 0,
                 Convert.FromHexString(raw)));
         }
         return frames;

@@ -37,10 +37,16 @@ for _ in $(seq 100); do
 done
 sleep 0.3
 for size in 1 10 100 500 1000 1400; do
-    ip netns exec "${ns}a" bash -c "head -c $size /dev/zero | tr '\\0' 'x' > /dev/udp/10.211.0.2/9$size"
+    ip netns exec "${ns}a" bash -c "head -c $size /dev/zero | tr '\\0' 'x' > /dev/udp/10.211.0.2/9999"
     sleep 0.05
 done
-sleep 0.5
+# Stop once every capture holds the last datagram (tcpdump reads pcapng too).
+for f in tcpdump-us.pcap tcpdump-ns.pcap tcpdump-snap64.pcap tshark.pcapng; do
+    for _ in $(seq 100); do
+        tcpdump -r "$out/$f" 2>/dev/null | grep -q "length 1400" && break
+        sleep 0.1
+    done
+done
 for p in $pids; do kill -TERM "$p"; done
 for p in $pids; do wait "$p" || true; done
 pids=
