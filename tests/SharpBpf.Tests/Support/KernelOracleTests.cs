@@ -116,3 +116,46 @@ public class KernelOracleTests
         return listed.Contains(new IPAddress(frame.AsSpan(offset + 2 + 12, 4))) ? 1 : 2;
     }
 }
+
+public class TestProgramsInTheKernelTests
+{
+    public static TheoryData<string> Cases => new(TestProgramCases.All.Select(c => c.File));
+
+    [Fact]
+    public void EveryTestProgramHasACase()
+    {
+        Assert.Equal(TestPrograms.All(), TestProgramCases.All.Select(c => c.File).Order());
+    }
+
+    /// <summary>Loads, runs and dumps each program twice: the kernel's answers must be repeatable to serve as an oracle.</summary>
+    [SkippableTheory]
+    [MemberData(nameof(Cases))]
+    public void LoadsRunsAndGivesTheSameAnswersTwice(string file)
+    {
+        Requirements.Kernel();
+        Requirements.Tool("bpftool");
+        var c = TestProgramCases.All.Single(x => x.File == file);
+        var obj = TestPrograms.Compile(c.File);
+        var first = KernelOracle.Run(obj, c.Program, c.Packets);
+        var second = KernelOracle.Run(obj, c.Program, c.Packets);
+
+        Assert.Equal(c.Packets.Count, first.Runs.Count);
+        Assert.Equal(first.Runs.Select(r => (r.ReturnValue, Convert.ToHexString(r.DataOut))), second.Runs.Select(r => (r.ReturnValue, Convert.ToHexString(r.DataOut))));
+        Assert.Equal(Describe(first), Describe(second));
+    }
+
+    // Per-CPU values are summed (the test run's CPU is the scheduler's choice); program-array values are
+    // program ids, which differ between loads.
+    private static IEnumerable<string> Describe(OracleResult result) =>
+        result.Maps.Where(m => m.Type != "prog_array").Select(m => $"{m.Name}: " + string.Join(" ", m.ByKey().Select(e =>
+            Convert.ToHexString(e.Key) + "=" + (e.Value is { } v ? Convert.ToHexString(v) : SumPerCpu(e.PerCpuValues!)))));
+
+    private static string SumPerCpu(IReadOnlyList<byte[]> values)
+    {
+        var sum = new ulong[values[0].Length / 8];
+        foreach (var v in values)
+            for (var i = 0; i < sum.Length; i++)
+                sum[i] += BitConverter.ToUInt64(v, i * 8);
+        return string.Join(",", sum);
+    }
+}
