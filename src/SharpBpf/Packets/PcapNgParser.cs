@@ -52,7 +52,12 @@ internal static class PcapNgParser
             if (total < 12 || total % 4 != 0 || total > PcapFormat.MaxBlockLength || (isSection && total < 28))
                 throw input.Error($"pcapng block of type 0x{blockType:x} has invalid total length {total}", at + 4);
             var bodyLength = (int)total - 12 - (isSection ? 4 : 0);
-            var body = input.ReadBytes(bodyLength, $"pcapng block of type 0x{blockType:x}");
+            var known = isSection || blockType is InterfaceDescription or EnhancedPacket or SimplePacket or ObsoletePacket;
+            byte[] body = [];
+            if (known)
+                body = input.ReadBytes(bodyLength, $"pcapng block of type 0x{blockType:x}");
+            else
+                input.Skip(bodyLength, $"pcapng block of type 0x{blockType:x}");
             input.ReadExactly(trailer, "pcapng block trailer");
             if (input.U32(trailer) != total)
                 throw input.Error($"pcapng block of type 0x{blockType:x} ends with length {input.U32(trailer)}, not the {total} it started with", input.Offset - 4);

@@ -91,6 +91,23 @@ public class PcapReaderTests
         TsharkFrames.AssertSame([expected[2]], [packets[2]], compareTime: false); // tshark has no time for it either
     }
 
+    [SkippableFact]
+    public void CommittedSampleIsWhatTheScriptGenerates()
+    {
+        var python = Requirements.Tool("python3");
+        var path = Path.Combine(Path.GetTempPath(), $"sharpbpf-sample-{Guid.NewGuid():N}.pcap");
+        try
+        {
+            var (code, _, stderr) = TestPrograms.Run(python, [Path.Combine(Path.GetDirectoryName(SamplePcap)!, "make-capture.py"), path]);
+            Assert.True(code == 0, stderr);
+            Assert.Equal(File.ReadAllBytes(SamplePcap), File.ReadAllBytes(path));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
     [Fact]
     public void WriterOutputIsByteForByteTheGeneratedSample()
     {

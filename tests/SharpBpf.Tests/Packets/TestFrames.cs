@@ -9,8 +9,32 @@ public static class TestFrames
     public static readonly byte[] MacA = [0x02, 0, 0, 0, 0, 0x0a];
     public static readonly byte[] MacB = [0x02, 0, 0, 0, 0, 0x0b];
 
-    public static byte[] Udp(string source, string destination, ushort sourcePort, ushort destinationPort, int payloadLength = 8, ushort? vlan = null, byte ttl = 64) =>
-        Ipv4(source, destination, 17, UdpSegment(sourcePort, destinationPort, payloadLength), vlan, ttl);
+    /// <param name="checksum">fill in the UDP checksum (otherwise 0: "none", as IPv4 allows).</param>
+    public static byte[] Udp(string source, string destination, ushort sourcePort, ushort destinationPort, int payloadLength = 8,
+        ushort? vlan = null, byte ttl = 64, bool checksum = false)
+    {
+        var frame = Ipv4(source, destination, 17, UdpSegment(sourcePort, destinationPort, payloadLength), vlan, ttl);
+        if (checksum)
+        {
+            var l3 = frame.Length - 28 - payloadLength;
+            var sum = UdpChecksum(frame.AsSpan(l3));
+            BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(l3 + 26), sum == 0 ? (ushort)0xffff : sum);
+        }
+        return frame;
+    }
+
+    /// <summary>The UDP checksum over pseudo-header and segment of an IPv4 packet (0 when the stored one is valid).</summary>
+    public static ushort UdpChecksum(ReadOnlySpan<byte> ipv4Packet)
+    {
+        var headerLength = (ipv4Packet[0] & 0xf) * 4;
+        var segment = ipv4Packet[headerLength..BinaryPrimitives.ReadUInt16BigEndian(ipv4Packet[2..])];
+        var buffer = new byte[12 + segment.Length + (segment.Length & 1)];
+        ipv4Packet.Slice(12, 8).CopyTo(buffer);
+        buffer[9] = 17;
+        BinaryPrimitives.WriteUInt16BigEndian(buffer.AsSpan(10), (ushort)segment.Length);
+        segment.CopyTo(buffer.AsSpan(12));
+        return HeaderChecksum(buffer);
+    }
 
     public static byte[] Tcp(string source, string destination, ushort sourcePort, ushort destinationPort)
     {

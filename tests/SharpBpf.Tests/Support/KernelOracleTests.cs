@@ -56,6 +56,21 @@ public class KernelOracleTests
     }
 
     [SkippableFact]
+    public void TcRewriteKeepsIpAndUdpChecksumsValid()
+    {
+        Require();
+        var frame = TestFrames.Udp("10.0.0.1", "10.1.2.9", 1000, 53, payloadLength: 33, checksum: true);
+        Assert.Equal(0, TestFrames.UdpChecksum(frame.AsSpan(14)));
+        var result = KernelOracle.Run(TestPrograms.Compile("tc_rewrite.c"), "tc_rewrite", [frame]);
+
+        Assert.Equal(0L, result.Runs[0].ReturnValue); // TC_ACT_OK
+        var output = result.Runs[0].DataOut;
+        Assert.Equal(IPAddress.Parse("10.9.9.9").GetAddressBytes(), output[30..34]);
+        Assert.Equal(0, TestFrames.HeaderChecksum(output.AsSpan(14, 20)));
+        Assert.Equal(0, TestFrames.UdpChecksum(output.AsSpan(14)));
+    }
+
+    [SkippableFact]
     public void QueueAndStackArePoppedInTheKernelsOrderAndPerCpuValuesComePerCpu()
     {
         Require();

@@ -15,11 +15,11 @@ public sealed record TestProgramCase(string File, string Program, IReadOnlyList<
 /// </summary>
 public static class TestProgramCases
 {
-    /// <summary>A mix of frames: UDP (to port 9 and not, padded, VLAN-tagged), TCP (port 23 and 80), ICMP, ARP, IPv4 with TTL 1.</summary>
+    /// <summary>A mix of frames: UDP (to port 9 and not, with a checksum, padded, VLAN-tagged), TCP (port 23 and 80), ICMP, ARP, IPv4 with TTL 1.</summary>
     public static IReadOnlyList<byte[]> MixedFrames { get; } =
     [
         TestFrames.Udp("10.0.0.1", "10.1.2.3", 1000, 9),
-        TestFrames.Udp("10.0.0.1", "10.1.2.9", 1000, 53, payloadLength: 100),
+        TestFrames.Udp("10.0.0.1", "10.1.2.9", 1000, 53, payloadLength: 100, checksum: true),
         [.. TestFrames.Udp("10.0.0.2", "10.1.9.9", 1234, 5678, payloadLength: 2), .. new byte[12]],
         TestFrames.Udp("192.168.1.1", "10.9.0.1", 7, 7, vlan: 42),
         TestFrames.Tcp("10.0.0.3", "192.168.7.7", 40000, 23),
