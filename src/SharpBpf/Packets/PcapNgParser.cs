@@ -25,16 +25,16 @@ internal static class PcapNgParser
         var magic = new byte[4];
         var trailer = new byte[4];
         first4.CopyTo(head, 0);
-        var haveType = true;
+        var typeAlreadyRead = true; // PcapReader consumed the first block's type while sniffing the format
         while (true)
         {
-            var at = input.Offset - (haveType ? 4 : 0);
-            if (!haveType)
+            var at = input.Offset - (typeAlreadyRead ? 4 : 0);
+            if (!typeAlreadyRead)
             {
                 if (!input.TryReadExactly(head.AsSpan(0, 4), "pcapng block header"))
                     yield break;
             }
-            haveType = false;
+            typeAlreadyRead = false;
             input.ReadExactly(head.AsSpan(4, 4), "pcapng block header", at);
             // 0x0A0D0D0A reads the same in both byte orders, so it is recognised before the order is known.
             var isSection = input.U32(head) == PcapFormat.NgSectionHeader;
