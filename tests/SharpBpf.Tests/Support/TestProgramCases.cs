@@ -1,0 +1,53 @@
+using SharpBpf.Tests.Packets;
+
+namespace SharpBpf.Tests.Support;
+
+/// <summary>A test program, the entry program to run and the packets to run it on (one run each, in order).</summary>
+public sealed record TestProgramCase(string File, string Program, IReadOnlyList<byte[]> Packets)
+{
+    public override string ToString() => $"{File}:{Program}";
+}
+
+/// <summary>
+/// Standard inputs for every program under tests/programs/, shared by the engines' differential tests
+/// (VM vs kernel): every engine runs the same packets and must end with the same return values, output
+/// packets and maps.
+/// </summary>
+public static class TestProgramCases
+{
+    /// <summary>A mix of frames: UDP (to port 9 and not, with a checksum, padded, VLAN-tagged), TCP (port 23 and 80), ICMP, ARP, IPv4 with TTL 1.</summary>
+    public static IReadOnlyList<byte[]> MixedFrames { get; } =
+    [
+        TestFrames.Udp("10.0.0.1", "10.1.2.3", 1000, 9),
+        TestFrames.Udp("10.0.0.1", "10.1.2.9", 1000, 53, payloadLength: 100, checksum: true),
+        [.. TestFrames.Udp("10.0.0.2", "10.1.9.9", 1234, 5678, payloadLength: 2), .. new byte[12]],
+        TestFrames.Udp("192.168.1.1", "10.9.0.1", 7, 7, vlan: 42),
+        TestFrames.Tcp("10.0.0.3", "192.168.7.7", 40000, 23),
+        TestFrames.Tcp("10.0.0.3", "172.16.0.1", 40000, 80),
+        TestFrames.Icmp("10.0.0.4", "10.1.2.3"),
+        TestFrames.Arp(),
+        TestFrames.Udp("10.0.0.5", "10.1.0.1", 1, 2, ttl: 1),
+    ];
+
+    /// <summary>64-byte frames whose first byte is 0..4, 7 and 0xff (dispatch keys for tail calls and queue pops).</summary>
+    public static IReadOnlyList<byte[]> FirstByteFrames { get; } =
+        new byte[] { 0, 1, 2, 3, 4, 7, 0xff, 0xff, 0xff, 0xff }.Select(b => (byte[])[b, .. Enumerable.Range(1, 63).Select(i => (byte)i)]).ToList();
+
+    public static IReadOnlyList<TestProgramCase> All { get; } =
+    [
+        new("xdp_pass.c", "xdp_pass", MixedFrames),
+        new("xdp_counters.c", "xdp_counters", MixedFrames),
+        new("percpu_stats.c", "percpu_stats", MixedFrames),
+        new("lpm_routing.c", "lpm_routing", MixedFrames),
+        new("queue_stack.c", "queue_stack", [.. MixedFrames, .. FirstByteFrames]),
+        new("tail_calls.c", "tail_entry", FirstByteFrames),
+        new("global_data.c", "global_data", MixedFrames),
+        new("bpf_calls.c", "bpf_calls", [.. MixedFrames, .. FirstByteFrames]),
+        new("loops.c", "loops", [.. MixedFrames, .. FirstByteFrames]),
+        new("atomics.c", "atomics", MixedFrames),
+        new("xdp_rewrite.c", "xdp_rewrite", MixedFrames),
+        new("tc_rewrite.c", "tc_rewrite", MixedFrames),
+        new("socket_filter.c", "socket_filter", MixedFrames),
+        new("ringbuf_output.c", "ringbuf_output", [.. MixedFrames, .. FirstByteFrames]),
+    ];
+}
