@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Globalization;
 
 namespace SharpBpf.Btf;
@@ -82,6 +83,7 @@ internal sealed class BpftoolJsonWriter(TextWriter output, bool pretty)
             output.Write("    ");
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Quoted(string s)
     {
         output.Write('"');

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Globalization;
 
 namespace SharpBpf.Btf;
@@ -29,6 +30,7 @@ public sealed class BtfCPrinter
     private readonly List<uint> _emitQueue = new();
     private readonly List<uint> _declStack = new();
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private BtfCPrinter(BtfSpec spec, TextWriter output)
     {
         _spec = spec;
@@ -75,6 +77,7 @@ public sealed class BtfCPrinter
             printer.DumpType(id);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void MarkReferenced(BtfType t)
     {
         switch (t)
@@ -90,20 +93,21 @@ public sealed class BtfCPrinter
                 _referenced[a.ElementType] = true;
                 break;
             case BtfComposite c:
-                foreach (var m in c.Members)
-                    _referenced[m.Type] = true;
+                for (var i = 0; i < c.Members.Count; i++)
+                    _referenced[c.Members[i].Type] = true;
                 break;
             case BtfFuncProto fp:
-                foreach (var p in fp.Params)
-                    _referenced[p.Type] = true;
+                for (var i = 0; i < fp.Params.Count; i++)
+                    _referenced[fp.Params[i].Type] = true;
                 break;
             case BtfDatasec ds:
-                foreach (var v in ds.Vars)
-                    _referenced[v.Type] = true;
+                for (var i = 0; i < ds.Vars.Count; i++)
+                    _referenced[ds.Vars[i].Type] = true;
                 break;
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void DumpType(uint id)
     {
         _emitQueue.Clear();
@@ -117,11 +121,27 @@ public sealed class BtfCPrinter
 
     private void Write(string s) => _out.Write(s);
 
-    private static string Indent(int level) => level >= Tabs.Length ? Tabs : Tabs[..level];
+    private static readonly string[] Indents = Enumerable.Range(0, Tabs.Length + 1).Select(n => Tabs[..n]).ToArray();
+    private readonly char[] _number = new char[24];
+
+    private static string Indent(int level) => level >= Tabs.Length ? Tabs : Indents[level];
+
+    private void WriteNumber(long value)
+    {
+        value.TryFormat(_number, out var n, default, CultureInfo.InvariantCulture);
+        _out.Write(_number, 0, n);
+    }
+
+    private void WriteNumber(ulong value)
+    {
+        value.TryFormat(_number, out var n, default, CultureInfo.InvariantCulture);
+        _out.Write(_number, 0, n);
+    }
 
     // ---- ordering -------------------------------------------------------------------------------------
 
     /// <summary>1: strong link (must be fully defined first), 0: weak (a forward declaration will do), -1: unsatisfiable loop.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private int OrderType(uint id, bool throughPtr)
     {
         if (_order[id] == Order.Ordered)
@@ -152,9 +172,9 @@ public sealed class BtfCPrinter
                 if (throughPtr && IsNamed(t))
                     return 0;
                 _order[id] = Order.Ordering;
-                foreach (var m in c.Members)
+                for (var i = 0; i < c.Members.Count; i++)
                 {
-                    var err = OrderType(m.Type, false);
+                    var err = OrderType(c.Members[i].Type, false);
                     if (err < 0)
                         return err;
                 }
@@ -187,9 +207,9 @@ public sealed class BtfCPrinter
                 if (err < 0)
                     return err;
                 var strong = err > 0;
-                foreach (var p in fp.Params)
+                for (var i = 0; i < fp.Params.Count; i++)
                 {
-                    err = OrderType(p.Type, throughPtr);
+                    err = OrderType(fp.Params[i].Type, throughPtr);
                     if (err < 0)
                         return err;
                     if (err > 0)
@@ -209,6 +229,7 @@ public sealed class BtfCPrinter
 
     private bool IsBlacklisted(uint id) => _spec[id].Name == "__builtin_va_list";
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void EmitType(uint id, uint containerId)
     {
         if (_emit[id] == Emit.Emitted)
@@ -286,8 +307,8 @@ public sealed class BtfCPrinter
                 if (topLevel || !IsNamed(t))
                 {
                     var newContainer = IsNamed(t) ? id : containerId;
-                    foreach (var m in c.Members)
-                        EmitType(m.Type, newContainer);
+                    for (var i = 0; i < c.Members.Count; i++)
+                        EmitType(c.Members[i].Type, newContainer);
                 }
                 else if (!_fwdEmitted[id] && id != containerId)
                 {
@@ -308,17 +329,19 @@ public sealed class BtfCPrinter
                 break;
             case BtfFuncProto fp:
                 EmitType(fp.Return, containerId);
-                foreach (var p in fp.Params)
-                    EmitType(p.Type, containerId);
+                for (var i = 0; i < fp.Params.Count; i++)
+                    EmitType(fp.Params[i].Type, containerId);
                 break;
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool IsStructPacked(BtfComposite t)
     {
         var maxAlign = 1;
-        foreach (var m in t.Members)
+        for (var i = 0; i < t.Members.Count; i++)
         {
+            var m = t.Members[i];
             var align = _layout.AlignOf(m.Type);
             if (align != 0 && m.BitfieldSize == 0 && m.BitOffset % (8 * align) != 0)
                 return true;
@@ -327,6 +350,7 @@ public sealed class BtfCPrinter
         return t.Size % maxAlign != 0;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void EmitBitPadding(int curOff, int nextOff, int nextAlign, bool inBitfield, int level)
     {
         if (curOff >= nextOff)
@@ -380,7 +404,7 @@ public sealed class BtfCPrinter
         Write(Indent(level));
         Write(type);
         Write(": ");
-        Write(bits.ToString(CultureInfo.InvariantCulture));
+        WriteNumber(bits);
         Write(";");
     }
 
@@ -392,6 +416,7 @@ public sealed class BtfCPrinter
         Write(TypeName(id));
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void EmitStructDef(uint id, BtfComposite t, int level)
     {
         var isStruct = t is BtfStruct;
@@ -405,8 +430,10 @@ public sealed class BtfCPrinter
 
         var off = 0;
         var prevBitfield = false;
-        foreach (var m in t.Members)
+        var members = t.Members;
+        for (var i = 0; i < members.Count; i++)
         {
+            var m = members[i];
             var size = (int)m.BitfieldSize;
             var mOff = (int)m.BitOffset;
             var mAlign = packed ? 1 : _layout.AlignOf(m.Type);
@@ -418,7 +445,7 @@ public sealed class BtfCPrinter
             if (size != 0)
             {
                 Write(": ");
-                Write(size.ToString(CultureInfo.InvariantCulture));
+                WriteNumber(size);
                 off = mOff + size;
                 prevBitfield = true;
             }
@@ -472,6 +499,7 @@ public sealed class BtfCPrinter
         Write(TypeName(id));
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void EmitEnumDef(uint id, BtfEnumBase t, int level)
     {
         Write("enum");
@@ -482,8 +510,10 @@ public sealed class BtfCPrinter
             return;
         Write(" {");
         var is64 = t is BtfEnum64;
-        foreach (var v in t.Values)
+        var values = t.Values;
+        for (var i = 0; i < values.Count; i++)
         {
+            var v = values[i];
             var dups = NameDups(_identNames, v.Name);
             Write("\n");
             Write(Indent(level + 1));
@@ -491,13 +521,25 @@ public sealed class BtfCPrinter
             if (dups > 1)
             {
                 Write("___");
-                Write(dups.ToString(CultureInfo.InvariantCulture));
+                WriteNumber(dups);
             }
             Write(" = ");
             if (is64)
-                Write(t.Signed ? v.Value.ToString(CultureInfo.InvariantCulture) + "LL," : ((ulong)v.Value).ToString(CultureInfo.InvariantCulture) + "ULL,");
+            {
+                if (t.Signed)
+                    WriteNumber(v.Value);
+                else
+                    WriteNumber((ulong)v.Value);
+                Write(t.Signed ? "LL," : "ULL,");
+            }
             else
-                Write(t.Signed ? ((int)v.Value).ToString(CultureInfo.InvariantCulture) + "," : ((uint)v.Value).ToString(CultureInfo.InvariantCulture) + ",");
+            {
+                if (t.Signed)
+                    WriteNumber((int)v.Value);
+                else
+                    WriteNumber((uint)v.Value);
+                Write(",");
+            }
         }
         Write("\n");
         Write(Indent(level));
@@ -525,12 +567,13 @@ public sealed class BtfCPrinter
     // ---- declarations ---------------------------------------------------------------------------------
 
     /// <summary>A frame of the shared declaration stack: ids [Start, Start+Count).</summary>
-    private sealed class DeclFrame(int start, int count)
+    private struct DeclFrame(int start, int count)
     {
-        public int Start { get; } = start;
-        public int Count { get; set; } = count;
+        public readonly int Start = start;
+        public int Count = count;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void EmitTypeDecl(uint id, string fieldName, int level)
     {
         var stackStart = _declStack.Count;
@@ -553,13 +596,14 @@ public sealed class BtfCPrinter
                 break;
         }
         var frame = new DeclFrame(stackStart, _declStack.Count - stackStart);
-        EmitTypeChain(frame, fieldName, level);
+        EmitTypeChain(ref frame, fieldName, level);
         _declStack.RemoveRange(stackStart, _declStack.Count - stackStart);
     }
 
-    private uint Top(DeclFrame f) => _declStack[f.Start + f.Count - 1];
+    private uint Top(in DeclFrame f) => _declStack[f.Start + f.Count - 1];
 
-    private void EmitMods(DeclFrame f)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void EmitMods(ref DeclFrame f)
     {
         while (f.Count > 0)
         {
@@ -574,7 +618,8 @@ public sealed class BtfCPrinter
         }
     }
 
-    private void DropMods(DeclFrame f)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void DropMods(ref DeclFrame f)
     {
         while (f.Count > 0)
         {
@@ -592,7 +637,8 @@ public sealed class BtfCPrinter
         Write(name);
     }
 
-    private void EmitTypeChain(DeclFrame decls, string fieldName, int level)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void EmitTypeChain(ref DeclFrame decls, string fieldName, int level)
     {
         var lastWasPtr = true;
         while (decls.Count > 0)
@@ -600,7 +646,7 @@ public sealed class BtfCPrinter
             var id = _declStack[decls.Start + --decls.Count];
             if (id == 0)
             {
-                EmitMods(decls);
+                EmitMods(ref decls);
                 Write("void");
                 lastWasPtr = false;
                 continue;
@@ -609,29 +655,29 @@ public sealed class BtfCPrinter
             switch (t)
             {
                 case BtfInt or BtfFloat:
-                    EmitMods(decls);
+                    EmitMods(ref decls);
                     Write(t.Name);
                     break;
                 case BtfComposite c:
-                    EmitMods(decls);
+                    EmitMods(ref decls);
                     if (!IsNamed(t))
                         EmitStructDef(id, c, level);
                     else
                         EmitStructFwd(id, t);
                     break;
                 case BtfEnumBase e:
-                    EmitMods(decls);
+                    EmitMods(ref decls);
                     if (!IsNamed(t))
                         EmitEnumDef(id, e, level);
                     else
                         EmitEnumFwd(id);
                     break;
                 case BtfFwd f:
-                    EmitMods(decls);
+                    EmitMods(ref decls);
                     EmitFwdDef(id, f);
                     break;
                 case BtfTypedef:
-                    EmitMods(decls);
+                    EmitMods(ref decls);
                     Write(IdentName(id));
                     break;
                 case BtfPtr:
@@ -647,16 +693,18 @@ public sealed class BtfCPrinter
                     Write(" restrict");
                     break;
                 case BtfTypeTag tag:
-                    EmitMods(decls);
+                    EmitMods(ref decls);
                     Write(tag.KindFlag ? $" __attribute__(({tag.Name}))" : $" __attribute__((btf_type_tag(\"{tag.Name}\")))");
                     break;
                 case BtfArray a:
                 {
-                    DropMods(decls);
+                    DropMods(ref decls);
                     if (decls.Count == 0)
                     {
                         EmitName(fieldName, lastWasPtr);
-                        Write($"[{a.Count.ToString(CultureInfo.InvariantCulture)}]");
+                        Write("[");
+                        WriteNumber(a.Count);
+                        Write("]");
                         return;
                     }
                     var next = Top(decls);
@@ -665,19 +713,21 @@ public sealed class BtfCPrinter
                         Write(" ");
                     if (!multiDim)
                         Write("(");
-                    EmitTypeChain(decls, fieldName, level);
+                    EmitTypeChain(ref decls, fieldName, level);
                     if (!multiDim)
                         Write(")");
-                    Write($"[{a.Count.ToString(CultureInfo.InvariantCulture)}]");
+                    Write("[");
+                    WriteNumber(a.Count);
+                    Write("]");
                     return;
                 }
                 case BtfFuncProto fp:
                 {
-                    DropMods(decls);
+                    DropMods(ref decls);
                     if (decls.Count > 0)
                     {
                         Write(" (");
-                        EmitTypeChain(decls, fieldName, level);
+                        EmitTypeChain(ref decls, fieldName, level);
                         Write(")");
                     }
                     else
@@ -723,6 +773,7 @@ public sealed class BtfCPrinter
         return count;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private string ResolveName(uint id, Dictionary<string, int> map)
     {
         var t = _spec[id];

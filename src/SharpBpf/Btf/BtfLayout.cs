@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace SharpBpf.Btf;
 
 /// <summary>Size and alignment of BTF types the way libbpf computes them (btf__resolve_size, btf__align_of).</summary>
@@ -25,6 +26,7 @@ internal sealed class BtfLayout
     }
 
     /// <summary>Byte size, or -1 when the type has none (void, functions, forward declarations).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public long ResolveSize(uint id)
     {
         long count = 1;
@@ -55,6 +57,7 @@ internal sealed class BtfLayout
     }
 
     /// <summary>Alignment in bytes; 0 when unknown. A struct whose layout proves it packed aligns to 1.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public int AlignOf(uint id)
     {
         for (var depth = 0; depth < 64; depth++)

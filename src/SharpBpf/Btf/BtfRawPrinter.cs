@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Globalization;
 
 namespace SharpBpf.Btf;
@@ -86,6 +87,7 @@ public static class BtfRawPrinter
     private static string U(ulong v) => v.ToString(CultureInfo.InvariantCulture);
     private static string S(long v) => v.ToString(CultureInfo.InvariantCulture);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PrintType(BtfSpec spec, uint id, TextWriter o)
     {
         var t = spec[id];
@@ -175,6 +177,7 @@ public static class BtfRawPrinter
         o.Write('\n');
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void WriteJson(BtfSpec spec, uint id, BpftoolJsonWriter w)
     {
         var t = spec[id];
