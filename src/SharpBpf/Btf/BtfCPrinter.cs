@@ -117,13 +117,16 @@ public sealed class BtfCPrinter
             EmitType(q, 0);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool IsNamed(BtfType t) => t.Name.Length != 0;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void Write(string s) => _out.Write(s);
 
     private static readonly string[] Indents = Enumerable.Range(0, Tabs.Length + 1).Select(n => Tabs[..n]).ToArray();
     private readonly char[] _number = new char[24];
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static string Indent(int level) => level >= Tabs.Length ? Tabs : Indents[level];
 
     private void WriteNumber(long value)

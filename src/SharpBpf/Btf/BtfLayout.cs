@@ -5,10 +5,12 @@ namespace SharpBpf.Btf;
 internal sealed class BtfLayout
 {
     private readonly BtfSpec _spec;
+    private readonly int[] _alignPlusOne; // memoized AlignOf + 1; 0 = not computed yet
 
     public BtfLayout(BtfSpec spec)
     {
         _spec = spec;
+        _alignPlusOne = new int[spec.Count];
         PointerSize = GuessPointerSize(spec);
     }
 
@@ -59,6 +61,16 @@ internal sealed class BtfLayout
     /// <summary>Alignment in bytes; 0 when unknown. A struct whose layout proves it packed aligns to 1.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public int AlignOf(uint id)
+    {
+        var cached = _alignPlusOne[id];
+        if (cached != 0)
+            return cached - 1;
+        var align = ComputeAlign(id);
+        _alignPlusOne[id] = align + 1;
+        return align;
+    }
+
+    private int ComputeAlign(uint id)
     {
         for (var depth = 0; depth < 64; depth++)
         {

@@ -142,12 +142,14 @@ internal static class BtfParser
                     break;
             }
 
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
             void Check(uint target, string what)
             {
                 if (target >= count)
                     Fail(raw, i, id, kind, $"refers to {what} type id {target}, but the BTF has only {count} type ids");
             }
 
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
             void Name(uint offset)
             {
                 if (offset >= strLen)
@@ -166,10 +168,11 @@ internal sealed class BtfRawTypes(byte[] data, int[] offsets, int count, bool bi
     public byte[] Data { get; } = data;
     public int[] Offsets { get; } = offsets;
     public int Count { get; } = count;
-    public bool BigEndian { get; } = bigEndian;
+    public readonly bool BigEndian = bigEndian;
     public long FileBase { get; } = fileBase;
 
     /// <summary>Bytes of kind-specific data after the 12-byte btf_type, or -1 for an unknown kind.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int ExtraSize(BtfKind kind, int vlen) => kind switch
     {
         BtfKind.Int => 4,
@@ -186,6 +189,7 @@ internal sealed class BtfRawTypes(byte[] data, int[] offsets, int count, bool bi
         _ => -1,
     };
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private uint U32(int at) => BigEndian
         ? BinaryPrimitives.ReadUInt32BigEndian(Data.AsSpan(at))
         : BinaryPrimitives.ReadUInt32LittleEndian(Data.AsSpan(at));

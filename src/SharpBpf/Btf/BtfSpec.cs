@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Buffers.Binary;
 
 namespace SharpBpf.Btf;
@@ -70,7 +71,7 @@ public sealed class BtfSpec
     public BtfSpec? Base { get; }
 
     /// <summary>The first type id this spec defines itself (0 for a base spec; the base's <see cref="Count"/> for split BTF).</summary>
-    public uint FirstId { get; }
+    public uint FirstId { [MethodImpl(MethodImplOptions.AggressiveInlining)] get; }
 
     /// <summary>Number of type ids, including void (id 0) and, for split BTF, the base's types.</summary>
     public int Count => (int)FirstId + _count;
@@ -89,16 +90,19 @@ public sealed class BtfSpec
     /// <exception cref="ArgumentOutOfRangeException">no such type id.</exception>
     public BtfType this[uint id]
     {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         get
         {
-            if (id < FirstId)
-                return Base![id];
             var local = id - FirstId;
-            if (local >= (uint)_count)
-                throw new ArgumentOutOfRangeException(nameof(id), id, $"BTF type id {id} does not exist (the BTF has {Count} type ids)");
-            return _types[(int)local] ?? Decode((int)local);
+            if (local < (uint)_count)
+                return _types[(int)local] ?? Decode((int)local);
+            return OutsideOwn(id);
         }
     }
+
+    private BtfType OutsideOwn(uint id) => id < FirstId
+        ? Base![id]
+        : throw new ArgumentOutOfRangeException(nameof(id), id, $"BTF type id {id} does not exist (the BTF has {Count} type ids)");
 
     private BtfType Decode(int local)
     {

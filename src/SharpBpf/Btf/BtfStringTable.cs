@@ -67,6 +67,7 @@ internal sealed class BtfStringTable
         private readonly int _mask;
         public readonly string?[] Values;
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public StringCache(byte[] bytes)
         {
             var count = bytes.AsSpan().Count((byte)0);
@@ -90,9 +91,11 @@ internal sealed class BtfStringTable
             }
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static int Hash(int key) => (int)((uint)key * 0x9E3779B1u >> 7);
 
         /// <summary>The slot of a string starting at <paramref name="offset"/>, or -1 when no string starts there.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public int Slot(uint offset)
         {
             var key = (int)offset + 1;
