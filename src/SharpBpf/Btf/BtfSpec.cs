@@ -123,6 +123,18 @@ public sealed class BtfSpec
         return t is not null ? t.Kind : _raw!.Kind((int)local - _rawStart);
     }
 
+    /// <summary>The name of type <paramref name="id"/>, without decoding the type.</summary>
+    public string NameOf(uint id)
+    {
+        if (id < FirstId)
+            return Base!.NameOf(id);
+        var local = id - FirstId;
+        if (local >= (uint)_count)
+            throw new ArgumentOutOfRangeException(nameof(id), id, $"BTF type id {id} does not exist (the BTF has {Count} type ids)");
+        var t = _types[(int)local];
+        return t is not null ? t.Name : Strings.Get(_raw!.NameOffset((int)local - _rawStart));
+    }
+
     /// <summary>Type ids of this spec's own types (not the base's), in order; excludes void.</summary>
     public IEnumerable<uint> OwnIds()
     {
