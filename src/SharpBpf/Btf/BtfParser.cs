@@ -198,6 +198,8 @@ internal sealed class BtfRawTypes(byte[] data, int[] offsets, int count, bool bi
 
     public uint NameOffset(int index) => U32(Offsets[index]);
 
+    public uint SizeOrType(int index) => U32(Offsets[index] + 8);
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public BtfType Decode(int index)
     {

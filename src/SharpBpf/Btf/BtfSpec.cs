@@ -123,6 +123,36 @@ public sealed class BtfSpec
         return t is not null ? t.Kind : _raw!.Kind((int)local - _rawStart);
     }
 
+    /// <summary>
+    /// The one type a pointer, typedef, modifier, function, variable or decl tag refers to, without decoding it;
+    /// null for other kinds.
+    /// </summary>
+    internal uint? SingleReferenceOf(uint id)
+    {
+        if (id < FirstId)
+            return Base!.SingleReferenceOf(id);
+        var local = (int)(id - FirstId);
+        var t = _types[local];
+        if (t is not null)
+        {
+            return t switch
+            {
+                BtfPtr p => p.Target,
+                BtfTypedef td => td.Type,
+                BtfModifier m => m.Type,
+                BtfFunc f => f.Proto,
+                BtfVar v => v.Type,
+                BtfDeclTag d => d.Type,
+                _ => null,
+            };
+        }
+        var kind = _raw!.Kind(local - _rawStart);
+        return kind is BtfKind.Ptr or BtfKind.Typedef or BtfKind.Volatile or BtfKind.Const or BtfKind.Restrict or BtfKind.TypeTag
+            or BtfKind.Func or BtfKind.Var or BtfKind.DeclTag
+            ? _raw.SizeOrType(local - _rawStart)
+            : null;
+    }
+
     /// <summary>The name of type <paramref name="id"/>, without decoding the type.</summary>
     public string NameOf(uint id)
     {
