@@ -54,6 +54,9 @@ public sealed class BtfSpec
     /// <exception cref="BpfFormatException">the data is not valid BTF; the message names the offset.</exception>
     public static BtfSpec Parse(ReadOnlySpan<byte> data, BtfSpec? baseBtf = null) => BtfParser.Parse(data, baseBtf);
 
+    /// <summary>Parses BTF that sits at <paramref name="origin"/> in a file (an ELF section), so error offsets are file offsets.</summary>
+    internal static BtfSpec Parse(ReadOnlySpan<byte> data, BtfSpec? baseBtf, long origin) => BtfParser.Parse(data, baseBtf, origin);
+
     /// <summary>Reads raw BTF from a file (e.g. /sys/kernel/btf/vmlinux). For ELF objects use <see cref="BtfFile"/>.</summary>
     public static BtfSpec LoadFile(string path, BtfSpec? baseBtf = null)
     {
@@ -63,7 +66,7 @@ public sealed class BtfSpec
         }
         catch (BpfFormatException e) when (e.File is null)
         {
-            throw new BpfFormatException(e.Message, -1, path);
+            throw BtfFile.WithFile(e, path);
         }
     }
 
