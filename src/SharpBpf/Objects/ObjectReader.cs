@@ -145,7 +145,9 @@ internal sealed class ObjectReader
                 var spec = new ProgramSpec
                 {
                     Name = name,
-                    SectionName = section.Name,
+                    // SEC("?xdp") means "don't autoload"; like libbpf, the program's section name drops the '?'.
+                    SectionName = section.Name.StartsWith('?') ? section.Name[1..] : section.Name,
+                    Autoload = !section.Name.StartsWith('?'),
                     Instructions = instructions,
                     SectionOffset = (int)(start / Instruction.Size),
                 };
@@ -178,7 +180,6 @@ internal sealed class ObjectReader
             spec.ProgramFlags |= SectionDefinitions.SleepableFlag;
         if ((def.Flags & SectionFlags.XdpFrags) != 0)
             spec.ProgramFlags |= SectionDefinitions.XdpHasFragsFlag;
-        spec.Autoload = !spec.SectionName.StartsWith('?');
     }
 
     private void ReadGlobalData()
@@ -325,7 +326,7 @@ internal sealed class ObjectReader
         if (!_functions.TryGetValue(section.Index, out var functions) || target < 0 || FunctionAt(functions, (int)Math.Min(target, int.MaxValue)) is not { } callee
             || callee.SectionOffset != target)
             throw Error($"{(isAddress ? "function address" : "call")} at {at} targets instruction {target} of '{section.Name}', which starts no function", where);
-        return new SubprogramCall(index, callee.Name, section.Name, (int)target, isAddress);
+        return new SubprogramCall(index, callee.Name, callee.SectionName, (int)target, isAddress);
     }
 
     /// <summary>Records the extern; the reference is a placeholder until <see cref="ResolveExternReferences"/> knows its kind and offset.</summary>
