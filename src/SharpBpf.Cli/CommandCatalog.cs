@@ -10,5 +10,6 @@ internal static class CommandCatalog
         yield return VersionCommand.Create();
         yield return ObjdumpCommand.Create();
         yield return ObjectCommand.Create();
+        yield return BtfCommand.Create();
     }
 }
