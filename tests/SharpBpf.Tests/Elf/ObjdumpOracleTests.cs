@@ -13,6 +13,7 @@ public class ObjdumpOracleTests
         ["-dr"],
         ["-d", "--no-show-raw-insn", "--print-imm-hex"],
         ["-d"],
+        ["-Dr"],
     ];
 
     public static TheoryData<string, string, bool> Builds()
@@ -46,6 +47,33 @@ public class ObjdumpOracleTests
             Assert.True(code == 0, $"llvm-objdump {string.Join(' ', options)} failed: {stderr}");
             var actual = ObjdumpRenderer.Render(elf, obj, ObjdumpArguments.Parse([.. options, obj]).Options);
             AssertSameText(expected, actual, $"{file} ({cpu}, {(bigEndian ? "bpfeb" : "bpfel")}) with {string.Join(' ', options)}");
+        }
+    }
+
+    [SkippableTheory, InlineData(false), InlineData(true)]
+    public void MatchesLlvmObjdumpOnHandWrittenEdgeCases(bool bigEndian)
+    {
+        var llvm = Requirements.Tool("llvm-objdump");
+        var mc = Requirements.Tool("llvm-mc-14");
+        var source = Path.Combine(TestPrograms.SourceDir, "objects", "objdump_edges.s");
+        Directory.CreateDirectory(TestPrograms.CacheDir);
+        var obj = Path.Combine(TestPrograms.CacheDir, $"objdump_edges.{(bigEndian ? "bpfeb" : "bpfel")}.{Environment.ProcessId}.o");
+        var (asmCode, _, asmErr) = TestPrograms.Run(mc, ["-triple", bigEndian ? "bpfeb" : "bpfel", "-filetype=obj", source, "-o", obj]);
+        Assert.True(asmCode == 0, asmErr);
+        try
+        {
+            var elf = ElfFile.Load(obj);
+            string[][] sets = [.. OptionSets, ["-dr", "-j", ".data"], ["-d", "--section=nosym", "--print-imm-hex"]];
+            foreach (var options in sets)
+            {
+                var expected = TestPrograms.Run(llvm, [.. options, obj]).Stdout;
+                var actual = ObjdumpRenderer.Render(elf, obj, ObjdumpArguments.Parse([.. options, obj]).Options);
+                AssertSameText(expected, actual, $"objdump_edges.s ({(bigEndian ? "bpfeb" : "bpfel")}) with {string.Join(' ', options)}");
+            }
+        }
+        finally
+        {
+            File.Delete(obj);
         }
     }
 

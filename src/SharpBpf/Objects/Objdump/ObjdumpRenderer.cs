@@ -297,7 +297,7 @@ public sealed class ObjdumpRenderer
         foreach (var section in _elf.Sections)
         {
             bool filtered = _options.Sections.Count > 0;
-            if (!Keep(section) || (!filtered && (!section.IsExecutable || section.IsNoBits)) || section.Size == 0)
+            if (!Keep(section) || (!filtered && !_options.DisassembleAll && (!section.IsExecutable || section.IsNoBits)) || section.Size == 0)
                 continue;
             var list = bySection[section.Index] ?? [];
             list.Sort();
@@ -365,7 +365,7 @@ public sealed class ObjdumpRenderer
             }
 
             ulong index = start;
-            if (section.IsExecutable && symbols[si].Type is (byte)ElfSymbolType.Object or (byte)ElfSymbolType.Common)
+            if (!_options.DisassembleAll && section.IsExecutable && symbols[si].Type is (byte)ElfSymbolType.Object or (byte)ElfSymbolType.Common)
             {
                 DumpData(sectionAddr, index, end, bytes);
                 index = end;
