@@ -1,3 +1,4 @@
+using SharpBpf.Btf;
 using SharpBpf.Elf;
 
 namespace SharpBpf.Objects;
@@ -39,6 +40,8 @@ public sealed class ObjectSpec
 
     /// <summary>The raw .BTF section, or null.</summary>
     public ReadOnlyMemory<byte>? Btf { get; internal set; }
+    /// <summary>The parsed .BTF (types and strings), or null when the object has none.</summary>
+    public BtfSpec? BtfTypes { get; internal set; }
     /// <summary>The raw .BTF.ext section, or null.</summary>
     public ReadOnlyMemory<byte>? BtfExt { get; internal set; }
 
