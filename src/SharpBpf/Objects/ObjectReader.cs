@@ -257,6 +257,20 @@ internal sealed class ObjectReader
             };
             _obj.Maps.Add(map);
             _dataMaps[section.Index] = map;
+            AddVariables(symbols, section, map);
+        }
+    }
+
+    private void AddVariables(ElfSymbolTable symbols, ElfSection section, MapSpec map)
+    {
+        for (int i = 1; i < symbols.Count; i++)
+        {
+            var sym = symbols[i];
+            if (sym.SectionIndex != section.Index || sym.Type != ElfSymbolType.Object)
+                continue;
+            if (sym.Value > section.Size || sym.Size > section.Size - sym.Value)
+                throw Error($"variable '{symbols.GetName(i)}' (0x{sym.Value:x}, {sym.Size} bytes) lies outside '{section.Name}' ({section.Size} bytes)", symbols.EntryOffset(i));
+            _obj.Variables.Add(new GlobalVariable(symbols.GetName(i), map, (int)sym.Value, (int)sym.Size, !sym.IsGlobal || (sym.Other & 3) != 0));
         }
     }
 

@@ -140,6 +140,26 @@ public class ObjectSpecTests
         }
     }
 
+    [Theory, MemberData(nameof(ByteOrders))]
+    public void GlobalVariablesCanBeReadAndReplaced(bool bigEndian)
+    {
+        var obj = ObjectSpec.Load(TestPrograms.Compile("obj_global_data.c", bigEndian: bigEndian));
+        var threshold = obj.Variables.Single(v => v.Name == "threshold");
+        Assert.Equal((".rodata", 4, false), (threshold.Map.DataSection, threshold.Size, threshold.IsStatic));
+        Assert.True(obj.Variables.Single(v => v.Name == "hidden_total").IsStatic);
+        Assert.Equal(42, Read32(obj.GetVariable("threshold"), bigEndian));
+        var value = new byte[4];
+        if (bigEndian) System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(value, 7);
+        else System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(value, 7);
+        obj.SetVariable("threshold", value);
+        Assert.Equal(7, Read32(threshold.Map.InitialValue.AsSpan(threshold.Offset), bigEndian));
+        Assert.Throws<BpfException>(() => obj.SetVariable("threshold", new byte[8]));
+        Assert.Throws<BpfException>(() => obj.SetVariable("nope", value));
+    }
+
+    private static int Read32(ReadOnlySpan<byte> bytes, bool bigEndian) =>
+        bigEndian ? System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(bytes) : System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(bytes);
+
     private static void AssertCallsLandOnFunctions(LinkedProgram linked)
     {
         var starts = linked.Functions.Select(f => f.StartIndex).ToHashSet();
