@@ -50,16 +50,40 @@ public class ObjdumpOracleTests
         }
     }
 
-    [SkippableTheory, InlineData(false), InlineData(true)]
-    public void MatchesLlvmObjdumpOnHandWrittenEdgeCases(bool bigEndian)
+    /// <summary>Sources in subfolders of tests/programs: C files (built for v3 only, as some need it) and llvm-mc assembly.</summary>
+    public static TheoryData<string, bool> ExtraSources()
+    {
+        var data = new TheoryData<string, bool>();
+        foreach (var path in Directory.EnumerateFiles(TestPrograms.SourceDir, "*.*", SearchOption.AllDirectories).Order())
+        {
+            var relative = Path.GetRelativePath(TestPrograms.SourceDir, path);
+            if (!relative.Contains(Path.DirectorySeparatorChar) || Path.GetExtension(path) is not (".c" or ".s"))
+                continue;
+            data.Add(relative, false);
+            data.Add(relative, true);
+        }
+        return data;
+    }
+
+    [SkippableTheory, MemberData(nameof(ExtraSources))]
+    public void MatchesLlvmObjdumpOnSubfolderSources(string source, bool bigEndian)
     {
         var llvm = Requirements.Tool("llvm-objdump");
-        var mc = Requirements.Tool("llvm-mc-14");
-        var source = Path.Combine(TestPrograms.SourceDir, "objects", "objdump_edges.s");
-        Directory.CreateDirectory(TestPrograms.CacheDir);
-        var obj = Path.Combine(TestPrograms.CacheDir, $"objdump_edges.{(bigEndian ? "bpfeb" : "bpfel")}.{Environment.ProcessId}.o");
-        var (asmCode, _, asmErr) = TestPrograms.Run(mc, ["-triple", bigEndian ? "bpfeb" : "bpfel", "-filetype=obj", source, "-o", obj]);
-        Assert.True(asmCode == 0, asmErr);
+        string obj;
+        string? temporary = null;
+        if (source.EndsWith(".c", StringComparison.Ordinal))
+        {
+            obj = TestPrograms.Compile(source, "v3", bigEndian);
+        }
+        else
+        {
+            var mc = Requirements.Tool("llvm-mc-14");
+            Directory.CreateDirectory(TestPrograms.CacheDir);
+            obj = temporary = Path.Combine(TestPrograms.CacheDir, $"{Path.GetFileNameWithoutExtension(source)}.{(bigEndian ? "bpfeb" : "bpfel")}.{Environment.ProcessId}.o");
+            var (asmCode, _, asmErr) = TestPrograms.Run(mc, ["-triple", bigEndian ? "bpfeb" : "bpfel", "-mcpu=v3", "-filetype=obj",
+                Path.Combine(TestPrograms.SourceDir, source), "-o", obj]);
+            Assert.True(asmCode == 0, asmErr);
+        }
         try
         {
             var elf = ElfFile.Load(obj);
@@ -68,12 +92,13 @@ public class ObjdumpOracleTests
             {
                 var expected = TestPrograms.Run(llvm, [.. options, obj]).Stdout;
                 var actual = ObjdumpRenderer.Render(elf, obj, ObjdumpArguments.Parse([.. options, obj]).Options);
-                AssertSameText(expected, actual, $"objdump_edges.s ({(bigEndian ? "bpfeb" : "bpfel")}) with {string.Join(' ', options)}");
+                AssertSameText(expected, actual, $"{source} ({(bigEndian ? "bpfeb" : "bpfel")}) with {string.Join(' ', options)}");
             }
         }
         finally
         {
-            File.Delete(obj);
+            if (temporary is not null)
+                File.Delete(temporary);
         }
     }
 
