@@ -16,8 +16,16 @@ public static class BtfFile
         }
         catch (BpfFormatException e) when (e.File is null)
         {
-            throw new BpfFormatException(e.Message, -1, path);
+            throw WithFile(e, path);
         }
+    }
+
+    /// <summary>The same error, now naming the file (the offset is kept; the message is not repeated).</summary>
+    internal static BpfFormatException WithFile(BpfFormatException e, string path)
+    {
+        var suffix = e.Offset >= 0 ? $" (at file offset 0x{e.Offset:x})" : "";
+        var message = suffix.Length > 0 && e.Message.EndsWith(suffix, StringComparison.Ordinal) ? e.Message[..^suffix.Length] : e.Message;
+        return new BpfFormatException(message, e.Offset, path);
     }
 
     /// <summary>Parses <paramref name="data"/> as raw BTF or as an ELF object carrying <c>.BTF</c>.</summary>
@@ -28,7 +36,7 @@ public static class BtfFile
         var elf = ElfFile.Parse(data, fileName);
         var section = elf.FindSection(".BTF")
             ?? throw new BpfFormatException("the ELF object has no .BTF section (compile with clang -g)", -1, fileName);
-        return BtfSpec.Parse(elf.GetData(section).Span, baseBtf);
+        return BtfSpec.Parse(elf.GetData(section).Span, baseBtf, (long)section.FileOffset);
     }
 
     /// <summary>The <c>.BTF.ext</c> section of an ELF object, parsed, or null when the object has none.</summary>
@@ -46,7 +54,7 @@ public static class BtfFile
         }
         catch (BpfFormatException e) when (e.File is null)
         {
-            throw new BpfFormatException(e.Message, -1, path);
+            throw WithFile(e, path);
         }
     }
 
