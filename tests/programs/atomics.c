@@ -1,3 +1,4 @@
+// sharpbpf-test: min-cpu=v3
 // Atomics (needs -mcpu=v3): fetch-add, compare-and-swap, exchange, and/or/xor on a map value and
 // on globals; the old values they return are recorded too.
 #include <linux/bpf.h>

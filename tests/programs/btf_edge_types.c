@@ -1,3 +1,4 @@
+// sharpbpf-test: parse-only
 // Edge cases for the BTF C printer: typedefs of anonymous types,
 // packed enums, empty structs, padding gaps, unions of bitfields, functions returning function pointers,
 // pointers to arrays, restrict pointers, variadic function pointer types, self-referencing structs,

@@ -1,3 +1,4 @@
+// sharpbpf-test: parse-only
 // Rich BTF for the BTF parser/printer tests: bitfields, unions, anonymous members, enums (signed, 64-bit),
 // function pointers, typedef chains, arrays of arrays, const/volatile, packed structs, flexible arrays.
 #include <linux/bpf.h>

@@ -1,3 +1,4 @@
+// sharpbpf-test: parse-only
 // Objects test: BTF-defined maps (hash, percpu array with key/value sizes, ringbuf), map-in-map with .values,
 // a prog array with .values, global data and static/global subprograms.
 #include <linux/bpf.h>

@@ -1,3 +1,4 @@
+// sharpbpf-test: parse-only
 // Objects test: legacy map definitions in the "maps" section (struct bpf_map_def, as iproute2 and old
 // libbpf wrote them), a kernel version section and several programs in one section.
 #include <linux/bpf.h>

@@ -1,3 +1,4 @@
+// sharpbpf-test: parse-only
 // Objects test: static and global subprograms in .text, a chain of calls, a callee shared by two programs,
 // a static function in the program's own section, and bpf_loop callbacks (function addresses).
 #include <linux/bpf.h>

@@ -21,6 +21,34 @@ public static class TestPrograms
     public static IEnumerable<string> All() =>
         Directory.EnumerateFiles(SourceDir, "*.c").Select(Path.GetFileName).Order().Cast<string>();
 
+    /// <summary>
+    /// True when the program's source carries the line <c>// sharpbpf-test: KEY</c> (or <c>KEY=value</c>).
+    /// Markers in use: <c>parse-only</c> (exists to test parsing and printing, not running), <c>min-cpu=v3</c>.
+    /// </summary>
+    public static bool HasMarker(string file, string key) => MarkerValue(file, key) is not null;
+
+    /// <summary>The lowest -mcpu the program compiles for (its <c>min-cpu=</c> marker, else v1).</summary>
+    public static string MinimumCpu(string file) => MarkerValue(file, "min-cpu") is { Length: > 0 } v ? v : "v1";
+
+    public static bool SupportsCpu(string file, string cpu) => string.CompareOrdinal(cpu, MinimumCpu(file)) >= 0;
+
+    private static string? MarkerValue(string file, string key)
+    {
+        const string prefix = "// sharpbpf-test:";
+        foreach (var line in File.ReadLines(Path.Combine(SourceDir, file)))
+        {
+            if (!line.StartsWith(prefix, StringComparison.Ordinal))
+                continue;
+            foreach (var item in line[prefix.Length..].Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            {
+                var parts = item.Split('=', 2);
+                if (parts[0] == key)
+                    return parts.Length == 2 ? parts[1] : "";
+            }
+        }
+        return null;
+    }
+
     /// <summary>Compiles <paramref name="file"/> (relative to tests/programs/) and returns the object's path.</summary>
     /// <param name="cpu">-mcpu value: v1, v2, v3 or v4 (clang 14 knows v1-v3).</param>
     /// <param name="bigEndian">build for -target bpfeb instead of bpfel.</param>
