@@ -1,3 +1,4 @@
+// sharpbpf-test: libbpf-cannot-load
 // Objects test: extern kernel functions (kfuncs) and kernel variables (__ksym), and kconfig values of
 // several sizes and alignments (bool, char, u64) laid out like libbpf.
 #include <linux/bpf.h>

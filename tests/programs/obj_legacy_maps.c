@@ -1,4 +1,4 @@
-// sharpbpf-test: parse-only
+// sharpbpf-test: parse-only libbpf-cannot-open libbpf-cannot-load
 // Objects test: legacy map definitions in the "maps" section (struct bpf_map_def, as iproute2 and old
 // libbpf wrote them), a kernel version section and several programs in one section.
 #include <linux/bpf.h>

@@ -1,3 +1,4 @@
+// sharpbpf-test: libbpf-cannot-load
 // Objects test: one trivial program per common section name, so program type, expected attach type and attach
 // target can be checked against libbpf's section table. "?xdp" is not auto-loaded.
 #include <linux/bpf.h>
