@@ -1,0 +1,36 @@
+using SharpBpf.Objects;
+
+namespace SharpBpf.Vm.Maps;
+
+/// <summary>Creates VM maps from specs, after checking them as the kernel's BPF_MAP_CREATE does.</summary>
+public static class VmMapFactory
+{
+    /// <summary>
+    /// Validates <paramref name="spec"/> (same errno as the kernel: EINVAL, E2BIG, ENOTSUPP) and creates the map.
+    /// <paramref name="resolver"/> turns program/map ids stored by user space into objects (PROG_ARRAY, maps of maps,
+    /// PERF_EVENT_ARRAY); <paramref name="cpuCount"/> is the number of possible CPUs (copies in per-CPU maps).
+    /// Read-only global data (.rodata, .kconfig) comes back frozen, as libbpf leaves it.
+    /// </summary>
+    public static IVmMap Create(MapSpec spec, IVmObjectResolver resolver, int cpuCount)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        ArgumentNullException.ThrowIfNull(resolver);
+        if (cpuCount < 1)
+            throw new ArgumentOutOfRangeException(nameof(cpuCount), cpuCount, "at least one CPU");
+        VmMapValidation.Validate(spec, cpuCount);
+        VmMap map = spec.Type switch
+        {
+            BpfMapType.Hash or BpfMapType.PercpuHash or BpfMapType.LruHash or BpfMapType.LruPercpuHash => new VmHashMap(spec, cpuCount),
+            BpfMapType.Array or BpfMapType.PercpuArray => new VmArrayMap(spec, cpuCount),
+            _ => CreateSpecial(spec, resolver, cpuCount),
+        };
+        if (spec.IsReadOnlyData)
+            map.Freeze();
+        return map;
+    }
+
+    private static VmMap CreateSpecial(MapSpec spec, IVmObjectResolver resolver, int cpuCount) => spec.Type switch
+    {
+        _ => throw new BpfMapCreateException(spec, Errno.EINVAL, $"map type {spec.Type} is not supported by the VM"),
+    };
+}
