@@ -20,6 +20,9 @@ public sealed unsafe partial class VmCallContext : IDisposable
 
     internal readonly byte* Stack;
     internal readonly byte* CtxBuffer;
+    /// <summary>Read-only memory helpers hand to callbacks (bpf_for_each_map_elem's key).</summary>
+    internal readonly byte* Scratch;
+    internal const int ScratchSize = 1024;
     internal readonly Frame[] Frames = new Frame[MaxFrames];
     private readonly VmRegion[] _extraRegions = new VmRegion[16];
     private int _extraCount;
@@ -61,6 +64,8 @@ public sealed unsafe partial class VmCallContext : IDisposable
         CtxBuffer = (byte*)NativeMemory.AlignedAlloc(CtxCapacity, 64);
         NativeMemory.Clear(Stack, StackSize);
         NativeMemory.Clear(CtxBuffer, CtxCapacity);
+        Scratch = (byte*)NativeMemory.AlignedAlloc(ScratchSize, 64);
+        NativeMemory.Clear(Scratch, ScratchSize);
     }
 
     /// <summary>The engine the program runs in (its maps, options, other programs).</summary>
@@ -106,6 +111,14 @@ public sealed unsafe partial class VmCallContext : IDisposable
     /// Context memory is not reachable here: it is accessed field by field (<see cref="Load"/>/<see cref="Store"/>).</summary>
     internal byte* Resolve(ulong address, int size, bool write)
     {
+        byte* p = TryResolve(address, size, write, out string? error);
+        return p != null ? p : throw Fault(error!, address, size);
+    }
+
+    /// <summary>The bounds check: null and the reason when [address, address+size) is not memory the program may access so.</summary>
+    private byte* TryResolve(ulong address, int size, bool write, out string? error)
+    {
+        error = null;
         if (Inside(address, size, (ulong)Stack, StackSize))
             return (byte*)address;
         if (RawLength > 0 && Inside(address, size, (ulong)RawBuffer, RawLength))
@@ -113,16 +126,25 @@ public sealed unsafe partial class VmCallContext : IDisposable
         if (HasPacket && Inside(address, size, (ulong)DataMeta, DataEnd - DataMeta))
         {
             if (write && !PacketWritable)
-                throw Fault("write into a read-only packet", address, size);
-            return (byte*)address;
+                error = "write into a read-only packet";
+            return error is null ? (byte*)address : null;
         }
         if (Context is not null && address - (ulong)CtxBuffer < (ulong)Context.Size)
-            throw Fault("invalid context access (the context is accessed by field, not through helpers or atomics)", address, size);
+        {
+            error = "invalid context access (the context is accessed by field, not through helpers or atomics)";
+            return null;
+        }
         if (FindMapRegion(address, size, out bool writable))
         {
             if (write && !writable)
-                throw Fault("write into read-only map memory", address, size);
-            return (byte*)address;
+                error = "write into read-only map memory";
+            return error is null ? (byte*)address : null;
+        }
+        if (Inside(address, size, (ulong)Scratch, ScratchSize))
+        {
+            if (write)
+                error = "write into read-only helper memory";
+            return error is null ? (byte*)address : null;
         }
         for (int i = 0; i < _extraCount; i++)
         {
@@ -130,11 +152,27 @@ public sealed unsafe partial class VmCallContext : IDisposable
             if (Inside(address, size, (ulong)region.Start, region.Length))
             {
                 if (write && !region.Writable)
-                    throw Fault("write into read-only memory", address, size);
-                return (byte*)address;
+                    error = "write into read-only memory";
+                return error is null ? (byte*)address : null;
             }
         }
-        throw Fault(address == 0 || address < 4096 ? "invalid memory access (null pointer)" : "invalid memory access", address, size);
+        error = address < 4096 ? "invalid memory access (null pointer)" : "invalid memory access";
+        return null;
+    }
+
+    /// <summary>True (and the bytes) when the program may read [address, address+length).</summary>
+    public bool TryGetReadable(ulong address, ulong length, out ReadOnlySpan<byte> bytes)
+    {
+        bytes = default;
+        if (length == 0)
+            return true;
+        if (length > int.MaxValue)
+            return false;
+        byte* p = TryResolve(address, (int)length, write: false, out _);
+        if (p == null)
+            return false;
+        bytes = new ReadOnlySpan<byte>(p, (int)length);
+        return true;
     }
 
     private bool FindMapRegion(ulong address, int size, out bool writable)
@@ -271,8 +309,20 @@ public sealed unsafe partial class VmCallContext : IDisposable
         return Interpreter.InvokeFunction(this, VmHandles.FunctionPc(function), r1, r2, r3, r4, r5);
     }
 
-    /// <summary>The depth of bpf_spin_lock nesting (the kernel allows one lock held at a time).</summary>
+    /// <summary>1 while the program holds a bpf_spin_lock (the kernel allows one at a time).</summary>
     internal int SpinLockHeld;
+    internal ulong SpinLockAddress;
+
+    /// <summary>Releases a bpf_spin_lock a faulting (or misbehaving) program left held, so other runs do not spin forever.</summary>
+    internal void ReleaseLocks()
+    {
+        if (SpinLockHeld == 0)
+            return;
+        SpinLockHeld = 0;
+        byte* p = TryResolve(SpinLockAddress, 4, write: true, out _);
+        if (p != null)
+            Volatile.Write(ref *(int*)p, 0);
+    }
 
     public void Dispose()
     {
@@ -281,6 +331,7 @@ public sealed unsafe partial class VmCallContext : IDisposable
         _disposed = true;
         NativeMemory.AlignedFree(Stack);
         NativeMemory.AlignedFree(CtxBuffer);
+        NativeMemory.AlignedFree(Scratch);
         if (RawBuffer != null)
             NativeMemory.AlignedFree(RawBuffer);
         if (PacketBuffer != null)
@@ -303,27 +354,60 @@ public sealed unsafe partial class VmCallContext : IDisposable
         RawLength = memory.Length;
     }
 
-    /// <summary>Sets up a packet of <paramref name="data"/> with <paramref name="headroom"/> bytes before it and
-    /// <paramref name="tailroom"/> after (as the kernel's test_run does), meta length 0 unless given.</summary>
-    internal void SetPacket(ReadOnlySpan<byte> data, int headroom, int tailroom, int metaLength, bool writable)
+    /// <summary>
+    /// Sets up a packet buffer of <paramref name="bufferSize"/> bytes (reused across runs) with <paramref name="data"/> copied at
+    /// <paramref name="headroom"/>; its first <paramref name="metaLength"/> bytes are metadata (data_meta..data). Tail growth may
+    /// reach <paramref name="usableEnd"/> bytes from the start (the kernel keeps room for skb_shared_info after it).
+    /// </summary>
+    internal void SetPacket(ReadOnlySpan<byte> data, int headroom, int bufferSize, int usableEnd, int metaLength, bool writable)
     {
-        int needed = headroom + data.Length + tailroom;
-        if (needed > PacketCapacity)
+        if (bufferSize > PacketCapacity)
         {
             if (PacketBuffer != null)
                 NativeMemory.AlignedFree(PacketBuffer);
-            PacketCapacity = Math.Max(needed, 4096);
+            PacketCapacity = Math.Max(bufferSize, 4096);
             PacketBuffer = (byte*)NativeMemory.AlignedAlloc((nuint)PacketCapacity, 64);
         }
-        NativeMemory.Clear(PacketBuffer, (nuint)needed);
+        NativeMemory.Clear(PacketBuffer, (nuint)bufferSize);
         data.CopyTo(new Span<byte>(PacketBuffer + headroom, data.Length));
         HardStart = (nint)PacketBuffer;
-        Data = (nint)(PacketBuffer + headroom + metaLength);
         DataMeta = (nint)(PacketBuffer + headroom);
-        DataEnd = (nint)(PacketBuffer + headroom + data.Length);
-        HardEnd = (nint)(PacketBuffer + needed);
+        Data = DataMeta + metaLength;
+        DataEnd = DataMeta + data.Length;
+        HardEnd = (nint)(PacketBuffer + usableEnd);
         HasPacket = true;
         PacketWritable = writable;
+    }
+
+    /// <summary>LD_ABS/LD_IND: a big-endian read at <paramref name="offset"/> from the packet's data (the memory for raw contexts).</summary>
+    internal bool TryLoadPacket(long offset, int size, out ulong value)
+    {
+        byte* start = HasPacket ? (byte*)Data : RawBuffer;
+        long length = HasPacket ? DataEnd - Data : RawLength;
+        if (offset < 0 || offset > length - size)
+        {
+            value = 0;
+            return false;
+        }
+        byte* p = start + offset;
+        value = size switch
+        {
+            1 => *p,
+            2 => System.Buffers.Binary.BinaryPrimitives.ReadUInt16BigEndian(new ReadOnlySpan<byte>(p, 2)),
+            _ => System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(new ReadOnlySpan<byte>(p, 4)),
+        };
+        return true;
+    }
+
+    /// <summary>bpf_tail_call's lookup: the code to continue with, or null when the tail call fails (and falls through).</summary>
+    internal VmCode? ResolveTailCall(ulong mapPointer, ulong index)
+    {
+        if (!VmHandles.IsMap(mapPointer) || Engine.MapById(VmHandles.MapId(mapPointer)) is not IVmProgramArray array)
+            throw Fault($"bpf_tail_call: r2 (0x{mapPointer:x}) is not a PROG_ARRAY map pointer");
+        if ((uint)index >= (uint)array.MaxEntries || TailCalls >= MaxTailCalls)
+            return null;
+        TailCalls++;
+        return array.GetProgram((uint)index) is VmProgram target && ReferenceEquals(target.Engine, Engine) ? target.Code : null;
     }
 }
 
