@@ -31,6 +31,14 @@ public static class VmMapFactory
 
     private static VmMap CreateSpecial(MapSpec spec, IVmObjectResolver resolver, int cpuCount) => spec.Type switch
     {
+        BpfMapType.Queue or BpfMapType.Stack => new VmQueueStackMap(spec),
+        BpfMapType.BloomFilter => new VmBloomFilter(spec),
+        BpfMapType.LpmTrie => new VmLpmTrie(spec),
+        BpfMapType.Ringbuf => new VmRingBuffer(spec),
+        BpfMapType.ProgArray => new VmProgramArray(spec, resolver),
+        BpfMapType.PerfEventArray => new VmPerfEventArray(spec, resolver),
+        BpfMapType.ArrayOfMaps => new VmArrayOfMaps(spec, resolver),
+        BpfMapType.HashOfMaps => new VmHashOfMaps(spec, resolver),
         _ => throw new BpfMapCreateException(spec, Errno.EINVAL, $"map type {spec.Type} is not supported by the VM"),
     };
 }
