@@ -114,6 +114,18 @@ public sealed class VmEngine : IVmObjectResolver, IDisposable
         return program;
     }
 
+    /// <summary>
+    /// Loads an object: creates its maps (global data with initial values, .rodata frozen), links each program with its
+    /// subprograms, resolves map and global-data references, fills PROG_ARRAY and map-of-maps slots declared with
+    /// <c>.values</c>. Throws <see cref="VmLoadException"/> for a program the VM cannot run.
+    /// </summary>
+    public VmCollection Load(ObjectSpec obj)
+    {
+        ArgumentNullException.ThrowIfNull(obj);
+        ThrowIfDisposed();
+        return VmObjectLoader.Load(this, obj);
+    }
+
     internal VmCallContext Rent()
     {
         lock (_lock)
