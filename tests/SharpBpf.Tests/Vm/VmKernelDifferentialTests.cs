@@ -100,7 +100,7 @@ public partial class VmKernelDifferentialTests
             Assert.Throws<BpfException>(() => collection.Program("tc_mark").Run(new VmRunInput { Data = packet, Context = ctxIn }));
             return;
         }
-        foreach (var name in new[] { "tc_mark", "socket_len" })
+        foreach (var name in new[] { "tc_mark", "socket_len", "socket_ldabs" })
         {
             var kernel = pinned.Run(name, packet, ctxIn);
             var vm = collection.Program(name).Run(new VmRunInput { Data = packet, Context = ctxIn });
