@@ -37,6 +37,10 @@ int loop_squares(struct xdp_md *ctx)
     bpf_map_update_elem(&results, &key, &sum, BPF_ANY);
     total += sum;
     bpf_printk("sum=%llu n=%ld", sum, n);
+    bpf_printk("%d %d %d %d", 1, 2, 3, (int)bpf_xdp_get_buff_len(ctx));
+    char text[16];
+    BPF_SNPRINTF(text, sizeof(text), "%s-%u", "sum", sum);
+    bpf_printk("%s", text);
     __u64 *event = bpf_ringbuf_reserve(&events, sizeof(__u64), 0);
     if (event) {
         *event = sum;

@@ -72,7 +72,7 @@ public class VmObjectTests
         var collection = engine.Load(Object("vm_features.c"));
         var result = collection.Program("loop_squares").Run(new byte[64]);
         Assert.Equal(2UL, result.ReturnValue);
-        Assert.Equal(["sum=285 n=10"], lines);
+        Assert.Equal(["sum=285 n=10", "1 2 3 64", "sum-285"], lines);
         Assert.Equal(285UL, new BpfMap<uint, ulong>(collection.Map("results"))[0]);
 
         var records = new List<byte[]>();
