@@ -86,4 +86,35 @@ int tail_caller_init(struct xdp_md *ctx)
     return XDP_DROP;
 }
 
+struct inner_map {
+    __uint(type, BPF_MAP_TYPE_ARRAY);
+    __uint(max_entries, 1);
+    __type(key, __u32);
+    __type(value, __u64);
+} inner_a SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+    __uint(max_entries, 2);
+    __type(key, __u32);
+    __array(values, struct inner_map);
+} outer SEC(".maps") = {
+    .values = { [1] = &inner_a },
+};
+
+SEC("xdp")
+int map_in_map(struct xdp_md *ctx)
+{
+    __u32 key = 1, zero = 0;
+    void *inner = bpf_map_lookup_elem(&outer, &key);
+    if (!inner)
+        return XDP_ABORTED;
+    __u64 *value = bpf_map_lookup_elem(inner, &zero);
+    if (!value)
+        return XDP_DROP;
+    *value += 5;
+    key = 0;
+    return bpf_map_lookup_elem(&outer, &key) ? XDP_DROP : XDP_PASS; /* slot 0 is empty */
+}
+
 char LICENSE[] SEC("license") = "GPL";

@@ -109,4 +109,24 @@ public partial class VmKernelDifferentialTests
             Assert.Equal(kernel.CtxOut, vm.ContextOut);
         }
     }
+
+    [SkippableTheory]
+    [InlineData("loop_squares", 2)]
+    [InlineData("tail_caller", 1)]
+    [InlineData("tail_caller_init", 3)]
+    [InlineData("map_in_map", 2)]
+    public void CallbacksTailCallsAndMapsOfMapsAgreeWithTheKernel(string name, ulong expected)
+    {
+        Requirements.Kernel();
+        Requirements.Tool("bpftool");
+        var obj = TestPrograms.Compile("vm_features.c");
+        var packet = VmObjectTests.Packet(17, 53);
+        using var pinned = new Pinned(obj);
+        var kernel = pinned.Run(name, packet, null);
+        using var engine = new VmEngine();
+        var vm = engine.Load(ObjectSpec.Load(obj)).Program(name).Run(packet);
+        Assert.Equal(expected, kernel.Retval);
+        Assert.Equal(kernel.Retval, vm.ReturnValue);
+        Assert.Equal(kernel.DataOut, vm.DataOut);
+    }
 }

@@ -97,6 +97,17 @@ public class VmObjectTests
     }
 
     [Fact]
+    public void MapInMapLookupsReachTheInnerMap()
+    {
+        using var engine = new VmEngine();
+        var collection = engine.Load(Object("vm_features.c"));
+        var program = collection.Program("map_in_map");
+        Assert.Equal(2UL, program.Run(new byte[64]).ReturnValue);
+        Assert.Equal(2UL, program.Run(new byte[64]).ReturnValue);
+        Assert.Equal(10UL, new BpfMap<uint, ulong>(collection.Map("inner_a"))[0]);
+    }
+
+    [Fact]
     public void TcProgramSeesSkbFieldsAndReturnsContextOut()
     {
         using var engine = new VmEngine();
