@@ -97,6 +97,25 @@ public class VmObjectTests
     }
 
     [Fact]
+    public void BigEndianObjectsAreRefused()
+    {
+        using var engine = new VmEngine();
+        var e = Assert.Throws<VmLoadException>(() => engine.Load(ObjectSpec.Load(TestPrograms.Compile("xdp_pass.c", bigEndian: true))));
+        Assert.Contains("big-endian", e.Message);
+    }
+
+    [Fact]
+    public void SeededRandomnessIsReproducible()
+    {
+        ulong Draw()
+        {
+            using var engine = new VmEngine(new VmOptions { RandomSeed = 42 });
+            return engine.LoadProgram(SharpBpf.Isa.Assembly.Assembler.Assemble("call 7\nmov %r6, %r0\ncall 7\nlsh %r0, 32\nor %r0, %r6\nexit")).RunOnMemory([]);
+        }
+        Assert.Equal(Draw(), Draw());
+    }
+
+    [Fact]
     public void MapInMapLookupsReachTheInnerMap()
     {
         using var engine = new VmEngine();
