@@ -129,4 +129,43 @@ public partial class VmKernelDifferentialTests
         Assert.Equal(kernel.Retval, vm.ReturnValue);
         Assert.Equal(kernel.DataOut, vm.DataOut);
     }
+
+    [SkippableTheory]
+    [InlineData(0, 0, 0, 64)]
+    [InlineData(-8, 0, 0, 64)]
+    [InlineData(-32, 0, 0, 64)]
+    [InlineData(-36, 0, 0, 64)]      // more than 32 bytes of metadata (allowed since the limit became meta_len's 255)
+    [InlineData(-216, 0, 0, 64)]
+    [InlineData(-220, 0, 0, 64)]     // into struct xdp_frame: -EINVAL
+    [InlineData(-6, 0, 0, 64)]       // not a multiple of 4: -EACCES
+    [InlineData(0, -216, 0, 64)]     // headroom down to sizeof(struct xdp_frame)
+    [InlineData(0, -217, 0, 64)]
+    [InlineData(-8, -208, 0, 64)]
+    [InlineData(-8, -209, 0, 64)]
+    [InlineData(0, 14, 0, 64)]
+    [InlineData(0, 50, 0, 64)]       // leaves less than an Ethernet header
+    [InlineData(0, 51, 0, 64)]
+    [InlineData(0, 0, 100, 64)]
+    [InlineData(0, 0, 3456, 64)]     // up to the frame end minus skb_shared_info
+    [InlineData(0, 0, 3457, 64)]
+    [InlineData(0, 0, -50, 64)]
+    [InlineData(0, 0, -51, 64)]
+    [InlineData(-4, -100, 200, 300)]
+    public void XdpAdjustHelpersAgreeWithTheKernel(int meta, int head, int tail, int length)
+    {
+        Requirements.Kernel();
+        Requirements.Tool("bpftool");
+        var obj = TestPrograms.Compile("vm_xdp_adjust.c");
+        var packet = new byte[length];
+        for (int i = 12; i < length; i++) packet[i] = (byte)i;
+        BitConverter.TryWriteBytes(packet.AsSpan(0), meta);
+        BitConverter.TryWriteBytes(packet.AsSpan(4), head);
+        BitConverter.TryWriteBytes(packet.AsSpan(8), tail);
+        using var pinned = new Pinned(obj);
+        var kernel = pinned.Run("xdp_adjust", packet, null);
+        using var engine = new VmEngine();
+        var vm = engine.Load(ObjectSpec.Load(obj)).Program("xdp_adjust").Run(packet);
+        Assert.Equal(kernel.Retval.ToString("x6"), vm.ReturnValue.ToString("x6"));
+        Assert.Equal(kernel.DataOut, vm.DataOut);
+    }
 }

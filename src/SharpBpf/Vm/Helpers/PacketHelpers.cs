@@ -67,7 +67,7 @@ internal static unsafe class PacketHelpers
         if (meta < vm.HardStart + XdpContext.XdpFrameSize || meta > vm.Data)
             return Error(Errno.EINVAL);
         long metaLength = vm.Data - meta;
-        if (metaLength % 4 != 0 || metaLength > 32)
+        if (metaLength % 4 != 0 || metaLength > XdpContext.MaxMetaLength)
             return Error(Errno.EACCES);
         vm.DataMeta = meta;
         return 0;
