@@ -168,4 +168,24 @@ public partial class VmKernelDifferentialTests
         Assert.Equal(kernel.Retval.ToString("x6"), vm.ReturnValue.ToString("x6"));
         Assert.Equal(kernel.DataOut, vm.DataOut);
     }
+
+    [SkippableTheory]
+    [InlineData(64, 0)]
+    [InlineData(100, 0x1234)]
+    [InlineData(64, 0xffff)]
+    public void ChecksumHelpersAgreeWithTheKernel(int length, int udpChecksum)
+    {
+        Requirements.Kernel();
+        Requirements.Tool("bpftool");
+        var obj = TestPrograms.Compile("vm_tc_csum.c");
+        var packet = VmObjectTests.Packet(17, 53, 0x0800, length);
+        packet[24] = 0xb1; packet[25] = 0x7c;                                 // some IP checksum
+        packet[40] = (byte)(udpChecksum >> 8); packet[41] = (byte)udpChecksum;  // UDP checksum
+        using var pinned = new Pinned(obj);
+        var kernel = pinned.Run("tc_rewrite", packet, new byte[192]);
+        using var engine = new VmEngine();
+        var vm = engine.Load(ObjectSpec.Load(obj)).Program("tc_rewrite").Run(new VmRunInput { Data = packet, Context = new byte[192] });
+        Assert.Equal(kernel.Retval.ToString("x6"), vm.ReturnValue.ToString("x6"));
+        Assert.Equal(Convert.ToHexString(kernel.DataOut), Convert.ToHexString(vm.DataOut));
+    }
 }
