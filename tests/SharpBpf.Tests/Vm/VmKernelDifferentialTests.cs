@@ -19,7 +19,8 @@ public partial class VmKernelDifferentialTests
         public Pinned(string obj)
         {
             Dir = $"/sys/fs/bpf/sharpbpf_vmtest_{Environment.ProcessId}_{Guid.NewGuid():N}"[..60];
-            var (code, _, err) = TestPrograms.Run("bpftool", ["prog", "loadall", obj, Dir]);
+            // Maps are pinned too: a PROG_ARRAY loses its entries when its last user reference goes (bpftool exiting).
+            var (code, _, err) = TestPrograms.Run("bpftool", ["prog", "loadall", obj, Dir, "pinmaps", Dir + "_maps"]);
             Assert.True(code == 0, $"bpftool prog loadall failed: {err}");
         }
 
@@ -50,7 +51,12 @@ public partial class VmKernelDifferentialTests
             }
         }
 
-        public void Dispose() => Directory.Delete(Dir, recursive: true);
+        public void Dispose()
+        {
+            Directory.Delete(Dir, recursive: true);
+            if (Directory.Exists(Dir + "_maps"))
+                Directory.Delete(Dir + "_maps", recursive: true);
+        }
     }
 
     public static TheoryData<byte, ushort, ushort, int> Packets() => new()
