@@ -1,0 +1,38 @@
+using System.Runtime.InteropServices;
+
+namespace SharpBpf.Linux.Attach;
+
+/// <summary>Attaches BPF_PROG_TYPE_TRACEPOINT programs to tracefs tracepoints (events/&lt;category&gt;/&lt;name&gt;).</summary>
+public static class Tracepoint
+{
+    /// <summary>Attaches <paramref name="program"/> to tracepoint <paramref name="category"/>/<paramref name="name"/>.</summary>
+    public static IBpfLink Attach(SafeHandle program, string category, string name)
+    {
+        var id = Tracefs.TracepointId(category, name);
+        var description = $"tracepoint {category}/{name}";
+        var perf = PerfEvent.Open(new PerfEvent.Attr(PerfEvent.PERF_TYPE_TRACEPOINT, (ulong)id, SamplePeriod: 1, WakeupEvents: 1),
+            pid: -1, cpu: 0, description);
+        return PerfEvent.AttachProgram(perf, program, description);
+    }
+
+    /// <summary>Attaches to "category/name" (as in SEC("tracepoint/category/name")).</summary>
+    public static IBpfLink Attach(SafeHandle program, string target)
+    {
+        var slash = target.IndexOf('/');
+        if (slash <= 0 || slash == target.Length - 1)
+            throw new BpfHookSpecException($"'{target}' is not a tracepoint: expected <category>/<name> such as syscalls/sys_enter_getpid");
+        return Attach(program, target[..slash], target[(slash + 1)..]);
+    }
+}
+
+/// <summary>Attaches BPF_PROG_TYPE_RAW_TRACEPOINT programs (BPF_RAW_TRACEPOINT_OPEN: a bpf link).</summary>
+public static class RawTracepoint
+{
+    public static BpfLink Attach(SafeHandle program, string name)
+    {
+        if (string.IsNullOrEmpty(name) || name.Contains('/'))
+            throw new BpfHookSpecException($"'{name}' is not a raw tracepoint name (expected e.g. sys_enter, sched_switch)");
+        using var prog = new FdLease(program, "raw tracepoint " + name);
+        return new BpfLink(BpfCalls.RawTracepointOpen(prog.Fd, name), "raw_tracepoint " + name);
+    }
+}
