@@ -1,0 +1,71 @@
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+
+namespace SharpBpf.Linux.Attach;
+
+/// <summary>Attaches BPF_PROG_TYPE_SOCKET_FILTER programs to a socket with SO_ATTACH_BPF.</summary>
+public static unsafe class SocketFilter
+{
+    private const int SOL_SOCKET = 1, SO_DETACH_FILTER = 27, SO_ATTACH_BPF = 50;
+
+    public static IBpfLink Attach(SafeHandle program, Socket socket) => Attach(program, socket.SafeHandle);
+
+    /// <summary>Attaches to a socket given by its handle; disposing detaches (SO_DETACH_BPF) if the socket is still open.</summary>
+    public static IBpfLink Attach(SafeHandle program, SafeHandle socket)
+    {
+        using var prog = new FdLease(program, "socket filter");
+        using var sock = new FdLease(socket, "socket filter");
+        var fd = prog.Fd;
+        LibC.Check(LibC.setsockopt(sock.Fd, SOL_SOCKET, SO_ATTACH_BPF, &fd, 4), "setsockopt(SO_ATTACH_BPF)", Hints.Attach);
+        return new DetachableAttachment($"socket filter on fd {sock.Fd}", () =>
+        {
+            if (socket.IsClosed)
+                return;
+            using var s = new FdLease(socket, "socket filter");
+            var zero = 0;
+            LibC.setsockopt(s.Fd, SOL_SOCKET, SO_DETACH_FILTER, &zero, 4);
+        });
+    }
+}
+
+/// <summary>Attaches cgroup programs (cgroup_skb, sock, sockopt...) to a cgroup v2 directory.</summary>
+public static class Cgroup
+{
+    private const uint BPF_F_ALLOW_MULTI = 2;
+
+    /// <summary>A bpf link on the cgroup (BPF_LINK_CREATE), else BPF_PROG_ATTACH with BPF_F_ALLOW_MULTI.</summary>
+    public static IBpfLink Attach(SafeHandle program, string cgroupPath, BpfAttachType attachType)
+    {
+        if (!Directory.Exists(cgroupPath))
+            throw new BpfHookSpecException($"cgroup directory {cgroupPath} does not exist (cgroup v2 is usually at /sys/fs/cgroup or /sys/fs/cgroup/unified)");
+        using var dir = LibC.CheckFd(LibC.open(cgroupPath, LibC.O_RDONLY | LibC.O_DIRECTORY | LibC.O_CLOEXEC, 0), $"open {cgroupPath}");
+        var where = $"cgroup {attachType} on {cgroupPath}";
+        using var prog = new FdLease(program, where);
+        try
+        {
+            return new BpfLink(BpfCalls.LinkCreate(prog.Fd, dir.Fd, attachType, 0, where), where);
+        }
+        catch (BpfAttachException e) when (e.ErrorNumber is Errno.EINVAL or Errno.ENOSYS or Errno.EOPNOTSUPP)
+        {
+            // Before 5.7 there are no cgroup links.
+        }
+        BpfCalls.ProgAttach(dir.Fd, prog.Fd, attachType, BPF_F_ALLOW_MULTI, where);
+        var keepDir = LibC.CheckFd(LibC.open(cgroupPath, LibC.O_RDONLY | LibC.O_DIRECTORY | LibC.O_CLOEXEC, 0), $"open {cgroupPath}");
+        // PROG_DETACH needs the program's fd again: keep the caller's handle alive until then.
+        var added = false;
+        program.DangerousAddRef(ref added);
+        return new DetachableAttachment(where + " [prog_attach]", () =>
+        {
+            try
+            {
+                BpfCalls.ProgDetach(keepDir.Fd, (int)program.DangerousGetHandle(), attachType);
+            }
+            finally
+            {
+                if (added)
+                    program.DangerousRelease();
+                keepDir.Dispose();
+            }
+        });
+    }
+}
