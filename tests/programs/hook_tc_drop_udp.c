@@ -1,8 +1,9 @@
-// tc (sched_cls, direct action): drops IPv4 ICMP packets. counts[0] = packets seen, counts[1] = dropped.
+// tc (sched_cls, direct action): drops IPv4 UDP datagrams to port 7777. counts[0] = packets seen, counts[1] = dropped.
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
 #include <linux/ip.h>
 #include <linux/in.h>
+#include <linux/udp.h>
 #include <linux/pkt_cls.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
@@ -22,7 +23,7 @@ static void bump(__u32 key)
 }
 
 SEC("tc")
-int tc_drop_icmp(struct __sk_buff *skb)
+int tc_drop_udp(struct __sk_buff *skb)
 {
     void *data = (void *)(long)skb->data, *end = (void *)(long)skb->data_end;
     struct ethhdr *eth = data;
@@ -30,7 +31,10 @@ int tc_drop_icmp(struct __sk_buff *skb)
     if ((void *)(eth + 1) > end || eth->h_proto != bpf_htons(ETH_P_IP))
         return TC_ACT_OK;
     struct iphdr *ip = (void *)(eth + 1);
-    if ((void *)(ip + 1) > end || ip->protocol != IPPROTO_ICMP)
+    if ((void *)(ip + 1) > end || ip->protocol != IPPROTO_UDP || ip->ihl != 5)
+        return TC_ACT_OK;
+    struct udphdr *udp = (void *)(ip + 1);
+    if ((void *)(udp + 1) > end || udp->dest != bpf_htons(7777))
         return TC_ACT_OK;
     bump(1);
     return TC_ACT_SHOT;

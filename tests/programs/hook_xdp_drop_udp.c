@@ -1,8 +1,9 @@
-// XDP: drops IPv4 ICMP packets and lets everything else through. counts[0] = packets seen, counts[1] = dropped.
+// XDP: drops IPv4 UDP datagrams to port 7777 and lets everything else through. counts[0] = packets seen, counts[1] = dropped.
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
 #include <linux/ip.h>
 #include <linux/in.h>
+#include <linux/udp.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 
@@ -21,7 +22,7 @@ static void bump(__u32 key)
 }
 
 SEC("xdp")
-int xdp_drop_icmp(struct xdp_md *ctx)
+int xdp_drop_udp(struct xdp_md *ctx)
 {
     void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
     struct ethhdr *eth = data;
@@ -29,7 +30,10 @@ int xdp_drop_icmp(struct xdp_md *ctx)
     if ((void *)(eth + 1) > end || eth->h_proto != bpf_htons(ETH_P_IP))
         return XDP_PASS;
     struct iphdr *ip = (void *)(eth + 1);
-    if ((void *)(ip + 1) > end || ip->protocol != IPPROTO_ICMP)
+    if ((void *)(ip + 1) > end || ip->protocol != IPPROTO_UDP || ip->ihl != 5)
+        return XDP_PASS;
+    struct udphdr *udp = (void *)(ip + 1);
+    if ((void *)(udp + 1) > end || udp->dest != bpf_htons(7777))
         return XDP_PASS;
     bump(1);
     return XDP_DROP;
