@@ -44,6 +44,10 @@ public enum InstructionShape : byte
 public sealed record OpcodeInfo(byte Opcode, OpClass Class, InstructionShape Shape, string Mnemonic, string Operator, int Width)
 {
     public bool IsValid => Shape != InstructionShape.Invalid;
+
+    /// <summary>False for valid opcodes that LLVM 14's BPF back end cannot decode (llvm-objdump 14 prints
+    /// <c>&lt;unknown&gt;</c>): MOD, JSET, ST (store immediate) and the ISA v4 additions (LDXS, BSWAP, JA32).</summary>
+    public bool KnownToLlvm14 { get; init; } = true;
     public bool UsesRegisterSource => (Opcode & 0x08) != 0;
     public bool Is64 => Width == 64;
 }
@@ -84,9 +88,21 @@ public static class OpcodeTable
     public static IReadOnlyList<OpcodeInfo> All => Table;
 
     /// <summary>The C type name of a memory access of this many bytes (u8, u16, u32, u64).</summary>
-    public static string CTypeOfSize(int bytes) => Sizes.First(s => s.Bytes == bytes).CType;
+    public static string CTypeOfSize(int bytes)
+    {
+        foreach (var s in Sizes)
+            if (s.Bytes == bytes)
+                return s.CType;
+        throw new ArgumentOutOfRangeException(nameof(bytes), bytes, "a memory access is 1, 2, 4 or 8 bytes");
+    }
 
-    public static int BytesOf(OpSize size) => Sizes.First(s => s.Size == size).Bytes;
+    public static int BytesOf(OpSize size)
+    {
+        foreach (var s in Sizes)
+            if (s.Size == size)
+                return s.Bytes;
+        throw new ArgumentOutOfRangeException(nameof(size), size, "not an access size");
+    }
 
     private static OpcodeInfo[] Build()
     {
@@ -143,6 +159,11 @@ public static class OpcodeTable
             if (size is OpSize.W or OpSize.DW)
                 Add((int)OpClass.Stx | (int)OpMode.Atomic | (int)size, InstructionShape.Atomic, "atomic" + sfx, "", bytes);
         }
+        foreach (var i in new[] { 0x94, 0x97, 0x9c, 0x9f, 0x45, 0x4d, 0x46, 0x4e, 0xd7, Opcodes.Ja32 })
+            table[i] = table[i] with { KnownToLlvm14 = false };
+        for (int i = 0; i < 256; i++)
+            if (table[i].Shape == InstructionShape.StoreImm || (OpMode)(i & 0xe0) == OpMode.MemSx && table[i].Class == OpClass.Ldx)
+                table[i] = table[i] with { KnownToLlvm14 = false };
         return table;
     }
 }

@@ -1,0 +1,39 @@
+using SharpBpf.Isa;
+using SharpBpf.Isa.Disassembly;
+using SharpBpf.Tests.Support;
+
+namespace SharpBpf.Tests.Isa;
+
+/// <summary>Our LLVM dialect against llvm-objdump 14 on real compiled and assembled objects, both byte orders.</summary>
+public class LlvmDisassemblerProgramTests
+{
+    public static TheoryData<string, string, bool> Objects() => new()
+    {
+        { "isa/ops.c", "v1", false }, { "isa/ops.c", "v2", false }, { "isa/ops.c", "v3", false },
+        { "isa/ops.c", "v1", true }, { "isa/ops.c", "v3", true },
+        { "isa/atomics.c", "v3", false }, { "isa/atomics.c", "v3", true },
+        { "isa/all_ops.s", "v3", false }, { "isa/all_ops.s", "v3", true },
+    };
+
+    [SkippableTheory]
+    [MemberData(nameof(Objects))]
+    public void EverySectionMatchesLlvmObjdump14(string file, string cpu, bool bigEndian)
+    {
+        Requirements.Tool(TestPrograms.Clang);
+        var obj = file.EndsWith(".s", StringComparison.Ordinal)
+            ? LlvmObjdumpOracle.Assemble(Path.Combine(TestPrograms.SourceDir, file), bigEndian)
+            : TestPrograms.Compile(file, cpu, bigEndian);
+        foreach (var immHex in new[] { false, true })
+        {
+            var sections = LlvmObjdumpOracle.Disassemble(obj, immHex);
+            Assert.NotEmpty(sections);
+            foreach (var (name, expected) in sections)
+            {
+                var slots = Instruction.ReadAll(LlvmObjdumpOracle.SectionBytes(obj, name), bigEndian);
+                Assert.True(slots.Length > 0, name);
+                var options = immHex ? LlvmDisassemblyOptions.ImmHex : LlvmDisassemblyOptions.None;
+                LlvmDisassemblerOracleTests.AssertSameLines(expected, LlvmDisassemblerOracleTests.Listing(slots, options), slots);
+            }
+        }
+    }
+}
