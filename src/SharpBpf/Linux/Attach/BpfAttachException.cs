@@ -4,7 +4,7 @@ namespace SharpBpf.Linux.Attach;
 public class BpfAttachException : BpfException
 {
     public BpfAttachException(string operation, int errno, string? hint = null)
-        : base($"{operation} failed: {LibC.Describe(errno)} ({Errno.Name(errno)})" + (hint is null ? "" : "; " + hint))
+        : base($"{operation} failed: {NativeCalls.Describe(errno)} ({Errno.Name(errno)})" + (hint is null ? "" : "; " + hint))
     {
         Operation = operation;
         ErrorNumber = errno;

@@ -17,7 +17,7 @@ internal static unsafe class BpfCalls
         BPF_RAW_TRACEPOINT_OPEN = 17, BPF_LINK_CREATE = 28, BPF_LINK_GET_FD_BY_ID = 30, BPF_LINK_GET_NEXT_ID = 31,
         BPF_LINK_DETACH = 34, BPF_PROG_GET_FD_BY_ID = 13;
 
-    public static long Sys(int cmd, byte* attr) => LibC.syscall(LibC.SysBpf, cmd, (long)attr, AttrSize, 0, 0);
+    public static long Sys(int cmd, byte* attr) => NativeCalls.syscall(NativeCalls.SysBpf, cmd, (long)attr, AttrSize, 0, 0);
 
     private static void Put32(byte* a, int offset, uint v) => *(uint*)(a + offset) = v;
     private static void Put64(byte* a, int offset, ulong v) => *(ulong*)(a + offset) = v;
@@ -34,7 +34,7 @@ internal static unsafe class BpfCalls
         Put32(attr, 12, flags);
         for (var i = 0; i < extra.Length; i++)
             Put64(attr, 16 + 8 * i, extra[i]);
-        return LibC.CheckFd(Sys(BPF_LINK_CREATE, attr), $"BPF_LINK_CREATE ({type}) for {what}", Hints.Attach);
+        return NativeCalls.CheckFd(Sys(BPF_LINK_CREATE, attr), $"BPF_LINK_CREATE ({type}) for {what}", Hints.Attach);
     }
 
     public static FdHandle RawTracepointOpen(int progFd, string name)
@@ -46,7 +46,7 @@ internal static unsafe class BpfCalls
         {
             Put64(attr, 0, (ulong)p);
             Put32(attr, 8, (uint)progFd);
-            return LibC.CheckFd(Sys(BPF_RAW_TRACEPOINT_OPEN, attr), $"BPF_RAW_TRACEPOINT_OPEN '{name}'",
+            return NativeCalls.CheckFd(Sys(BPF_RAW_TRACEPOINT_OPEN, attr), $"BPF_RAW_TRACEPOINT_OPEN '{name}'",
                 e => e == Errno.ENOENT ? $"no raw tracepoint '{name}' in this kernel (see /sys/kernel/tracing/available_events)" : Hints.Attach(e));
         }
     }
@@ -56,7 +56,7 @@ internal static unsafe class BpfCalls
         var attr = stackalloc byte[AttrSize];
         new Span<byte>(attr, AttrSize).Clear();
         Put32(attr, 0, (uint)linkFd);
-        LibC.Check(Sys(BPF_LINK_DETACH, attr), "BPF_LINK_DETACH");
+        NativeCalls.Check(Sys(BPF_LINK_DETACH, attr), "BPF_LINK_DETACH");
     }
 
     public static void ObjPin(int fd, string path)
@@ -68,7 +68,7 @@ internal static unsafe class BpfCalls
         {
             Put64(attr, 0, (ulong)p);
             Put32(attr, 8, (uint)fd);
-            LibC.Check(Sys(BPF_OBJ_PIN, attr), $"BPF_OBJ_PIN '{path}'",
+            NativeCalls.Check(Sys(BPF_OBJ_PIN, attr), $"BPF_OBJ_PIN '{path}'",
                 e => e == Errno.EPERM || e == Errno.EINVAL ? "the path must be inside a mounted bpffs (mount -t bpf bpf /sys/fs/bpf)" : null);
         }
     }
@@ -81,7 +81,7 @@ internal static unsafe class BpfCalls
         fixed (byte* p = bytes)
         {
             Put64(attr, 0, (ulong)p);
-            return LibC.CheckFd(Sys(BPF_OBJ_GET, attr), $"BPF_OBJ_GET '{path}'");
+            return NativeCalls.CheckFd(Sys(BPF_OBJ_GET, attr), $"BPF_OBJ_GET '{path}'");
         }
     }
 
@@ -93,7 +93,7 @@ internal static unsafe class BpfCalls
         Put32(attr, 4, (uint)progFd);
         Put32(attr, 8, (uint)type);
         Put32(attr, 12, flags);
-        LibC.Check(Sys(BPF_PROG_ATTACH, attr), $"BPF_PROG_ATTACH ({type}) for {what}", Hints.Attach);
+        NativeCalls.Check(Sys(BPF_PROG_ATTACH, attr), $"BPF_PROG_ATTACH ({type}) for {what}", Hints.Attach);
     }
 
     public static void ProgDetach(int targetFd, int progFd, BpfAttachType type)
@@ -103,7 +103,7 @@ internal static unsafe class BpfCalls
         Put32(attr, 0, (uint)targetFd);
         Put32(attr, 4, (uint)progFd);
         Put32(attr, 8, (uint)type);
-        LibC.Check(Sys(BPF_PROG_DETACH, attr), $"BPF_PROG_DETACH ({type})");
+        NativeCalls.Check(Sys(BPF_PROG_DETACH, attr), $"BPF_PROG_DETACH ({type})");
     }
 
     /// <summary>BPF_OBJ_GET_INFO_BY_FD into <paramref name="info"/>; returns the length the kernel filled.</summary>
@@ -116,7 +116,7 @@ internal static unsafe class BpfCalls
             Put32(attr, 0, (uint)fd);
             Put32(attr, 4, (uint)info.Length);
             Put64(attr, 8, (ulong)p);
-            LibC.Check(Sys(BPF_OBJ_GET_INFO_BY_FD, attr), "BPF_OBJ_GET_INFO_BY_FD");
+            NativeCalls.Check(Sys(BPF_OBJ_GET_INFO_BY_FD, attr), "BPF_OBJ_GET_INFO_BY_FD");
             return (int)*(uint*)(attr + 4);
         }
     }
@@ -133,7 +133,7 @@ internal static unsafe class BpfCalls
             Put32(attr, 4, (uint)type);
             Put64(attr, 16, (ulong)p);
             Put32(attr, 24, (uint)ids.Length);
-            LibC.Check(Sys(BPF_PROG_QUERY, attr), $"BPF_PROG_QUERY ({type}) on {what}");
+            NativeCalls.Check(Sys(BPF_PROG_QUERY, attr), $"BPF_PROG_QUERY ({type}) on {what}");
             return ids[..(int)*(uint*)(attr + 24)];
         }
     }
@@ -148,7 +148,7 @@ internal static unsafe class BpfCalls
             Put32(attr, 0, (uint)mapFd);
             Put64(attr, 8, (ulong)k);
             Put64(attr, 16, (ulong)v);
-            LibC.Check(Sys(BPF_MAP_UPDATE_ELEM, attr), $"BPF_MAP_UPDATE_ELEM on {what}");
+            NativeCalls.Check(Sys(BPF_MAP_UPDATE_ELEM, attr), $"BPF_MAP_UPDATE_ELEM on {what}");
         }
     }
 
@@ -164,7 +164,7 @@ internal static unsafe class BpfCalls
             Put64(attr, 16, (ulong)v);
             if (Sys(BPF_MAP_LOOKUP_ELEM, attr) == 0)
                 return true;
-            var errno = LibC.LastErrno;
+            var errno = NativeCalls.LastErrno;
             if (errno == Errno.ENOENT)
                 return false;
             throw new BpfAttachException("BPF_MAP_LOOKUP_ELEM", errno);
@@ -183,7 +183,7 @@ internal static unsafe class BpfCalls
             return true;
         }
         next = 0;
-        var errno = LibC.LastErrno;
+        var errno = NativeCalls.LastErrno;
         if (errno == Errno.ENOENT)
             return false;
         throw new BpfAttachException("BPF_*_GET_NEXT_ID", errno);
@@ -197,9 +197,9 @@ internal static unsafe class BpfCalls
         var fd = Sys(cmd, attr);
         if (fd >= 0)
             return new FdHandle((int)fd);
-        if (LibC.LastErrno == Errno.ENOENT)
+        if (NativeCalls.LastErrno == Errno.ENOENT)
             return null;  // went away between the id walk and the open
-        throw new BpfAttachException($"BPF_*_GET_FD_BY_ID {id}", LibC.LastErrno);
+        throw new BpfAttachException($"BPF_*_GET_FD_BY_ID {id}", NativeCalls.LastErrno);
     }
 }
 

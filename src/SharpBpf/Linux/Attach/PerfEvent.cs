@@ -42,8 +42,8 @@ public static unsafe class PerfEvent
         var bytes = Encode(attr);
         fixed (byte* p = bytes)
         {
-            var fd = LibC.syscall(LibC.SysPerfEventOpen, (long)p, pid, cpu, -1, (long)PERF_FLAG_FD_CLOEXEC);
-            return LibC.CheckFd(fd, $"perf_event_open ({what})", hint ?? (e => e switch
+            var fd = NativeCalls.syscall(NativeCalls.SysPerfEventOpen, (long)p, pid, cpu, -1, (long)PERF_FLAG_FD_CLOEXEC);
+            return NativeCalls.CheckFd(fd, $"perf_event_open ({what})", hint ?? (e => e switch
             {
                 Errno.EACCES or Errno.EPERM => "needs root or CAP_PERFMON (see kernel.perf_event_paranoid)",
                 Errno.ENOENT => "the kernel has no such event",
@@ -67,8 +67,8 @@ public static unsafe class PerfEvent
         }
         try
         {
-            LibC.Check(LibC.ioctl(perfFd.Fd, PERF_EVENT_IOC_SET_BPF, prog.Fd), $"PERF_EVENT_IOC_SET_BPF for {description}", Hints.Attach);
-            LibC.Check(LibC.ioctl(perfFd.Fd, PERF_EVENT_IOC_ENABLE, 0), $"PERF_EVENT_IOC_ENABLE for {description}");
+            NativeCalls.Check(NativeCalls.ioctl(perfFd.Fd, PERF_EVENT_IOC_SET_BPF, prog.Fd), $"PERF_EVENT_IOC_SET_BPF for {description}", Hints.Attach);
+            NativeCalls.Check(NativeCalls.ioctl(perfFd.Fd, PERF_EVENT_IOC_ENABLE, 0), $"PERF_EVENT_IOC_ENABLE for {description}");
         }
         catch
         {
@@ -77,7 +77,7 @@ public static unsafe class PerfEvent
         }
         return new DetachableAttachment(description, () =>
         {
-            LibC.ioctl(perfFd.Fd, PERF_EVENT_IOC_DISABLE, 0);
+            NativeCalls.ioctl(perfFd.Fd, PERF_EVENT_IOC_DISABLE, 0);
             perfFd.Dispose();
         });
     }

@@ -16,14 +16,14 @@ public static unsafe class SocketFilter
         using var prog = new FdLease(program, "socket filter");
         using var sock = new FdLease(socket, "socket filter");
         var fd = prog.Fd;
-        LibC.Check(LibC.setsockopt(sock.Fd, SOL_SOCKET, SO_ATTACH_BPF, &fd, 4), "setsockopt(SO_ATTACH_BPF)", Hints.Attach);
+        NativeCalls.Check(NativeCalls.setsockopt(sock.Fd, SOL_SOCKET, SO_ATTACH_BPF, &fd, 4), "setsockopt(SO_ATTACH_BPF)", Hints.Attach);
         return new DetachableAttachment($"socket filter on fd {sock.Fd}", () =>
         {
             if (socket.IsClosed)
                 return;
             using var s = new FdLease(socket, "socket filter");
             var zero = 0;
-            LibC.setsockopt(s.Fd, SOL_SOCKET, SO_DETACH_FILTER, &zero, 4);
+            NativeCalls.setsockopt(s.Fd, SOL_SOCKET, SO_DETACH_FILTER, &zero, 4);
         });
     }
 }
@@ -38,7 +38,7 @@ public static class Cgroup
     {
         if (!Directory.Exists(cgroupPath))
             throw new BpfHookSpecException($"cgroup directory {cgroupPath} does not exist (cgroup v2 is usually at /sys/fs/cgroup or /sys/fs/cgroup/unified)");
-        using var dir = LibC.CheckFd(LibC.open(cgroupPath, LibC.O_RDONLY | LibC.O_DIRECTORY | LibC.O_CLOEXEC, 0), $"open {cgroupPath}");
+        using var dir = NativeCalls.CheckFd(NativeCalls.open(cgroupPath, NativeCalls.O_RDONLY | NativeCalls.O_DIRECTORY | NativeCalls.O_CLOEXEC, 0), $"open {cgroupPath}");
         var where = $"cgroup {attachType} on {cgroupPath}";
         using var prog = new FdLease(program, where);
         try
@@ -50,7 +50,7 @@ public static class Cgroup
             // Before 5.7 there are no cgroup links.
         }
         BpfCalls.ProgAttach(dir.Fd, prog.Fd, attachType, BPF_F_ALLOW_MULTI, where);
-        var keepDir = LibC.CheckFd(LibC.open(cgroupPath, LibC.O_RDONLY | LibC.O_DIRECTORY | LibC.O_CLOEXEC, 0), $"open {cgroupPath}");
+        var keepDir = NativeCalls.CheckFd(NativeCalls.open(cgroupPath, NativeCalls.O_RDONLY | NativeCalls.O_DIRECTORY | NativeCalls.O_CLOEXEC, 0), $"open {cgroupPath}");
         // PROG_DETACH needs the program's fd again: keep the caller's handle alive until then.
         var added = false;
         program.DangerousAddRef(ref added);

@@ -39,8 +39,8 @@ public static class Tracefs
                 return parts[1];
         }
         const string target = "/sys/kernel/tracing";
-        if (LibC.mount("nodev", target, "tracefs", 0, 0) != 0)
-            throw new BpfAttachException($"mount -t tracefs nodev {target}", LibC.LastErrno,
+        if (NativeCalls.mount("nodev", target, "tracefs", 0, 0) != 0)
+            throw new BpfAttachException($"mount -t tracefs nodev {target}", NativeCalls.LastErrno,
                 "tracefs is not mounted and could not be mounted (needs root, CONFIG_TRACING)");
         return target;
     }

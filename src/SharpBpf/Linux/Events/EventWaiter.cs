@@ -14,34 +14,34 @@ internal sealed unsafe class EventWaiter : IDisposable
 
     public EventWaiter()
     {
-        _epoll = LibC.CheckFd(LibC.epoll_create1(LibC.EPOLL_CLOEXEC), "epoll_create1");
-        _wake = LibC.CheckFd(LibC.eventfd(0, LibC.EFD_CLOEXEC | LibC.EFD_NONBLOCK), "eventfd");
+        _epoll = NativeCalls.CheckFd(NativeCalls.epoll_create1(NativeCalls.EPOLL_CLOEXEC), "epoll_create1");
+        _wake = NativeCalls.CheckFd(NativeCalls.eventfd(0, NativeCalls.EFD_CLOEXEC | NativeCalls.EFD_NONBLOCK), "eventfd");
         Add(_wake.Fd, WakeTag);
     }
 
     /// <summary>Watches <paramref name="fd"/> for readability; wake-ups report <paramref name="tag"/>.</summary>
     public void Add(int fd, ulong tag)
     {
-        var ev = new LibC.EpollEvent { Events = LibC.EPOLLIN, Data = tag };
-        LibC.Check(LibC.epoll_ctl(_epoll.Fd, LibC.EPOLL_CTL_ADD, fd, &ev), "epoll_ctl(EPOLL_CTL_ADD)");
+        var ev = new NativeCalls.EpollEvent { Events = NativeCalls.EPOLLIN, Data = tag };
+        NativeCalls.Check(NativeCalls.epoll_ctl(_epoll.Fd, NativeCalls.EPOLL_CTL_ADD, fd, &ev), "epoll_ctl(EPOLL_CTL_ADD)");
     }
 
     /// <summary>Waits up to <paramref name="timeoutMs"/> (-1: forever); returns the tags that became ready (empty on timeout or wake).</summary>
     public List<ulong> Wait(int timeoutMs)
     {
-        var events = stackalloc LibC.EpollEvent[16];
+        var events = stackalloc NativeCalls.EpollEvent[16];
         var ready = new List<ulong>();
         int n;
         do
-            n = LibC.epoll_wait(_epoll.Fd, events, 16, timeoutMs);
-        while (n < 0 && LibC.LastErrno == Errno.EINTR);
-        LibC.Check(n, "epoll_wait");
+            n = NativeCalls.epoll_wait(_epoll.Fd, events, 16, timeoutMs);
+        while (n < 0 && NativeCalls.LastErrno == Errno.EINTR);
+        NativeCalls.Check(n, "epoll_wait");
         for (var i = 0; i < n; i++)
         {
             if (events[i].Data == WakeTag)
             {
                 ulong drained;
-                LibC.read(_wake.Fd, &drained, 8);
+                NativeCalls.read(_wake.Fd, &drained, 8);
                 continue;
             }
             ready.Add(events[i].Data);
@@ -54,7 +54,7 @@ internal sealed unsafe class EventWaiter : IDisposable
     {
         ulong one = 1;
         if (!_wake.IsClosed)
-            LibC.write(_wake.Fd, &one, 8);
+            NativeCalls.write(_wake.Fd, &one, 8);
     }
 
     public void Dispose()

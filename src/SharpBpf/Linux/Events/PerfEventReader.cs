@@ -21,7 +21,7 @@ public sealed unsafe class PerfEventReader : IDisposable
     private readonly FdHandle _mapFd;
     private readonly EventWaiter _waiter = new();
     private readonly List<CpuRing> _rings = [];
-    private readonly int _pageSize = LibC.getpagesize();
+    private readonly int _pageSize = NativeCalls.getpagesize();
     private byte[] _wrapBuffer = new byte[256];
     private volatile bool _disposed;
     private bool _released;
@@ -45,7 +45,7 @@ public sealed unsafe class PerfEventReader : IDisposable
         if (pagesPerCpu <= 0 || (pagesPerCpu & (pagesPerCpu - 1)) != 0)
             throw new ArgumentOutOfRangeException(nameof(pagesPerCpu), pagesPerCpu, "must be a power of two");
         using (var lease = new FdLease(map, "perf event array"))
-            _mapFd = LibC.CheckFd(Fcntl.DupCloexec(lease.Fd), "dup perf event array fd");
+            _mapFd = NativeCalls.CheckFd(Fcntl.DupCloexec(lease.Fd), "dup perf event array fd");
         try
         {
             var info = MapInfo.Read(_mapFd.Fd);
@@ -83,10 +83,10 @@ public sealed unsafe class PerfEventReader : IDisposable
             SampleType: PerfEvent.PERF_SAMPLE_RAW, SamplePeriod: 1, WakeupEvents: wakeupEvents);
         var fd = PerfEvent.Open(attr, -1, cpu, $"BPF output event on CPU {cpu}");
         var length = (nint)(_pageSize * (1L + pages));
-        var mem = LibC.mmap(0, length, LibC.PROT_READ | LibC.PROT_WRITE, LibC.MAP_SHARED, fd.Fd, 0);
+        var mem = NativeCalls.mmap(0, length, NativeCalls.PROT_READ | NativeCalls.PROT_WRITE, NativeCalls.MAP_SHARED, fd.Fd, 0);
         if (mem == -1)
         {
-            var errno = LibC.LastErrno;
+            var errno = NativeCalls.LastErrno;
             fd.Dispose();
             throw new BpfAttachException($"mmap perf ring of CPU {cpu}", errno, errno == Errno.EPERM ? "raise the locked-memory limit or kernel.perf_event_mlock_kb" : null);
         }
@@ -103,7 +103,7 @@ public sealed unsafe class PerfEventReader : IDisposable
         BitConverter.TryWriteBytes(key, cpu);
         BitConverter.TryWriteBytes(value, fd.Fd);
         BpfCalls.MapUpdate(_mapFd.Fd, key, value, $"perf event array '{MapName}'");
-        LibC.Check(LibC.ioctl(fd.Fd, PerfEvent.PERF_EVENT_IOC_ENABLE, 0), $"PERF_EVENT_IOC_ENABLE (CPU {cpu})");
+        NativeCalls.Check(NativeCalls.ioctl(fd.Fd, PerfEvent.PERF_EVENT_IOC_ENABLE, 0), $"PERF_EVENT_IOC_ENABLE (CPU {cpu})");
         _waiter.Add(fd.Fd, (ulong)cpu);
     }
 
@@ -239,8 +239,8 @@ public sealed unsafe class PerfEventReader : IDisposable
         _released = true;
         foreach (var ring in _rings)
         {
-            LibC.ioctl(ring.Fd.Fd, PerfEvent.PERF_EVENT_IOC_DISABLE, 0);
-            LibC.munmap(ring.Base, ring.Length);
+            NativeCalls.ioctl(ring.Fd.Fd, PerfEvent.PERF_EVENT_IOC_DISABLE, 0);
+            NativeCalls.munmap(ring.Base, ring.Length);
             ring.Fd.Dispose();
         }
         _rings.Clear();

@@ -33,7 +33,7 @@ public sealed unsafe class RingBufferReader : IDisposable
     public RingBufferReader(SafeHandle map)
     {
         using (var lease = new FdLease(map, "ring buffer"))
-            _mapFd = LibC.CheckFd(Fcntl.DupCloexec(lease.Fd), "dup ring buffer map fd");
+            _mapFd = NativeCalls.CheckFd(Fcntl.DupCloexec(lease.Fd), "dup ring buffer map fd");
         try
         {
             var info = MapInfo.Read(_mapFd.Fd);
@@ -41,17 +41,17 @@ public sealed unsafe class RingBufferReader : IDisposable
                 throw new BpfHookSpecException($"map '{info.Name}' is a {info.Type} map, not a ring buffer (BPF_MAP_TYPE_RINGBUF)");
             Size = info.MaxEntries;
             MapName = info.Name;
-            _pageSize = LibC.getpagesize();
+            _pageSize = NativeCalls.getpagesize();
             _mask = Size - 1;
-            _consumer = LibC.mmap(0, _pageSize, LibC.PROT_READ | LibC.PROT_WRITE, LibC.MAP_SHARED, _mapFd.Fd, 0);
+            _consumer = NativeCalls.mmap(0, _pageSize, NativeCalls.PROT_READ | NativeCalls.PROT_WRITE, NativeCalls.MAP_SHARED, _mapFd.Fd, 0);
             if (_consumer == -1)
-                throw new BpfAttachException($"mmap ring buffer '{MapName}' consumer page", LibC.LastErrno);
+                throw new BpfAttachException($"mmap ring buffer '{MapName}' consumer page", NativeCalls.LastErrno);
             _producerLength = _pageSize + 2L * Size;
-            _producer = LibC.mmap(0, (nint)_producerLength, LibC.PROT_READ, LibC.MAP_SHARED, _mapFd.Fd, _pageSize);
+            _producer = NativeCalls.mmap(0, (nint)_producerLength, NativeCalls.PROT_READ, NativeCalls.MAP_SHARED, _mapFd.Fd, _pageSize);
             if (_producer == -1)
             {
-                var errno = LibC.LastErrno;
-                LibC.munmap(_consumer, _pageSize);
+                var errno = NativeCalls.LastErrno;
+                NativeCalls.munmap(_consumer, _pageSize);
                 throw new BpfAttachException($"mmap ring buffer '{MapName}' data pages", errno);
             }
             _waiter = new EventWaiter();
@@ -194,8 +194,8 @@ public sealed unsafe class RingBufferReader : IDisposable
         if (!_disposed || _released)
             return;
         _released = true;
-        LibC.munmap(_producer, (nint)_producerLength);
-        LibC.munmap(_consumer, _pageSize);
+        NativeCalls.munmap(_producer, (nint)_producerLength);
+        NativeCalls.munmap(_consumer, _pageSize);
         _waiter.Dispose();
         _mapFd.Dispose();
     }

@@ -21,7 +21,7 @@ public sealed unsafe class TracePipe : IDisposable
     public TracePipe(string? tracefsRoot = null)
     {
         var path = Path.Combine(tracefsRoot ?? Tracefs.Root, "trace_pipe");
-        _fd = LibC.CheckFd(LibC.open(path, LibC.O_RDONLY | LibC.O_NONBLOCK | LibC.O_CLOEXEC, 0), $"open {path}");
+        _fd = NativeCalls.CheckFd(NativeCalls.open(path, NativeCalls.O_RDONLY | NativeCalls.O_NONBLOCK | NativeCalls.O_CLOEXEC, 0), $"open {path}");
         _waiter.Add(_fd.Fd, 0);
     }
 
@@ -81,10 +81,10 @@ public sealed unsafe class TracePipe : IDisposable
         var buffer = stackalloc byte[8192];
         while (true)
         {
-            var n = LibC.read(_fd.Fd, buffer, 8192);
+            var n = NativeCalls.read(_fd.Fd, buffer, 8192);
             if (n < 0)
             {
-                var errno = LibC.LastErrno;
+                var errno = NativeCalls.LastErrno;
                 if (errno == Errno.EINTR)
                     continue;
                 if (errno == Errno.EAGAIN)

@@ -4,7 +4,7 @@ namespace SharpBpf.Linux.Netlink;
 public class NetlinkException : BpfException
 {
     public NetlinkException(string request, int errno, string? kernelMessage)
-        : base($"netlink {request} failed: {Attach.LibC.Describe(errno)} ({Errno.Name(errno)})" +
+        : base($"netlink {request} failed: {Attach.NativeCalls.Describe(errno)} ({Errno.Name(errno)})" +
                (string.IsNullOrEmpty(kernelMessage) ? "" : $": {kernelMessage}"))
     {
         Request = request;

@@ -20,16 +20,16 @@ public sealed unsafe class NetlinkSocket : IDisposable
 
     public NetlinkSocket(int protocol = NETLINK_ROUTE)
     {
-        _fd = LibC.CheckFd(LibC.socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, protocol), "socket(AF_NETLINK)");
+        _fd = NativeCalls.CheckFd(NativeCalls.socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, protocol), "socket(AF_NETLINK)");
         var one = 1;
         // Best effort: older kernels lack these options and then simply give plain errors.
-        LibC.setsockopt(_fd.Fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, 4);
-        LibC.setsockopt(_fd.Fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, 4);
+        NativeCalls.setsockopt(_fd.Fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, 4);
+        NativeCalls.setsockopt(_fd.Fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, 4);
         Span<byte> addr = stackalloc byte[12];
         addr.Clear();
         BinaryPrimitives.WriteUInt16LittleEndian(addr, AF_NETLINK);
         fixed (byte* a = addr)
-            LibC.Check(LibC.bind(_fd.Fd, a, 12), "bind(AF_NETLINK)");
+            NativeCalls.Check(NativeCalls.bind(_fd.Fd, a, 12), "bind(AF_NETLINK)");
     }
 
     /// <summary>Sends a request flagged NLM_F_ACK and waits for its ACK; throws on error.</summary>
@@ -49,7 +49,7 @@ public sealed unsafe class NetlinkSocket : IDisposable
             addr.Clear();
             BinaryPrimitives.WriteUInt16LittleEndian(addr, AF_NETLINK);
             fixed (byte* a = addr)
-                LibC.Check(LibC.sendto(_fd.Fd, p, bytes.Length, 0, a, 12), $"netlink send ({what})");
+                NativeCalls.Check(NativeCalls.sendto(_fd.Fd, p, bytes.Length, 0, a, 12), $"netlink send ({what})");
         }
         var replies = new List<NetlinkMessage>();
         var buffer = new byte[64 * 1024];
@@ -57,12 +57,12 @@ public sealed unsafe class NetlinkSocket : IDisposable
         {
             nint n;
             fixed (byte* b = buffer)
-                n = LibC.recv(_fd.Fd, b, buffer.Length, 0);
+                n = NativeCalls.recv(_fd.Fd, b, buffer.Length, 0);
             if (n < 0)
             {
-                if (LibC.LastErrno == Errno.EINTR)
+                if (NativeCalls.LastErrno == Errno.EINTR)
                     continue;
-                throw new BpfAttachException($"netlink receive ({what})", LibC.LastErrno);
+                throw new BpfAttachException($"netlink receive ({what})", NativeCalls.LastErrno);
             }
             var offset = 0;
             while (offset + 16 <= n)

@@ -31,7 +31,7 @@ public static class RtNetlink
     /// <summary>The index of <paramref name="name"/> in this process's network namespace.</summary>
     public static int IfIndex(string name)
     {
-        var index = LibC.if_nametoindex(name);
+        var index = NativeCalls.if_nametoindex(name);
         if (index == 0)
             throw new BpfHookSpecException($"no network interface '{name}' in this network namespace");
         return (int)index;

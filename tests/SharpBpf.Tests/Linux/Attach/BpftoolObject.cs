@@ -19,7 +19,7 @@ internal sealed class BpftoolObject : IDisposable
         var obj = TestPrograms.Compile(sourceFile);
         _dir = Path.Combine(Path.GetTempPath(), $"sharpbpf-hooks-{Environment.ProcessId}-{Guid.NewGuid():N}"[..48]);
         Directory.CreateDirectory(_dir);
-        if (LibC.mount("bpf", _dir, "bpf", 0, 0) != 0)
+        if (NativeCalls.mount("bpf", _dir, "bpf", 0, 0) != 0)
             throw new InvalidOperationException($"mount bpffs at {_dir}: errno {Marshal.GetLastPInvokeError()}");
         var (code, stdout, stderr) = TestPrograms.Run(bpftool, ["prog", "loadall", obj, Path.Combine(_dir, "p"), "pinmaps", Path.Combine(_dir, "m")]);
         if (code != 0)
@@ -58,7 +58,7 @@ internal sealed class BpftoolObject : IDisposable
     {
         foreach (var h in _handles)
             h.Dispose();
-        LibC.umount2(_dir, 2 /* MNT_DETACH */);
+        NativeCalls.umount2(_dir, 2 /* MNT_DETACH */);
         try
         {
             Directory.Delete(_dir);

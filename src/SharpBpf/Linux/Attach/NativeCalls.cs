@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 namespace SharpBpf.Linux.Attach;
 
 /// <summary>The few libc entry points the hook, event and netlink code calls (x86-64 and arm64 Linux).</summary>
-internal static unsafe partial class LibC
+internal static unsafe partial class NativeCalls
 {
     public const int O_RDONLY = 0, O_RDWR = 2, O_CLOEXEC = 0x80000, O_DIRECTORY = 0x10000, O_NONBLOCK = 0x800;
 
