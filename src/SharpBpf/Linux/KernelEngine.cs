@@ -1,4 +1,4 @@
-using System.Runtime.InteropServices;
+using SharpBpf.Btf;
 using SharpBpf.Isa;
 using SharpBpf.Objects;
 
@@ -14,47 +14,95 @@ public sealed record ProgramBtfExt(byte[] FuncInfo, int FuncInfoRecordSize, byte
 /// <summary>How <see cref="KernelEngine"/> loads an object.</summary>
 public sealed class KernelEngineOptions
 {
-    /// <summary>The object's name as libbpf derives it (file name without its last extension): prefixes global-data map names.</summary>
-    public string ObjectName { get; init; } = "";
-    /// <summary>The object's raw .BTF section; maps and programs get it when the kernel accepts it.</summary>
+    /// <summary>For hand-built specs: the raw BTF that maps and programs refer to (objects bring their own).</summary>
     public byte[]? Btf { get; init; }
-    /// <summary>func_info/line_info per program (by program name), from .BTF.ext.</summary>
+    /// <summary>For hand-built specs: func_info/line_info per program.</summary>
     public Func<ProgramSpec, ProgramBtfExt?>? BtfExt { get; init; }
-    /// <summary>Links subprograms into a program (ProgramLinker); required when programs contain bpf-to-bpf calls.</summary>
-    public Func<ProgramSpec, ProgramSpec>? Linker { get; init; }
     /// <summary>Verifier log level to collect on failure.</summary>
     public uint LogLevelOnFailure { get; init; } = 1;
-    /// <summary>Programs to skip (by name); the rest are loaded.</summary>
+    /// <summary>Which programs to load; default: those the object marks autoload.</summary>
     public Func<ProgramSpec, bool>? ShouldLoad { get; init; }
 }
 
 /// <summary>
-/// Turns inert specs into live kernel objects as libbpf does: maps created (global data named "&lt;obj8&gt;.rodata",
-/// with BTF when the kernel takes it), global data written (.rodata frozen), map references relocated,
-/// programs loaded, PROG_ARRAY and map-in-map slots filled.
+/// Turns inert specs into live kernel objects as libbpf does: maps created (with BTF when the kernel takes it,
+/// else without), global data written (.rodata frozen), subprograms linked, map references relocated, programs
+/// loaded with their func/line info, PROG_ARRAY and map-in-map slots filled.
 /// </summary>
 public static class KernelEngine
 {
     private const byte PseudoMapFd = 1;
     private const byte PseudoMapValue = 2;
 
+    /// <summary>Loads a parsed object file.</summary>
+    public static KernelCollection Load(ObjectSpec obj, KernelEngineOptions? options = null)
+    {
+        options ??= new KernelEngineOptions();
+        byte[]? btf = null;
+        BtfSpec? btfSpec = null;
+        BtfExt? btfExt = null;
+        if (obj.Btf is { } rawBtf && !obj.BigEndian)
+        {
+            try
+            {
+                btf = ObjectBtfFixup.Fix(rawBtf.Span, obj.Elf);
+                btfSpec = BtfSpec.Parse(btf);
+                if (obj.BtfExt is { } rawExt)
+                    btfExt = BtfExt.Parse(rawExt.Span, btfSpec);
+            }
+            catch (BpfFormatException)
+            {
+                btf = null; // malformed BTF: load without it, as the kernel would refuse it anyway
+                btfSpec = null;
+                btfExt = null;
+            }
+        }
+        if (obj.BigEndian)
+            throw new BpfException($"object '{obj.Name}' is big-endian; this kernel runs little-endian programs");
+
+        var maps = obj.Maps.Select(m => WithDatasecType(m, btfSpec)).ToList();
+        var programs = new List<LoadableProgram>();
+        foreach (var spec in obj.Programs)
+        {
+            if (!(options.ShouldLoad?.Invoke(spec) ?? spec.Autoload))
+                continue;
+            var linked = ProgramLinker.Link(obj, spec);
+            programs.Add(new LoadableProgram(spec, linked.Instructions, linked.Relocations,
+                btfExt is null || btfSpec is null ? null : BtfExtFor(linked, btfExt)));
+        }
+        return LoadCore(maps, programs, btf, options);
+    }
+
+    /// <summary>Loads hand-built specs whose programs are already linked (no bpf-to-bpf call relocations).</summary>
     public static KernelCollection Load(IReadOnlyList<MapSpec> maps, IReadOnlyList<ProgramSpec> programs, KernelEngineOptions? options = null)
     {
         options ??= new KernelEngineOptions();
+        var loadable = new List<LoadableProgram>();
+        foreach (var spec in programs)
+        {
+            if (!(options.ShouldLoad?.Invoke(spec) ?? spec.Autoload))
+                continue;
+            if (spec.Relocations.Any(r => r is SubprogramCall))
+                throw new BpfException($"program '{spec.Name}' calls subprograms: load it through its ObjectSpec so ProgramLinker can link them");
+            loadable.Add(new LoadableProgram(spec, spec.Instructions, spec.Relocations, options.BtfExt?.Invoke(spec)));
+        }
+        return LoadCore(maps, loadable, options.Btf, options);
+    }
+
+    private sealed record LoadableProgram(ProgramSpec Spec, Instruction[] Instructions, IReadOnlyList<Relocation> Relocations, ProgramBtfExt? Ext);
+
+    private static KernelCollection LoadCore(IReadOnlyList<MapSpec> maps, IReadOnlyList<LoadableProgram> programs, byte[]? btf, KernelEngineOptions options)
+    {
         var collection = new KernelCollection();
         try
         {
-            collection.Btf = TryLoadBtf(options.Btf);
+            collection.Btf = TryLoadBtf(btf);
             foreach (var spec in maps)
-                collection.AddMap(spec.Name, CreateMap(spec, collection.Btf, options.ObjectName));
+                collection.AddMap(spec.Name, CreateMap(spec, collection.Btf));
             foreach (var spec in maps)
                 FillMapOfMaps(spec, collection);
-            foreach (var spec in programs)
-            {
-                if (options.ShouldLoad is { } filter && !filter(spec))
-                    continue;
-                collection.AddProgram(spec.Name, LoadProgram(spec, collection, options));
-            }
+            foreach (var program in programs)
+                collection.AddProgram(program.Spec.Name, LoadProgram(program, collection, options));
             foreach (var spec in maps.Where(m => m.Type == BpfMapType.ProgArray))
                 FillProgramArray(spec, collection);
             return collection;
@@ -66,15 +114,68 @@ public static class KernelEngine
         }
     }
 
-    /// <summary>libbpf's name for a global-data map: up to 8 characters of the object name, then the section name.</summary>
-    public static string InternalMapName(string objectName, string section)
+    /// <summary>libbpf describes a global-data map's value with the section's DATASEC type.</summary>
+    private static MapSpec WithDatasecType(MapSpec spec, BtfSpec? btf)
     {
-        int suffixLength = Math.Max(7, section.Length);
-        int prefixLength = section.IndexOf('.', 1) >= 0 ? 0 : Math.Min(BpfObjectName.Length - suffixLength - 1, objectName.Length);
-        var name = objectName[..Math.Max(0, prefixLength)] + section;
-        if (name.Length > BpfObjectName.Length - 1)
-            name = name[..(BpfObjectName.Length - 1)];
-        return string.Concat(name.Select(c => char.IsAsciiLetterOrDigit(c) || c == '_' || c == '.' ? c : '_'));
+        if (btf is null || !spec.IsGlobalData || spec.BtfValueTypeId != 0)
+            return spec;
+        var id = btf.FindByName(spec.DataSection!, BtfKind.Datasec).FirstOrDefault();
+        if (id == 0)
+            return spec;
+        var copy = spec.Clone();
+        copy.BtfValueTypeId = id;
+        return copy;
+    }
+
+    /// <summary>The func_info and line_info records of a linked program, re-based to its linked instruction indexes.</summary>
+    internal static ProgramBtfExt? BtfExtFor(LinkedProgram linked, BtfExt ext)
+    {
+        var funcInfo = new List<byte>();
+        var lineInfo = new List<(int Insn, BtfLineInfo Line)>();
+        foreach (var function in linked.Functions)
+        {
+            var f = function.Function;
+            int first = f.SectionOffset, last = f.SectionOffset + f.Instructions.Length;
+            foreach (var section in ext.FuncInfos.Where(s => s.SectionName == f.SectionName))
+                foreach (var record in section.Records)
+                {
+                    int insn = (int)(record.InstructionOffset / 8);
+                    if (insn >= first && insn < last)
+                    {
+                        funcInfo.AddRange(BitConverter.GetBytes((uint)(function.StartIndex + insn - first)));
+                        funcInfo.AddRange(BitConverter.GetBytes(record.TypeId));
+                    }
+                }
+            foreach (var section in ext.LineInfos.Where(s => s.SectionName == f.SectionName))
+                foreach (var record in section.Records)
+                {
+                    int insn = (int)(record.InstructionOffset / 8);
+                    if (insn >= first && insn < last)
+                        lineInfo.Add((function.StartIndex + insn - first, record));
+                }
+        }
+        if (funcInfo.Count == 0)
+            return null;
+        var lines = new List<byte>(lineInfo.Count * 16);
+        foreach (var (insn, line) in lineInfo)
+        {
+            lines.AddRange(BitConverter.GetBytes((uint)insn));
+            lines.AddRange(BitConverter.GetBytes(line.FileNameOffset));
+            lines.AddRange(BitConverter.GetBytes(line.LineOffset));
+            lines.AddRange(BitConverter.GetBytes((line.LineNumber << 10) | (line.Column & 0x3ff)));
+        }
+        var sorted = lineInfo.ToArray();
+        return new ProgramBtfExt([.. funcInfo], 8, [.. lines], 16)
+        {
+            SourceLine = insn =>
+            {
+                (int Insn, BtfLineInfo Line)? best = null;
+                foreach (var entry in sorted)
+                    if (entry.Insn <= insn)
+                        best = entry;
+                return best is { } b ? $"{Path.GetFileName(b.Line.FileName)}:{b.Line.LineNumber}: {b.Line.Line.Trim()}" : null;
+            },
+        };
     }
 
     private static KernelBtf? TryLoadBtf(byte[]? btf)
@@ -91,31 +192,21 @@ public static class KernelEngine
         }
     }
 
-    private static KernelMap CreateMap(MapSpec spec, KernelBtf? btf, string objectName)
+    private static KernelMap CreateMap(MapSpec spec, KernelBtf? btf)
     {
-        var create = spec.Clone();
-        if (spec.IsGlobalData)
-        {
-            create.Name = InternalMapName(objectName, spec.DataSection!);
-            create.Type = BpfMapType.Array;
-            create.KeySize = 4;
-            create.MaxEntries = 1;
-            const uint Mmapable = 0x400, ReadOnlyProg = 0x80;
-            create.Flags |= Mmapable | (spec.IsReadOnlyData ? ReadOnlyProg : 0);
-        }
         KernelMap? inner = null;
         try
         {
             if (spec.InnerMap is { } innerSpec)
-                inner = CreateMap(innerSpec, null, objectName);
+                inner = CreateMap(innerSpec, null);
             KernelMap map;
             try
             {
-                map = KernelMap.Create(create, btf, inner);
+                map = KernelMap.Create(spec, btf, inner);
             }
-            catch (BpfSyscallException) when (btf is not null && (create.BtfKeyTypeId != 0 || create.BtfValueTypeId != 0))
+            catch (BpfSyscallException) when (btf is not null && (spec.BtfKeyTypeId != 0 || spec.BtfValueTypeId != 0))
             {
-                map = KernelMap.Create(create, null, inner); // the kernel refused the BTF description: retry without, as libbpf
+                map = KernelMap.Create(spec, null, inner); // the kernel refused the BTF description: retry without, as libbpf
             }
             if (spec.InitialValue is { } initial && spec.IsGlobalData)
             {
@@ -163,14 +254,11 @@ public static class KernelEngine
         }
     }
 
-    private static KernelProgram LoadProgram(ProgramSpec spec, KernelCollection collection, KernelEngineOptions options)
+    private static KernelProgram LoadProgram(LoadableProgram program, KernelCollection collection, KernelEngineOptions options)
     {
-        var linked = spec;
-        if (spec.Relocations.Any(r => r is SubprogramCall))
-            linked = options.Linker?.Invoke(spec)
-                ?? throw new BpfException($"program '{spec.Name}' calls subprograms but no linker was given to the kernel engine");
-        var insns = Relocate(linked, collection);
-        var ext = collection.Btf is null ? null : options.BtfExt?.Invoke(linked);
+        var spec = program.Spec;
+        var insns = Relocate(spec.Name, program.Instructions, program.Relocations, collection);
+        var ext = collection.Btf is null ? null : program.Ext;
         var load = new ProgramLoadOptions
         {
             Type = spec.Type,
@@ -179,56 +267,58 @@ public static class KernelEngine
             ExpectedAttachType = spec.ExpectedAttachType,
             KernelVersion = spec.KernelVersion,
             Name = spec.Name,
-            Flags = spec.Sleepable ? 1u << 4 /* BPF_F_SLEEPABLE */ : 0,
+            Flags = spec.ProgramFlags | (spec.Sleepable ? 1u << 4 /* BPF_F_SLEEPABLE */ : 0),
             Btf = ext is null ? null : collection.Btf,
             FuncInfo = ext?.FuncInfo ?? default,
             FuncInfoRecordSize = ext?.FuncInfoRecordSize ?? 8,
             LineInfo = ext?.LineInfo ?? default,
             LineInfoRecordSize = ext?.LineInfoRecordSize ?? 16,
             LogLevelOnFailure = options.LogLevelOnFailure,
-            SourceLine = ext?.SourceLine,
+            SourceLine = program.Ext?.SourceLine,
         };
         return KernelProgram.Load(load);
     }
 
     /// <summary>Writes map fds (and value offsets) into the program's ld_imm64 instructions.</summary>
-    internal static Instruction[] Relocate(ProgramSpec spec, KernelCollection collection)
+    internal static Instruction[] Relocate(string program, Instruction[] source, IReadOnlyList<Relocation> relocations, KernelCollection collection)
     {
-        var insns = (Instruction[])spec.Instructions.Clone();
-        foreach (var relocation in spec.Relocations)
+        var insns = (Instruction[])source.Clone();
+        foreach (var relocation in relocations)
         {
             int i = relocation.InstructionIndex;
             switch (relocation)
             {
                 case MapReference m:
-                    CheckWide(spec, insns, i);
-                    insns[i] = insns[i].WithSrc(PseudoMapFd).WithImm(MapFor(spec, collection, m.MapName).Fd.Value);
+                    CheckWide(program, insns, i);
+                    insns[i] = insns[i].WithSrc(PseudoMapFd).WithImm(MapFor(program, collection, m.MapName).Fd.Value);
                     insns[i + 1] = insns[i + 1].WithImm(0);
                     break;
                 case MapValueReference v:
-                    CheckWide(spec, insns, i);
-                    insns[i] = insns[i].WithSrc(PseudoMapValue).WithImm(MapFor(spec, collection, v.MapName).Fd.Value);
+                    CheckWide(program, insns, i);
+                    insns[i] = insns[i].WithSrc(PseudoMapValue).WithImm(MapFor(program, collection, v.MapName).Fd.Value);
                     insns[i + 1] = insns[i + 1].WithImm(v.Offset);
                     break;
                 case SubprogramCall:
                     break; // resolved by the linker
                 case KconfigReference k:
-                    throw new BpfException($"program '{spec.Name}': extern __kconfig '{k.Symbol}' is not supported by the kernel engine yet");
+                    throw new BpfException($"program '{program}': extern __kconfig '{k.Symbol}' is not supported by the kernel engine yet");
+                case KsymReference k:
+                    throw new BpfException($"program '{program}': extern __ksym '{k.Symbol}' is not supported by the kernel engine yet");
                 case KfuncCall f:
-                    throw new BpfException($"program '{spec.Name}': kfunc '{f.Function}' calls are not supported by the kernel engine yet");
+                    throw new BpfException($"program '{program}': kfunc '{f.Function}' calls are not supported by the kernel engine yet");
             }
         }
         return insns;
     }
 
-    private static KernelMap MapFor(ProgramSpec spec, KernelCollection collection, string name) =>
+    private static KernelMap MapFor(string program, KernelCollection collection, string name) =>
         collection.Maps.TryGetValue(name, out var map) ? map
-            : throw new BpfException($"program '{spec.Name}' refers to map '{name}', which the object does not define");
+            : throw new BpfException($"program '{program}' refers to map '{name}', which the object does not define");
 
-    private static void CheckWide(ProgramSpec spec, Instruction[] insns, int i)
+    private static void CheckWide(string program, Instruction[] insns, int i)
     {
         if (i < 0 || i + 1 >= insns.Length || !insns[i].IsWide)
-            throw new BpfException($"program '{spec.Name}': relocation at instruction {i} is not on an ld_imm64");
+            throw new BpfException($"program '{program}': relocation at instruction {i} is not on an ld_imm64");
     }
 }
 

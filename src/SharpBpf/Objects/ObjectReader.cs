@@ -52,8 +52,8 @@ internal sealed class ObjectReader
         if (_elf.Type != ElfConstants.TypeRelocatable)
             throw Error($"not a relocatable object (e_type {_elf.Type}); BPF objects are ET_REL", 16);
         ReadLicenseAndVersion();
-        if (_elf.FindSection(".BTF") is { } btf)
-            _obj.Btf = _elf.GetData(btf);
+        if (_elf.FindSection(".BTF") is { } btfSection)
+            _obj.Btf = _elf.GetData(btfSection);
         if (_elf.FindSection(".BTF.ext") is { } btfExt)
             _obj.BtfExt = _elf.GetData(btfExt);
         if (_symbols is null)
@@ -64,7 +64,7 @@ internal sealed class ObjectReader
         }
         ReadFunctions();
         LegacyMapReader.Read(_elf, _obj, _definedMaps);
-        BtfMapReader.Read(_elf, _obj, _definedMaps);
+        var btf = BtfMapReader.Read(_elf, _obj, _definedMaps);
         ReadGlobalData();
         foreach (var section in _elf.Sections)
             if (section.IsRelocation && section.Info < _elf.Sections.Count && _functions.ContainsKey((int)section.Info))
@@ -72,6 +72,15 @@ internal sealed class ObjectReader
         foreach (var functions in _functions.Values)
             foreach (var f in functions)
                 AddUnrelocatedCalls(f);
+        try
+        {
+            BtfMapReader.LayOutExterns(_elf, _obj, btf);
+        }
+        catch (Exception e) when (e is BpfException and not BpfFormatException or ArgumentOutOfRangeException or OverflowException)
+        {
+            throw Error($"BTF of extern variables: {e.Message}", (long)(_elf.FindSection(".BTF")?.FileOffset ?? 0));
+        }
+        ResolveExternReferences();
         foreach (var p in _obj.Programs.Concat(_obj.Subprograms))
         {
             p.License = _obj.License;
@@ -319,21 +328,32 @@ internal sealed class ObjectReader
         return new SubprogramCall(index, callee.Name, section.Name, (int)target, isAddress);
     }
 
+    /// <summary>Records the extern; the reference is a placeholder until <see cref="ResolveExternReferences"/> knows its kind and offset.</summary>
     private Relocation Extern(int index, string name, bool isCall, bool weak)
     {
-        var kind = isCall ? ExternKind.Kfunc : BtfMapReader.ExternKindOf(_obj, name);
-        var ext = _obj.Externs.Find(e => e.Name == name);
-        if (ext is null)
+        if (!_obj.Externs.Exists(e => e.Name == name))
+            _obj.Externs.Add(new ExternSpec(name, isCall ? ExternKind.Kfunc : BtfMapReader.ExternKindOf(name), -1, 0, weak));
+        return isCall ? new KfuncCall(index, name) : new KsymReference(index, name);
+    }
+
+    private void ResolveExternReferences()
+    {
+        foreach (var function in _obj.Programs.Concat(_obj.Subprograms))
         {
-            ext = new ExternSpec(name, kind, -1, 0, weak);
-            _obj.Externs.Add(ext);
+            var relocations = function.Relocations;
+            for (int i = 0; i < relocations.Count; i++)
+            {
+                if (relocations[i] is not KsymReference placeholder)
+                    continue;
+                var ext = _obj.Externs.Find(e => e.Name == placeholder.Symbol)!;
+                relocations[i] = ext.Kind switch
+                {
+                    ExternKind.Kconfig => new KconfigReference(placeholder.InstructionIndex, ext.Name, ext.Offset),
+                    ExternKind.Kfunc => throw Error($"'{function.Name}' loads the address of kernel function '{ext.Name}' with ld_imm64", -1),
+                    _ => placeholder,
+                };
+            }
         }
-        return ext.Kind switch
-        {
-            ExternKind.Kfunc => new KfuncCall(index, name),
-            ExternKind.Kconfig => new KconfigReference(index, name, ext.Offset),
-            _ => new KsymReference(index, name),
-        };
     }
 
     /// <summary>bpf-to-bpf calls (and function addresses) within one section need no relocation: the immediate is already relative.</summary>
