@@ -26,6 +26,59 @@ public sealed record AutoAttachOptions
 /// <summary>Attaches a loaded program where its section name says, as libbpf's bpf_program__attach does.</summary>
 public static class AutoAttach
 {
+    public static IBpfLink Attach(KernelProgram program, ProgramSpec spec, AutoAttachOptions? options = null) =>
+        Attach(program.Fd, spec.SectionName, options);
+
+    public static IBpfLink Attach(KernelProgram program, string sectionName, AutoAttachOptions? options = null) =>
+        Attach(program.Fd, sectionName, options);
+
+    /// <summary>
+    /// Attaches every program of a loaded object whose section names a hook it can reach with <paramref name="options"/>
+    /// (xdp/tc only with an interface, cgroup only with a path, socket only with a socket; bare "uprobe" never).
+    /// On failure the links made so far are detached and the error is rethrown.
+    /// </summary>
+    public static IReadOnlyList<IBpfLink> AttachAll(KernelCollection collection, ObjectSpec spec, AutoAttachOptions? options = null)
+    {
+        options ??= new AutoAttachOptions();
+        var links = new List<IBpfLink>();
+        try
+        {
+            foreach (var program in spec.Programs)
+            {
+                if (!collection.Programs.TryGetValue(program.Name, out var loaded) || !CanAttach(program.SectionName, options, out var hook))
+                    continue;
+                links.Add(Attach(loaded.Fd, hook!, program.SectionName, options));
+            }
+            return links;
+        }
+        catch
+        {
+            foreach (var link in links)
+                link.Dispose();
+            throw;
+        }
+    }
+
+    private static bool CanAttach(string section, AutoAttachOptions options, out HookSpec? hook)
+    {
+        try
+        {
+            hook = HookSpec.Parse(section);
+        }
+        catch (BpfHookSpecException)
+        {
+            hook = null;
+            return false;
+        }
+        return hook.Kind switch
+        {
+            HookKind.Xdp or HookKind.Tc => options.Interface is not null,
+            HookKind.Cgroup => options.CgroupPath is not null,
+            HookKind.SocketFilter => options.Socket is not null,
+            _ => true,
+        };
+    }
+
     public static IBpfLink Attach(SafeHandle program, ProgramSpec spec, AutoAttachOptions? options = null) =>
         Attach(program, spec.SectionName, options);
 

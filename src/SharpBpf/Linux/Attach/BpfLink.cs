@@ -1,6 +1,3 @@
-using System.Buffers.Binary;
-using System.Runtime.InteropServices;
-
 namespace SharpBpf.Linux.Attach;
 
 /// <summary>The kernel's bpf_link types (enum bpf_link_type), as `link list` names them.</summary>
@@ -10,9 +7,25 @@ public enum BpfLinkType : uint
     KprobeMulti = 8, StructOps = 9, Netfilter = 10, Tcx = 11, UprobeMulti = 12, Netkit = 13, Sockmap = 14,
 }
 
-/// <summary>What BPF_OBJ_GET_INFO_BY_FD says about a link: its id, type, program and (for some types) target.</summary>
+/// <summary>A link's info decoded for its type: the target interface, cgroup, attach type or tracepoint.</summary>
 public sealed record BpfLinkInfo(uint Id, BpfLinkType Type, uint ProgramId, uint Ifindex, BpfAttachType? AttachType,
-    ulong CgroupId, string? TracepointName);
+    ulong CgroupId, string? TracepointName)
+{
+    /// <summary>Decodes the type-specific union of BPF_OBJ_GET_INFO_BY_FD's bpf_link_info.</summary>
+    public static BpfLinkInfo From(LinkInfo info)
+    {
+        var type = (BpfLinkType)info.Type;
+        var w0 = info.Raw.Length > 0 ? info.Raw[0] : 0;
+        var w1 = info.Raw.Length > 1 ? info.Raw[1] : 0;
+        return type switch
+        {
+            BpfLinkType.Xdp => new(info.Id, type, info.ProgramId, (uint)w0, BpfAttachType.Xdp, 0, null),
+            BpfLinkType.Tcx or BpfLinkType.Netkit => new(info.Id, type, info.ProgramId, (uint)w0, (BpfAttachType)(uint)(w0 >> 32), 0, null),
+            BpfLinkType.Cgroup => new(info.Id, type, info.ProgramId, 0, (BpfAttachType)(uint)w1, w0, null),
+            _ => new(info.Id, type, info.ProgramId, 0, null, 0, info.TracepointName),
+        };
+    }
+}
 
 /// <summary>
 /// A kernel bpf link (an fd from BPF_LINK_CREATE or BPF_RAW_TRACEPOINT_OPEN). Closing the last reference detaches
@@ -20,12 +33,11 @@ public sealed record BpfLinkInfo(uint Id, BpfLinkType Type, uint ProgramId, uint
 /// </summary>
 public sealed class BpfLink : IBpfLink
 {
-    private readonly FdHandle _fd;
     private readonly IDisposable? _companion;
 
-    internal BpfLink(FdHandle fd, string description, IDisposable? companion = null)
+    internal BpfLink(BpfFd fd, string description, IDisposable? companion = null)
     {
-        _fd = fd;
+        Fd = fd;
         Description = description;
         _companion = companion;
     }
@@ -34,99 +46,37 @@ public sealed class BpfLink : IBpfLink
     public bool IsBpfLink => true;
 
     /// <summary>The link's descriptor (owned by this object).</summary>
-    public SafeHandle Handle => _fd;
+    public BpfFd Fd { get; }
 
     /// <summary>Opens a link pinned in bpffs.</summary>
-    public static BpfLink FromPin(string path) => new(BpfCalls.ObjGet(path), "pinned link " + path);
+    public static BpfLink FromPin(string path) => new(BpfSyscall.OpenPinned(path), "pinned link " + path);
 
     /// <summary>Opens a link by its kernel id (as `link list` shows it).</summary>
-    public static BpfLink FromId(uint id) =>
-        new(BpfCalls.FdById(BpfCalls.BPF_LINK_GET_FD_BY_ID, id) ?? throw new BpfAttachException($"BPF_LINK_GET_FD_BY_ID {id}", Errno.ENOENT, "no link with that id"),
-            $"link {id}");
+    public static BpfLink FromId(uint id) => new(BpfSyscall.GetFdById(BpfObjectKind.Link, id), $"link {id}");
 
-    public void Pin(string path)
-    {
-        using var lease = new FdLease(_fd, Description);
-        BpfCalls.ObjPin(lease.Fd, path);
-    }
+    public void Pin(string path) => BpfSyscall.Pin(Fd, path);
 
     /// <summary>Detaches the program now (BPF_LINK_DETACH) even if other references or pins keep the link open.</summary>
-    public void Detach()
-    {
-        using var lease = new FdLease(_fd, Description);
-        BpfCalls.LinkDetach(lease.Fd);
-    }
+    public void Detach() => BpfCalls.LinkDetach(Fd, Description);
 
-    public BpfLinkInfo Info()
-    {
-        using var lease = new FdLease(_fd, Description);
-        return ReadInfo(lease.Fd);
-    }
-
-    internal static unsafe BpfLinkInfo ReadInfo(int fd)
-    {
-        Span<byte> info = stackalloc byte[96];
-        info.Clear();
-        var type = (BpfLinkType)0;
-        // raw_tp: ask once for the name buffer pointer; other types ignore those bytes.
-        var name = new byte[256];
-        fixed (byte* n = name)
-        {
-            BpfCalls.GetInfo(fd, info);
-            type = (BpfLinkType)BinaryPrimitives.ReadUInt32LittleEndian(info);
-            if (type == BpfLinkType.RawTracepoint)
-            {
-                info.Clear();
-                BinaryPrimitives.WriteUInt64LittleEndian(info[16..], (ulong)n);
-                BinaryPrimitives.WriteUInt32LittleEndian(info[24..], (uint)name.Length);
-                BpfCalls.GetInfo(fd, info);
-            }
-        }
-        var id = BinaryPrimitives.ReadUInt32LittleEndian(info[4..]);
-        var prog = BinaryPrimitives.ReadUInt32LittleEndian(info[8..]);
-        uint ifindex = 0;
-        ulong cgroup = 0;
-        BpfAttachType? attach = null;
-        string? tp = null;
-        switch (type)
-        {
-            case BpfLinkType.Xdp:
-                ifindex = BinaryPrimitives.ReadUInt32LittleEndian(info[16..]);
-                attach = BpfAttachType.Xdp;
-                break;
-            case BpfLinkType.Tcx or BpfLinkType.Netkit:
-                ifindex = BinaryPrimitives.ReadUInt32LittleEndian(info[16..]);
-                attach = (BpfAttachType)BinaryPrimitives.ReadUInt32LittleEndian(info[20..]);
-                break;
-            case BpfLinkType.Cgroup:
-                cgroup = BinaryPrimitives.ReadUInt64LittleEndian(info[16..]);
-                attach = (BpfAttachType)BinaryPrimitives.ReadUInt32LittleEndian(info[24..]);
-                break;
-            case BpfLinkType.RawTracepoint:
-                var len = Array.IndexOf(name, (byte)0);
-                tp = System.Text.Encoding.UTF8.GetString(name, 0, len < 0 ? name.Length : len);
-                break;
-        }
-        return new BpfLinkInfo(id, type, prog, ifindex, attach, cgroup, tp);
-    }
+    public BpfLinkInfo Info() => BpfLinkInfo.From(KernelObjectInfo.GetLinkInfo(Fd));
 
     /// <summary>Every bpf link in the kernel, walked by id (links that vanish during the walk are skipped).</summary>
     public static IReadOnlyList<BpfLinkInfo> List()
     {
         var result = new List<BpfLinkInfo>();
-        uint id = 0;
-        while (BpfCalls.NextId(BpfCalls.BPF_LINK_GET_NEXT_ID, id, out id))
+        foreach (var id in BpfSyscall.Ids(BpfObjectKind.Link))
         {
-            using var fd = BpfCalls.FdById(BpfCalls.BPF_LINK_GET_FD_BY_ID, id);
+            using var fd = BpfSyscall.TryGetFdById(BpfObjectKind.Link, id);
             if (fd is not null)
-                result.Add(ReadInfo(fd.Fd));
+                result.Add(BpfLinkInfo.From(KernelObjectInfo.GetLinkInfo(fd)));
         }
         return result;
     }
 
     public void Dispose()
     {
-        _fd.Dispose();
+        Fd.Dispose();
         _companion?.Dispose();
     }
 

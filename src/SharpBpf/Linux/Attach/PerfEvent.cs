@@ -61,7 +61,7 @@ public static unsafe class PerfEvent
             var link = BpfCalls.LinkCreate(prog.Fd, perfFd.Fd, BpfAttachType.PerfEvent, 0, description);
             return new BpfLink(link, description, perfFd);
         }
-        catch (BpfAttachException e) when (e.ErrorNumber is Errno.EINVAL or Errno.ENOSYS or Errno.EOPNOTSUPP)
+        catch (BpfSyscallException e) when (e.ErrorNumber is Errno.EINVAL or Errno.ENOSYS or Errno.EOPNOTSUPP)
         {
             // Kernels before 5.15 have no perf links: fall back to the ioctl attachment.
         }

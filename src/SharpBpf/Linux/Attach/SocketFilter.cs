@@ -45,7 +45,7 @@ public static class Cgroup
         {
             return new BpfLink(BpfCalls.LinkCreate(prog.Fd, dir.Fd, attachType, 0, where), where);
         }
-        catch (BpfAttachException e) when (e.ErrorNumber is Errno.EINVAL or Errno.ENOSYS or Errno.EOPNOTSUPP)
+        catch (BpfSyscallException e) when (e.ErrorNumber is Errno.EINVAL or Errno.ENOSYS or Errno.EOPNOTSUPP)
         {
             // Before 5.7 there are no cgroup links.
         }
@@ -58,7 +58,7 @@ public static class Cgroup
         {
             try
             {
-                BpfCalls.ProgDetach(keepDir.Fd, (int)program.DangerousGetHandle(), attachType);
+                BpfCalls.ProgDetach(keepDir.Fd, (int)program.DangerousGetHandle(), attachType, where);
             }
             finally
             {

@@ -21,7 +21,7 @@ public static class Xdp
             {
                 return new BpfLink(BpfCalls.LinkCreate(prog.Fd, ifindex, BpfAttachType.Xdp, (uint)mode, where), where);
             }
-            catch (BpfAttachException e) when (e.ErrorNumber is Errno.EINVAL or Errno.ENOSYS or Errno.EOPNOTSUPP && !IsBusy(e))
+            catch (BpfSyscallException e) when (e.ErrorNumber is Errno.EINVAL or Errno.ENOSYS or Errno.EOPNOTSUPP)
             {
                 // Kernels before 5.9 have no XDP links: use netlink below.
             }
@@ -29,8 +29,6 @@ public static class Xdp
         RtNetlink.SetXdp(ifindex, prog.Fd, mode);
         return new DetachableAttachment(where + " [netlink]", () => RtNetlink.SetXdp(ifindex, -1, mode));
     }
-
-    private static bool IsBusy(BpfAttachException e) => e.ErrorNumber == Errno.EBUSY;
 }
 
 /// <summary>Which side of an interface a tc program sees.</summary>
@@ -63,7 +61,7 @@ public static class Tc
                 var type = ingress ? BpfAttachType.TcxIngress : BpfAttachType.TcxEgress;
                 return new BpfLink(BpfCalls.LinkCreate(prog.Fd, ifindex, type, 0, where), "tcx" + where[2..]);
             }
-            catch (BpfAttachException e) when (e.ErrorNumber is Errno.EINVAL or Errno.ENOSYS or Errno.EOPNOTSUPP)
+            catch (BpfSyscallException e) when (e.ErrorNumber is Errno.EINVAL or Errno.ENOSYS or Errno.EOPNOTSUPP)
             {
                 // No tcx before 6.6: fall back to clsact + cls_bpf.
             }

@@ -18,7 +18,7 @@ public sealed unsafe class PerfEventReader : IDisposable
     private const int DataHeadOffset = 1024, DataTailOffset = 1032, DataOffsetOffset = 1040, DataSizeOffset = 1048;
 
     private readonly object _gate = new();
-    private readonly FdHandle _mapFd;
+    private readonly KernelMap? _map;
     private readonly EventWaiter _waiter = new();
     private readonly List<CpuRing> _rings = [];
     private readonly int _pageSize = NativeCalls.getpagesize();
@@ -40,15 +40,17 @@ public sealed unsafe class PerfEventReader : IDisposable
     /// <summary>Sets up the per-CPU rings for <paramref name="map"/>.</summary>
     /// <param name="pagesPerCpu">data pages per CPU ring; a power of two.</param>
     /// <param name="wakeupEvents">samples per wake-up (1: every sample wakes the reader).</param>
-    public PerfEventReader(SafeHandle map, int pagesPerCpu = 8, uint wakeupEvents = 1)
+    public PerfEventReader(KernelMap map, int pagesPerCpu = 8, uint wakeupEvents = 1) : this(map.Fd, pagesPerCpu, wakeupEvents) { }
+
+    /// <summary>Sets up the per-CPU rings for the map behind <paramref name="map"/> (the descriptor is duplicated, not taken).</summary>
+    public PerfEventReader(BpfFd map, int pagesPerCpu = 8, uint wakeupEvents = 1)
     {
         if (pagesPerCpu <= 0 || (pagesPerCpu & (pagesPerCpu - 1)) != 0)
             throw new ArgumentOutOfRangeException(nameof(pagesPerCpu), pagesPerCpu, "must be a power of two");
-        using (var lease = new FdLease(map, "perf event array"))
-            _mapFd = NativeCalls.CheckFd(Fcntl.DupCloexec(lease.Fd), "dup perf event array fd");
         try
         {
-            var info = MapInfo.Read(_mapFd.Fd);
+            _map = KernelMap.FromFd(map.Duplicate());
+            var info = _map.Info;
             if (info.Type != BpfMapType.PerfEventArray)
                 throw new BpfHookSpecException($"map '{info.Name}' is a {info.Type} map, not a BPF_MAP_TYPE_PERF_EVENT_ARRAY");
             MapName = info.Name;
@@ -102,7 +104,7 @@ public sealed unsafe class PerfEventReader : IDisposable
         Span<byte> key = stackalloc byte[4], value = stackalloc byte[4];
         BitConverter.TryWriteBytes(key, cpu);
         BitConverter.TryWriteBytes(value, fd.Fd);
-        BpfCalls.MapUpdate(_mapFd.Fd, key, value, $"perf event array '{MapName}'");
+        _map!.Update(key, value);
         NativeCalls.Check(NativeCalls.ioctl(fd.Fd, PerfEvent.PERF_EVENT_IOC_ENABLE, 0), $"PERF_EVENT_IOC_ENABLE (CPU {cpu})");
         _waiter.Add(fd.Fd, (ulong)cpu);
     }
@@ -245,7 +247,7 @@ public sealed unsafe class PerfEventReader : IDisposable
         }
         _rings.Clear();
         _waiter.Dispose();
-        _mapFd?.Dispose();
+        _map?.Dispose();
     }
 
     public void Dispose()

@@ -19,7 +19,7 @@ public sealed unsafe class RingBufferReader : IDisposable
     private const int HeaderSize = 8;
 
     private readonly object _gate = new();
-    private readonly FdHandle _mapFd;
+    private readonly BpfFd _mapFd;
     private readonly EventWaiter _waiter;
     private readonly nint _consumer;
     private readonly nint _producer;
@@ -29,25 +29,27 @@ public sealed unsafe class RingBufferReader : IDisposable
     private volatile bool _disposed;
     private bool _released;
 
+    /// <summary>Opens a reader on a ring buffer map (its descriptor is duplicated: the map may be disposed first).</summary>
+    public RingBufferReader(KernelMap map) : this(map.Fd) { }
+
     /// <summary>Opens a reader on the ring buffer map behind <paramref name="map"/> (the handle is duplicated, not taken).</summary>
-    public RingBufferReader(SafeHandle map)
+    public RingBufferReader(BpfFd map)
     {
-        using (var lease = new FdLease(map, "ring buffer"))
-            _mapFd = NativeCalls.CheckFd(Fcntl.DupCloexec(lease.Fd), "dup ring buffer map fd");
+        _mapFd = map.Duplicate();
         try
         {
-            var info = MapInfo.Read(_mapFd.Fd);
+            var info = KernelObjectInfo.GetMapInfo(_mapFd);
             if (info.Type != BpfMapType.Ringbuf)
                 throw new BpfHookSpecException($"map '{info.Name}' is a {info.Type} map, not a ring buffer (BPF_MAP_TYPE_RINGBUF)");
             Size = info.MaxEntries;
             MapName = info.Name;
             _pageSize = NativeCalls.getpagesize();
             _mask = Size - 1;
-            _consumer = NativeCalls.mmap(0, _pageSize, NativeCalls.PROT_READ | NativeCalls.PROT_WRITE, NativeCalls.MAP_SHARED, _mapFd.Fd, 0);
+            _consumer = NativeCalls.mmap(0, _pageSize, NativeCalls.PROT_READ | NativeCalls.PROT_WRITE, NativeCalls.MAP_SHARED, _mapFd.Value, 0);
             if (_consumer == -1)
                 throw new BpfAttachException($"mmap ring buffer '{MapName}' consumer page", NativeCalls.LastErrno);
             _producerLength = _pageSize + 2L * Size;
-            _producer = NativeCalls.mmap(0, (nint)_producerLength, NativeCalls.PROT_READ, NativeCalls.MAP_SHARED, _mapFd.Fd, _pageSize);
+            _producer = NativeCalls.mmap(0, (nint)_producerLength, NativeCalls.PROT_READ, NativeCalls.MAP_SHARED, _mapFd.Value, _pageSize);
             if (_producer == -1)
             {
                 var errno = NativeCalls.LastErrno;
@@ -55,7 +57,7 @@ public sealed unsafe class RingBufferReader : IDisposable
                 throw new BpfAttachException($"mmap ring buffer '{MapName}' data pages", errno);
             }
             _waiter = new EventWaiter();
-            _waiter.Add(_mapFd.Fd, 0);
+            _waiter.Add(_mapFd.Value, 0);
         }
         catch
         {
@@ -212,15 +214,4 @@ public sealed unsafe class RingBufferReader : IDisposable
         lock (_gate)
             ReleaseIfDisposed();
     }
-}
-
-/// <summary>dup with FD_CLOEXEC, so readers own their descriptor independently of the caller's handle.</summary>
-internal static partial class Fcntl
-{
-    private const int F_DUPFD_CLOEXEC = 1030;
-
-    [LibraryImport("libc", SetLastError = true)]
-    private static partial int fcntl(int fd, int cmd, int arg);
-
-    public static int DupCloexec(int fd) => fcntl(fd, F_DUPFD_CLOEXEC, 3);
 }

@@ -12,12 +12,10 @@ internal sealed class LoadedObject : IDisposable
     public LoadedObject(string sourceFile)
     {
         Spec = ObjectSpec.Load(TestPrograms.Compile(sourceFile));
-        var spec = Spec;
-        _collection = KernelEngine.Load(spec.Maps, spec.Programs, new KernelEngineOptions
-        {
-            ObjectName = Path.GetFileNameWithoutExtension(sourceFile),
-            // Btf = spec.Btf?.ToArray(),
-        });
+        // libbpf sizes an unsized perf event array to the possible CPUs; KernelEngine does not (yet).
+        foreach (var map in Spec.Maps.Where(m => m.Type == BpfMapType.PerfEventArray && m.MaxEntries == 0))
+            map.MaxEntries = PossibleCpus.Count;
+        _collection = KernelEngine.Load(Spec);
     }
 
     public ObjectSpec Spec { get; }

@@ -13,11 +13,11 @@ public class NetworkHookTests
     public void XdpDropsUdpUntilDetached(bool useNetlink)
     {
         Requirements.Kernel();
-        using var obj = new BpftoolObject("hook_xdp_drop_udp.c");
+        using var obj = new LoadedObject("hook_xdp_drop_udp.c");
         using var net = new NetnsPair();
         Assert.True(net.UdpReaches(7777), "UDP across the fresh veth pair should work before attaching");
 
-        var link = net.InB(() => Xdp.Attach(obj.Program("xdp_drop_udp"), net.VethB,
+        var link = net.InB(() => Xdp.Attach(obj.Program("xdp_drop_udp").Fd, net.VethB,
             useNetlink ? XdpMode.Generic : XdpMode.Default, useNetlink));
         Assert.Equal(!useNetlink, link.IsBpfLink);
         var listed = net.InB(() => RtNetlink.Links().Single(l => l.Name == net.VethB).Xdp);
@@ -41,9 +41,9 @@ public class NetworkHookTests
     public void TcIngressDropsUdpUntilDetached(bool useNetlink)
     {
         Requirements.Kernel();
-        using var obj = new BpftoolObject("hook_tc_drop_udp.c");
+        using var obj = new LoadedObject("hook_tc_drop_udp.c");
         using var net = new NetnsPair();
-        var link = net.InB(() => Tc.Attach(obj.Program("tc_drop_udp"), net.VethB, TcDirection.Ingress, useNetlink));
+        var link = net.InB(() => Tc.Attach(obj.Program("tc_drop_udp").Fd, net.VethB, TcDirection.Ingress, useNetlink));
         Assert.Equal(!useNetlink, link.IsBpfLink);
         if (useNetlink)
         {
@@ -74,9 +74,9 @@ public class NetworkHookTests
     public void AutoAttachPicksXdpFromTheSectionName()
     {
         Requirements.Kernel();
-        using var obj = new BpftoolObject("hook_xdp_drop_udp.c");
+        using var obj = new LoadedObject("hook_xdp_drop_udp.c");
         using var net = new NetnsPair();
-        var link = net.InB(() => AutoAttach.Attach(obj.Program("xdp_drop_udp"), "xdp", new AutoAttachOptions { Interface = net.VethB }));
+        var link = net.InB(() => AutoAttach.Attach(obj.Program("xdp_drop_udp").Fd, "xdp", new AutoAttachOptions { Interface = net.VethB }));
         try
         {
             Assert.False(net.UdpReaches(7777));
