@@ -1,4 +1,4 @@
-// Sends one perf event record (bpf_perf_event_output) per getpid() call of the process in config[0].
+// Sends one perf event record (bpf_perf_event_output) per getpid() call of the thread whose tid is in config[0].
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 
@@ -33,8 +33,9 @@ int perf_getpid(void *ctx)
 {
     __u32 zero = 0;
     __u64 *want = bpf_map_lookup_elem(&config, &zero);
-    __u32 tgid = bpf_get_current_pid_tgid() >> 32;
-    if (!want || *want != tgid)
+    __u64 id = bpf_get_current_pid_tgid();
+    __u32 tgid = id >> 32;
+    if (!want || *want != (__u32)id)
         return 0;
     __u64 *count = bpf_map_lookup_elem(&counts, &zero);
     if (!count)
@@ -50,7 +51,7 @@ int printk_getppid(void *ctx)
 {
     __u32 zero = 0;
     __u64 *want = bpf_map_lookup_elem(&config, &zero);
-    if (!want || *want != (bpf_get_current_pid_tgid() >> 32))
+    if (!want || *want != (__u32)bpf_get_current_pid_tgid())
         return 0;
     bpf_printk("sharpbpf-tracelog %d", (int)*want);
     return 0;

@@ -1,4 +1,4 @@
-// Counts system calls entered by one process (tgid in config[0]) at the sys_enter raw tracepoint,
+// Counts system calls entered by one thread (tid in config[0]) at the sys_enter raw tracepoint,
 // and getpid() calls separately (ctx->args[1] is the syscall number).
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
@@ -22,7 +22,7 @@ int count_sys_enter(struct bpf_raw_tracepoint_args *ctx)
 {
     __u32 zero = 0, one = 1;
     __u64 *want = bpf_map_lookup_elem(&config, &zero);
-    if (!want || *want != (bpf_get_current_pid_tgid() >> 32))
+    if (!want || *want != (__u32)bpf_get_current_pid_tgid())
         return 0;
     __u64 *all = bpf_map_lookup_elem(&counts, &zero);
     if (all)

@@ -1,4 +1,4 @@
-// Counts getpid() calls of one process (its tgid is written into config[0] by the test) at the
+// Counts getpid() calls of one thread (its tid is written into config[0] by the test: tests of one process run in parallel) at the
 // syscalls/sys_enter_getpid tracepoint, and sends a ring buffer record per call.
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
@@ -33,8 +33,9 @@ int count_getpid(void *ctx)
 {
     __u32 zero = 0;
     __u64 *want = bpf_map_lookup_elem(&config, &zero);
-    __u32 tgid = bpf_get_current_pid_tgid() >> 32;
-    if (!want || *want != tgid)
+    __u64 id = bpf_get_current_pid_tgid();
+    __u32 tgid = id >> 32;
+    if (!want || *want != (__u32)id)
         return 0;
     __u64 *count = bpf_map_lookup_elem(&counts, &zero);
     if (!count)

@@ -73,6 +73,9 @@ public sealed unsafe class PerfEventReader : IDisposable
 
     public string MapName { get; } = "";
 
+    /// <summary>The memory this reader has mapped (for leak checks).</summary>
+    internal (nint Start, long Length)[] Mappings => _rings.Select(r => (r.Base, (long)r.Length)).ToArray();
+
     /// <summary>The CPUs with a ring.</summary>
     public IReadOnlyList<int> RingCpus => _rings.Select(r => r.Cpu).ToArray();
 

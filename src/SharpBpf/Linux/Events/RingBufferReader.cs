@@ -66,6 +66,9 @@ public sealed unsafe class RingBufferReader : IDisposable
         }
     }
 
+    /// <summary>The memory this reader has mapped (for leak checks).</summary>
+    internal (nint Start, long Length)[] Mappings => [(_consumer, _pageSize), (_producer, _producerLength)];
+
     /// <summary>The ring's data size in bytes (the map's max_entries).</summary>
     public int Size { get; }
 

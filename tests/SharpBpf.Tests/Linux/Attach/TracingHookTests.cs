@@ -5,7 +5,7 @@ using SharpBpf.Tests.Support;
 
 namespace SharpBpf.Tests.Linux.Attach;
 
-/// <summary>Tracepoint and raw tracepoint programs counting this process's getpid() calls in the real kernel.</summary>
+/// <summary>Tracepoint and raw tracepoint programs counting this thread's getpid() calls in the real kernel.</summary>
 public class TracingHookTests
 {
     [DllImport("libc")]
@@ -13,6 +13,10 @@ public class TracingHookTests
 
     [DllImport("libc")]
     internal static extern int getppid();
+
+    /// <summary>The calling thread's id: the test programs count one thread only, as tests run in parallel.</summary>
+    [DllImport("libc")]
+    internal static extern int gettid();
 
     internal static void CallGetpid(int times)
     {
@@ -25,7 +29,7 @@ public class TracingHookTests
     {
         Requirements.Kernel();
         using var obj = new LoadedObject("hook_tracepoint_getpid.c");
-        obj.WriteU64("config", 0, (ulong)Environment.ProcessId);
+        obj.WriteU64("config", 0, (ulong)TracingHookTests.gettid());
         var link = Tracepoint.Attach(obj.Program("count_getpid").Fd, "syscalls", "sys_enter_getpid");
         Assert.Equal("tracepoint syscalls/sys_enter_getpid", link.Description);
         CallGetpid(25);
@@ -42,7 +46,7 @@ public class TracingHookTests
     {
         Requirements.Kernel();
         using var obj = new LoadedObject("hook_tracepoint_getpid.c");
-        obj.WriteU64("config", 0, (ulong)Environment.ProcessId);
+        obj.WriteU64("config", 0, (ulong)TracingHookTests.gettid());
         Assert.Equal("tracepoint/syscalls/sys_enter_getpid", obj.ProgramSpec("count_getpid").SectionName);
         using (AutoAttach.Attach(obj.Program("count_getpid"), obj.ProgramSpec("count_getpid")))
             CallGetpid(3);
@@ -54,7 +58,7 @@ public class TracingHookTests
     {
         Requirements.Kernel();
         using var obj = new LoadedObject("hook_raw_tp.c");
-        obj.WriteU64("config", 0, (ulong)Environment.ProcessId);
+        obj.WriteU64("config", 0, (ulong)TracingHookTests.gettid());
         using var link = (BpfLink)AutoAttach.Attach(obj.Program("count_sys_enter"), "raw_tp/sys_enter");
         CallGetpid(10);
         Assert.True(obj.ReadU64("counts", 1) >= 10, "getpid calls seen at sys_enter");
