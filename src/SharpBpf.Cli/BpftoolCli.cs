@@ -30,7 +30,11 @@ internal static class BpftoolCli
         result.GetValue(Pretty) ? OutputFormat.PrettyJson : result.GetValue(Json) ? OutputFormat.Json : OutputFormat.Plain;
 
     /// <summary>A subcommand taking bpftool's keyword arguments; <paramref name="action"/> writes to a buffered stdout.</summary>
-    public static Command Keywords(string name, string description, string grammar, Action<ParseResult, BpftoolArgs, TextWriter> action, params string[] aliases)
+    public static Command Keywords(string name, string description, string grammar, Action<ParseResult, BpftoolArgs, TextWriter> action, params string[] aliases) =>
+        Keywords(name, description, grammar, (result, args, output) => { action(result, args, output); return 0; }, aliases);
+
+    /// <summary>As above, the action returning the exit code (bpftool fails some commands without an error message, e.g. a lookup miss).</summary>
+    public static Command Keywords(string name, string description, string grammar, Func<ParseResult, BpftoolArgs, TextWriter, int> action, params string[] aliases)
     {
         var words = new Argument<string[]>("ARGS") { Description = grammar, Arity = ArgumentArity.ZeroOrMore };
         var command = new Command(name, $"{description}\n  {name} {grammar}") { words };
@@ -44,13 +48,12 @@ internal static class BpftoolCli
             using var writer = new StreamWriter(stdout, new UTF8Encoding(false), 1 << 16) { NewLine = "\n" };
             try
             {
-                action(result, new BpftoolArgs(result.GetValue(words) ?? []), writer);
+                return action(result, new BpftoolArgs(result.GetValue(words) ?? []), writer);
             }
             finally
             {
                 writer.Flush();
             }
-            return 0;
         });
         return command;
     }

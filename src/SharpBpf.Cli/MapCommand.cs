@@ -46,7 +46,7 @@ internal static class MapCommand
             args.Expect("key");
             var key = args.TakeBytes(kernelMap.KeySize, "key");
             args.ExpectEnd();
-            MapDump.Lookup(output, kernelMap, key, BpftoolCli.Format(result));
+            return MapDump.Lookup(output, kernelMap, key, BpftoolCli.Format(result)) ? 0 : 1;
         }));
         map.Subcommands.Add(BpftoolCli.Keywords("update", "Create or update an entry.", "MAP [key DATA] [value VALUE] [any | exist | noexist]", (result, args, output) =>
         {

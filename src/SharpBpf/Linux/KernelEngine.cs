@@ -370,8 +370,11 @@ public sealed class KernelCollection : IDisposable
     public void PinMaps(string directory)
     {
         foreach (var (name, map) in _maps)
-            map.Pin(Path.Combine(directory, name));
+            map.Pin(Path.Combine(directory, PinName(map.Name)));
     }
+
+    /// <summary>bpffs refuses '.' in names: pinned as libbpf does, with '_' instead ("obj.rodata" → "obj_rodata").</summary>
+    public static string PinName(string name) => name.Replace('.', '_');
 
     public void Dispose()
     {
