@@ -8,5 +8,8 @@ internal static class CommandCatalog
     public static IEnumerable<Command> All()
     {
         yield return VersionCommand.Create();
+        yield return BtfCommand.Create();
+        yield return ProgCommand.Create();
+        yield return MapCommand.Create();
     }
 }

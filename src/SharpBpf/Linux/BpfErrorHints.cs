@@ -7,6 +7,7 @@ internal static class BpfErrorHints
 
     public static string? For(BpfCommand command, int errno) => errno switch
     {
+        Errno.EPERM when command is BpfCommand.ObjPin => "bpffs refuses names containing '.', and pinning needs write access to the directory",
         Errno.EPERM => Permission(command),
         Errno.EACCES when command != BpfCommand.ProgLoad => Permission(command),
         Errno.ENOENT when command is BpfCommand.MapLookupElem or BpfCommand.MapDeleteElem or BpfCommand.MapLookupAndDeleteElem

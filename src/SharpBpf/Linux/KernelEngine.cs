@@ -60,7 +60,7 @@ public static class KernelEngine
         if (obj.BigEndian)
             throw new BpfException($"object '{obj.Name}' is big-endian; this kernel runs little-endian programs");
 
-        var maps = obj.Maps.Select(m => WithDatasecType(m, btfSpec)).ToList();
+        var maps = obj.Maps.Select(m => WithKconfigValues(WithDatasecType(m, btfSpec), obj)).ToList();
         var programs = new List<LoadableProgram>();
         foreach (var spec in obj.Programs)
         {
@@ -112,6 +112,16 @@ public static class KernelEngine
             collection.Dispose();
             throw;
         }
+    }
+
+    /// <summary>The .kconfig map's contents: the values of the object's __kconfig externs on this kernel.</summary>
+    private static MapSpec WithKconfigValues(MapSpec spec, ObjectSpec obj)
+    {
+        if (spec.DataSection != ".kconfig")
+            return spec;
+        var copy = spec.Clone();
+        copy.InitialValue = KernelConfig.BuildKconfigValue(obj.Externs, spec.ValueSize);
+        return copy;
     }
 
     /// <summary>libbpf describes a global-data map's value with the section's DATASEC type.</summary>
@@ -301,7 +311,12 @@ public static class KernelEngine
                 case SubprogramCall:
                     break; // resolved by the linker
                 case KconfigReference k:
-                    throw new BpfException($"program '{program}': extern __kconfig '{k.Symbol}' is not supported by the kernel engine yet");
+                    CheckWide(program, insns, i);
+                    var kconfig = collection.Maps.Values.FirstOrDefault(m => m.Name.EndsWith(".kconfig", StringComparison.Ordinal))
+                        ?? throw new BpfException($"program '{program}' reads __kconfig '{k.Symbol}' but the object has no .kconfig map");
+                    insns[i] = insns[i].WithSrc(PseudoMapValue).WithImm(kconfig.Fd.Value);
+                    insns[i + 1] = insns[i + 1].WithImm(k.Offset);
+                    break;
                 case KsymReference k:
                     throw new BpfException($"program '{program}': extern __ksym '{k.Symbol}' is not supported by the kernel engine yet");
                 case KfuncCall f:
@@ -355,8 +370,11 @@ public sealed class KernelCollection : IDisposable
     public void PinMaps(string directory)
     {
         foreach (var (name, map) in _maps)
-            map.Pin(Path.Combine(directory, name));
+            map.Pin(Path.Combine(directory, PinName(map.Name)));
     }
+
+    /// <summary>bpffs refuses '.' in names: pinned as libbpf does, with '_' instead ("obj.rodata" → "obj_rodata").</summary>
+    public static string PinName(string name) => name.Replace('.', '_');
 
     public void Dispose()
     {

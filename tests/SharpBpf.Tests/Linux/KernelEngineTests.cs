@@ -77,6 +77,7 @@ public class KernelEngineTests
 
     [SkippableTheory]
     [InlineData("obj_btf_maps.c")]
+    [InlineData("obj_global_data.c")]
     [InlineData("obj_legacy_maps.c")]
     [InlineData("obj_subprogs.c")]
     [InlineData("xdp_pass.c")]

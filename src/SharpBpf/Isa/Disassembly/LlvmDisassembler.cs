@@ -22,6 +22,15 @@ public enum LlvmDisassemblyOptions
 /// from <see cref="OpcodeTable"/>. What LLVM 14 cannot decode prints as <c>&lt;unknown&gt;</c>, including its quirks:
 /// fields an instruction does not use are ignored, registers r0-r11 are accepted, MOD/JSET/ST and v4 are unknown.
 /// </summary>
+/// <remarks>
+/// What llvm-objdump 14 does with ISA v4 (checked by feeding it bytes): LDXS*, BSWAP (0xd7) and JA32/gotol (0x06) print
+/// <c>&lt;unknown&gt;</c>; SDIV/SMOD and MOVSX print as plain <c>/=</c> and <c>=</c> because LLVM 14 ignores the offset field;
+/// 32-bit atomics other than add print <c>&lt;unknown&gt;</c> (its decoder lacks alu32). The default mode reproduces all of
+/// that; <see cref="LlvmDisassemblyOptions.ModernIsa"/> prints them as newer LLVM does instead.
+/// One quirk is not reproduced: LLVM 14 decodes <c>ld_imm64</c> with dst 0, src 2, off 0, imm 0 as its internal
+/// one-slot <c>lea</c> pseudo with a register left over from the previous instruction; we print <c>ld_pseudo</c>.
+/// An ld_imm64 with a non-zero src prints as LLVM's <c>ld_pseudo	dst, src, imm</c>.
+/// </remarks>
 public static class LlvmDisassembler
 {
     /// <summary>What llvm-objdump prints for bytes it cannot decode.</summary>
@@ -68,10 +77,25 @@ public static class LlvmDisassembler
         return Write(ref sink, insn, default, options) ? 2 : 1;
     }
 
-    /// <summary>Formats a run of slots as llvm-objdump's body lines (<c>"      12:\t..."</c>, no raw bytes and no
-    /// branch-target annotations), one per instruction, each ending in a newline.</summary>
+    /// <summary>The slot a jump lands on, for the branch-target annotation llvm-objdump appends (<c>goto +3 &lt;LBB0_2&gt;</c>):
+    /// set for <c>goto</c> and conditional jumps it can decode, null otherwise (calls are not annotated).</summary>
+    public static int? JumpTarget(Instruction insn, int index, LlvmDisassemblyOptions options = LlvmDisassemblyOptions.None)
+    {
+        var info = OpcodeTable.Get(insn.Opcode);
+        if (info.Shape is not (InstructionShape.Ja or InstructionShape.CondJump))
+            return null;
+        Span<char> buffer = stackalloc char[MaxLength];
+        var sink = new TextSink(buffer);
+        if (!Write(ref sink, insn, default, options))
+            return null;
+        return index + 1 + (insn.Opcode == Opcodes.Ja32 ? insn.Imm : insn.Offset);
+    }
+
+    /// <summary>Formats a run of slots as llvm-objdump's body lines (<c>"      12:\t..."</c>, no raw bytes), one per
+    /// instruction, each ending in a newline. <paramref name="annotate"/> may name a jump's target slot
+    /// (e.g. <c>&lt;.text+0x48&gt;</c>), appended after a space as llvm-objdump does.</summary>
     public static void WriteListing(TextWriter writer, ReadOnlySpan<Instruction> slots,
-        LlvmDisassemblyOptions options = LlvmDisassemblyOptions.None)
+        LlvmDisassemblyOptions options = LlvmDisassemblyOptions.None, Func<int, string?>? annotate = null)
     {
         Span<char> buffer = stackalloc char[MaxLength + 16];
         for (int i = 0; i < slots.Length;)
@@ -91,6 +115,11 @@ public static class LlvmDisassembler
             {
                 TryFormat(insn, used == 2 ? slots[i + 1] : default, buffer, out int m, options);
                 writer.Write(buffer[..m]);
+                if (annotate is not null && JumpTarget(insn, i, options) is { } target && annotate(target) is { } note)
+                {
+                    writer.Write(' ');
+                    writer.Write(note);
+                }
             }
             writer.Write('\n');
             i += used;

@@ -41,8 +41,8 @@ public static class MapDump
         return count;
     }
 
-    /// <summary>bpftool's lookup output: the entry, or "Not found" (JSON: null).</summary>
-    public static void Lookup(TextWriter output, KernelMap map, byte[] key, OutputFormat format)
+    /// <summary>bpftool's lookup output: the entry, or "Not found" (JSON: null). Returns whether the key was found.</summary>
+    public static bool Lookup(TextWriter output, KernelMap map, byte[] key, OutputFormat format)
     {
         var value = new byte[map.UserValueSize];
         bool found = map.TryLookup(key, value);
@@ -54,16 +54,17 @@ public static class MapDump
             else
                 json.Null();
             json.Finish();
-            return;
+            return found;
         }
         if (!found)
         {
             output.Write("key:\n" + Hex(key) + "\n\nNot found\n");
-            return;
+            return false;
         }
         var sb = new StringBuilder();
         AppendPlain(sb, map.Info, key, value);
         output.Write(sb);
+        return true;
     }
 
     public static void AppendPlain(StringBuilder sb, MapInfo info, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
