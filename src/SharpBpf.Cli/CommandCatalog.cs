@@ -11,5 +11,7 @@ internal static class CommandCatalog
         yield return BtfCommand.Create();
         yield return ProgCommand.Create();
         yield return MapCommand.Create();
+        yield return LinkCommand.Create();
+        yield return NetCommand.Create();
     }
 }

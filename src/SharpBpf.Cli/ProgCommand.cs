@@ -75,6 +75,7 @@ internal static class ProgCommand
             if (BpftoolCli.Format(result) != OutputFormat.Plain)
                 output.Write("null\n");
         }));
+        prog.Subcommands.Add(TracelogCommand.Create());
         return prog;
     }
 

@@ -62,6 +62,39 @@ internal static unsafe class BpfCalls
         Call(BpfCommand.ProgDetach, ref attr, what);
     }
 
+    /// <summary>
+    /// BPF_PROG_QUERY for multi-program hooks (tcx, netkit): program and link ids in attach order. Uses the whole
+    /// query layout because the kernel writes query.revision (offset 56) whatever attr size it is given.
+    /// </summary>
+    public static (uint[] Programs, uint[] Links) QueryMultiProgram(int ifindex, BpfAttachType type, string what)
+    {
+        var programs = new uint[64];
+        var links = new uint[64];
+        fixed (uint* p = programs, l = links)
+        {
+            var attr = new MultiProgQueryAttr { Target = (uint)ifindex, AttachType = (uint)type, ProgIds = (ulong)p, Count = 64, LinkIds = (ulong)l };
+            Call(BpfCommand.ProgQuery, ref attr, what);
+            var n = (int)Math.Min(attr.Count, 64u);
+            return (programs[..n], links[..n]);
+        }
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct MultiProgQueryAttr
+    {
+        public uint Target;
+        public uint AttachType;
+        public uint QueryFlags;
+        public uint AttachFlags;
+        public ulong ProgIds;
+        public uint Count;
+        private uint _pad;
+        public ulong ProgAttachFlags;
+        public ulong LinkIds;
+        public ulong LinkAttachFlags;
+        public ulong Revision;
+    }
+
     /// <summary>BPF_PROG_ATTACH / BPF_PROG_DETACH (the legacy, non-link attachment).</summary>
     [StructLayout(LayoutKind.Sequential)]
     private struct ProgAttachAttr

@@ -22,6 +22,7 @@ public sealed record BpfLinkInfo(uint Id, BpfLinkType Type, uint ProgramId, uint
             BpfLinkType.Xdp => new(info.Id, type, info.ProgramId, (uint)w0, BpfAttachType.Xdp, 0, null),
             BpfLinkType.Tcx or BpfLinkType.Netkit => new(info.Id, type, info.ProgramId, (uint)w0, (BpfAttachType)(uint)(w0 >> 32), 0, null),
             BpfLinkType.Cgroup => new(info.Id, type, info.ProgramId, 0, (BpfAttachType)(uint)w1, w0, null),
+            BpfLinkType.Netns => new(info.Id, type, info.ProgramId, 0, (BpfAttachType)(uint)(w0 >> 32), 0, null),
             _ => new(info.Id, type, info.ProgramId, 0, null, 0, info.TracepointName),
         };
     }
@@ -47,6 +48,9 @@ public sealed class BpfLink : IBpfLink
 
     /// <summary>The link's descriptor (owned by this object).</summary>
     public BpfFd Fd { get; }
+
+    /// <summary>Takes ownership of a descriptor that refers to a link.</summary>
+    public static BpfLink FromFd(BpfFd fd) => new(fd, $"link fd {fd.Value}");
 
     /// <summary>Opens a link pinned in bpffs.</summary>
     public static BpfLink FromPin(string path) => new(BpfSyscall.OpenPinned(path), "pinned link " + path);

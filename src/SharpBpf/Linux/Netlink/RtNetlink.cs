@@ -3,10 +3,10 @@ using SharpBpf.Linux.Attach;
 
 namespace SharpBpf.Linux.Netlink;
 
-/// <summary>One program SharpBpf found attached to an interface through rtnetlink (as `net list` prints).</summary>
-/// <param name="Kind">"xdp", "xdpgeneric", "xdpdrv", "xdpoffload", or "tc" for classic tc filters.</param>
-/// <param name="Direction">"ingress"/"egress" for tc; null for xdp.</param>
-public sealed record NetAttachment(string Interface, int Ifindex, string Kind, uint ProgramId, string? Direction = null,
+/// <summary>One program attached to an interface (as `net list` prints it).</summary>
+/// <param name="Hook">"xdp", "tc" (a cls_bpf filter) or "tcx" (a tcx link).</param>
+/// <param name="Mode">xdp: "driver", "generic" or "offload"; tc: "clsact/ingress" or "clsact/egress"; tcx: "tcx/ingress" or "tcx/egress".</param>
+public sealed record NetAttachment(string Interface, int Ifindex, string Hook, string Mode, uint ProgramId,
     string? Name = null, uint Priority = 0, uint Handle = 0);
 
 /// <summary>
@@ -133,20 +133,20 @@ public static class RtNetlink
             if (attrs.Find(IFLA_XDP) is { } x)
             {
                 var nested = x.Nested;
-                void Add(ushort attr, string kind)
+                void Add(ushort attr, string mode)
                 {
                     if (nested.Find(attr) is { } id && id.U32 != 0)
-                        xdp.Add(new NetAttachment(name, index, kind, id.U32));
+                        xdp.Add(new NetAttachment(name, index, "xdp", mode, id.U32));
                 }
                 var attached = nested.Find(IFLA_XDP_ATTACHED)?.U8 ?? 0;
                 if (attached == 4) // XDP_ATTACHED_MULTI: one per mode
                 {
-                    Add(IFLA_XDP_SKB_PROG_ID, "xdpgeneric");
-                    Add(IFLA_XDP_DRV_PROG_ID, "xdpdrv");
-                    Add(IFLA_XDP_HW_PROG_ID, "xdpoffload");
+                    Add(IFLA_XDP_SKB_PROG_ID, "generic");
+                    Add(IFLA_XDP_DRV_PROG_ID, "driver");
+                    Add(IFLA_XDP_HW_PROG_ID, "offload");
                 }
                 else if (attached != 0)
-                    Add(IFLA_XDP_PROG_ID, attached switch { 1 => "xdpdrv", 2 => "xdpgeneric", 3 => "xdpoffload", _ => "xdp" });
+                    Add(IFLA_XDP_PROG_ID, attached switch { 1 => "driver", 2 => "generic", 3 => "offload", _ => "unknown" });
             }
             result.Add((index, name, xdp));
         }
@@ -180,7 +180,7 @@ public static class RtNetlink
             var span = m.Payload.Span;
             var handle = BinaryPrimitives.ReadUInt32LittleEndian(span[8..]);
             var info = BinaryPrimitives.ReadUInt32LittleEndian(span[16..]);
-            result.Add(new NetAttachment(ifname, ifindex, "tc", id.U32, ingress ? "ingress" : "egress",
+            result.Add(new NetAttachment(ifname, ifindex, "tc", ingress ? "clsact/ingress" : "clsact/egress", id.U32,
                 nested.Find(TCA_BPF_NAME)?.String, info >> 16, handle));
         }
         return result;

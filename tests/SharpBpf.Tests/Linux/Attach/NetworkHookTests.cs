@@ -22,7 +22,7 @@ public class NetworkHookTests
         Assert.Equal(!useNetlink, link.IsBpfLink);
         var listed = net.InB(() => RtNetlink.Links().Single(l => l.Name == net.VethB).Xdp);
         Assert.Single(listed);
-        Assert.Equal(useNetlink ? "xdpgeneric" : "xdpdrv", listed[0].Kind);  // veth has native XDP
+        Assert.Equal(useNetlink ? "generic" : "driver", listed[0].Mode);  // veth has native XDP
 
         Assert.False(net.UdpReaches(7777), "UDP to 7777 must be dropped by the XDP program");
         Assert.True(net.UdpReaches(7778), "other ports pass");
@@ -49,7 +49,7 @@ public class NetworkHookTests
         {
             var filters = net.InB(() => RtNetlink.BpfFilters(RtNetlink.IfIndex(net.VethB), net.VethB, ingress: true));
             Assert.Single(filters);
-            Assert.Equal("ingress", filters[0].Direction);
+            Assert.Equal("clsact/ingress", filters[0].Mode);
             Assert.StartsWith("sharpbpf:", filters[0].Name);
         }
         else
