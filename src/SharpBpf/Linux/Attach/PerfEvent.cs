@@ -53,17 +53,26 @@ public static unsafe class PerfEvent
     }
 
     /// <summary>Attaches a program to an open perf event: BPF_LINK_CREATE(BPF_PERF_EVENT), else PERF_EVENT_IOC_SET_BPF + enable.</summary>
-    internal static IBpfLink AttachProgram(FdHandle perfFd, SafeHandle program, string description)
+    /// <param name="useLink">false skips BPF_LINK_CREATE and attaches with the ioctl, as on kernels before 5.15.</param>
+    internal static IBpfLink AttachProgram(FdHandle perfFd, SafeHandle program, string description, bool useLink = true)
     {
         using var prog = new FdLease(program, description);
-        try
+        if (useLink)
         {
-            var link = BpfCalls.LinkCreate(prog.Fd, perfFd.Fd, BpfAttachType.PerfEvent, 0, description);
-            return new BpfLink(link, description, perfFd);
-        }
-        catch (BpfSyscallException e) when (e.ErrorNumber is Errno.EINVAL or Errno.ENOSYS or Errno.EOPNOTSUPP)
-        {
-            // Kernels before 5.15 have no perf links: fall back to the ioctl attachment.
+            try
+            {
+                var link = BpfCalls.LinkCreate(prog.Fd, perfFd.Fd, BpfAttachType.PerfEvent, 0, description);
+                return new BpfLink(link, description, perfFd);
+            }
+            catch (BpfSyscallException e) when (e.ErrorNumber is Errno.EINVAL or Errno.ENOSYS or Errno.EOPNOTSUPP)
+            {
+                // Kernels before 5.15 have no perf links: fall back to the ioctl attachment.
+            }
+            catch
+            {
+                perfFd.Dispose();
+                throw;
+            }
         }
         try
         {

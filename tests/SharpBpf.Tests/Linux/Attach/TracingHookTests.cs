@@ -42,6 +42,36 @@ public class TracingHookTests
     }
 
     [SkippableFact]
+    public void TheIoctlAttachmentOfOlderKernelsWorksToo()
+    {
+        Requirements.Kernel();
+        using var obj = new LoadedObject("hook_tracepoint_getpid.c");
+        obj.WriteU64("config", 0, (ulong)gettid());
+        var attachment = Tracepoint.Attach(obj.Program("count_getpid").Fd, "syscalls", "sys_enter_getpid", useLink: false);
+        Assert.False(attachment.IsBpfLink);
+        CallGetpid(4);
+        attachment.Dispose();
+        attachment.Dispose();  // idempotent
+        CallGetpid(4);
+        Assert.Equal(4UL, obj.ReadU64("counts", 0));
+    }
+
+    [SkippableFact]
+    public void DisposedLinksLeaveTheKernel()
+    {
+        Requirements.Kernel();
+        using var obj = new LoadedObject("hook_raw_tp.c");
+        var link = RawTracepoint.Attach(obj.Program("count_sys_enter").Fd, "sys_enter");
+        var id = link.Info().Id;
+        Assert.Contains(id, SharpBpf.Linux.BpfSyscall.Ids(SharpBpf.Linux.BpfObjectKind.Link));
+        link.Dispose();
+        var deadline = Environment.TickCount64 + 2000;
+        while (SharpBpf.Linux.BpfSyscall.Ids(SharpBpf.Linux.BpfObjectKind.Link).Contains(id) && Environment.TickCount64 < deadline)
+            Thread.Sleep(20);
+        Assert.DoesNotContain(id, SharpBpf.Linux.BpfSyscall.Ids(SharpBpf.Linux.BpfObjectKind.Link));
+    }
+
+    [SkippableFact]
     public void AutoAttachReadsTheSectionName()
     {
         Requirements.Kernel();
