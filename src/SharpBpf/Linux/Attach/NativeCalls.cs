@@ -5,10 +5,15 @@ namespace SharpBpf.Linux.Attach;
 /// <summary>The few libc entry points the hook, event and netlink code calls (x86-64 and arm64 Linux).</summary>
 internal static unsafe partial class NativeCalls
 {
-    public const int O_RDONLY = 0, O_RDWR = 2, O_CLOEXEC = 0x80000, O_DIRECTORY = 0x10000, O_NONBLOCK = 0x800;
+    public const int O_RDONLY = 0, O_CLOEXEC = 0x80000, O_DIRECTORY = 0x10000, O_NONBLOCK = 0x800;
 
-    public static readonly long SysBpf = RuntimeInformation.ProcessArchitecture == Architecture.Arm64 ? 280 : 321;
-    public static readonly long SysPerfEventOpen = RuntimeInformation.ProcessArchitecture == Architecture.Arm64 ? 241 : 298;
+    /// <summary>perf_event_open(2) has no libc wrapper; bpf() goes through the shared <see cref="BpfSyscall"/>.</summary>
+    public static readonly long SysPerfEventOpen = RuntimeInformation.ProcessArchitecture switch
+    {
+        Architecture.X64 => 298,
+        Architecture.Arm64 => 241,
+        var other => throw new PlatformNotSupportedException($"no perf_event_open syscall number known for {other}"),
+    };
 
     [LibraryImport("libc", SetLastError = true)]
     public static partial long syscall(long number, long a1, long a2, long a3, long a4, long a5);
@@ -30,9 +35,6 @@ internal static unsafe partial class NativeCalls
 
     [LibraryImport("libc", SetLastError = true)]
     public static partial int setsockopt(int fd, int level, int name, void* value, int len);
-
-    [LibraryImport("libc", SetLastError = true)]
-    public static partial int getsockopt(int fd, int level, int name, void* value, int* len);
 
     [LibraryImport("libc", SetLastError = true)]
     public static partial nint sendto(int fd, void* buf, nint len, int flags, void* addr, int addrLen);

@@ -54,8 +54,12 @@ internal sealed class NetnsPair : IDisposable
     public T InB<T>(Func<T> action) => _b!.Run(action);
     public void InB(Action action) => _b!.Run(action);
 
-    /// <summary>Sends one UDP datagram from A to B:<paramref name="port"/>; true when B received it within the timeout.</summary>
-    public bool UdpReaches(int port, int timeoutMs = 700)
+    /// <summary>
+    /// Sends one UDP datagram from A to B:<paramref name="port"/>; true when B received it within the timeout. Checks that
+    /// expect delivery keep the generous default (the first datagram waits for ARP, and the machine may be busy);
+    /// checks that expect a drop pass a short timeout and confirm the drop with the program's counters.
+    /// </summary>
+    public bool UdpReaches(int port, int timeoutMs = 5000)
     {
         using var receiver = _b!.Run(() =>
         {

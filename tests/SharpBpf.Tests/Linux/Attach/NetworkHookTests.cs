@@ -24,7 +24,7 @@ public class NetworkHookTests
         Assert.Single(listed);
         Assert.Equal(useNetlink ? "generic" : "driver", listed[0].Mode);  // veth has native XDP
 
-        Assert.False(net.UdpReaches(7777), "UDP to 7777 must be dropped by the XDP program");
+        Assert.False(net.UdpReaches(7777, timeoutMs: 500), "UDP to 7777 must be dropped by the XDP program");
         Assert.True(net.UdpReaches(7778), "other ports pass");
         Assert.True(obj.ReadU64("counts", 1) >= 1, "the program counted the dropped datagram");
 
@@ -60,7 +60,7 @@ public class NetworkHookTests
             Assert.Equal((uint)net.InB(() => RtNetlink.IfIndex(net.VethB)), info.Ifindex);
         }
 
-        Assert.False(net.UdpReaches(7777), "UDP to 7777 must be dropped by the tc program");
+        Assert.False(net.UdpReaches(7777, timeoutMs: 500), "UDP to 7777 must be dropped by the tc program");
         Assert.True(net.UdpReaches(7778), "other ports pass");
         Assert.True(obj.ReadU64("counts", 1) >= 1);
 
@@ -79,7 +79,8 @@ public class NetworkHookTests
         var link = net.InB(() => AutoAttach.Attach(obj.Program("xdp_drop_udp").Fd, "xdp", new AutoAttachOptions { Interface = net.VethB }));
         try
         {
-            Assert.False(net.UdpReaches(7777));
+            Assert.False(net.UdpReaches(7777, timeoutMs: 500));
+            Assert.Equal(1UL, obj.ReadU64("counts", 1));
         }
         finally
         {
