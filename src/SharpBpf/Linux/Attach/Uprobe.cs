@@ -130,7 +130,15 @@ public static unsafe class Kprobe
                 return PerfEvent.Open(attr with { Config1 = (ulong)p }, -1, 0, description);
         }
         File.AppendAllText(plan.KprobeEventsFile!, plan.EventLine + "\n");
-        var id = Tracefs.TracepointId("kprobes", plan.EventName!);
-        return PerfEvent.Open(new PerfEvent.Attr(PerfEvent.PERF_TYPE_TRACEPOINT, (ulong)id, SamplePeriod: 1, WakeupEvents: 1), -1, 0, description);
+        try
+        {
+            var id = Tracefs.TracepointId("kprobes", plan.EventName!);
+            return PerfEvent.Open(new PerfEvent.Attr(PerfEvent.PERF_TYPE_TRACEPOINT, (ulong)id, SamplePeriod: 1, WakeupEvents: 1), -1, 0, description);
+        }
+        catch
+        {
+            File.AppendAllText(plan.KprobeEventsFile!, $"-:kprobes/{plan.EventName}\n");
+            throw;
+        }
     }
 }

@@ -106,6 +106,20 @@ public class LinkAndNetCliTests
     }
 
     [SkippableFact]
+    public void BadSelectorsFailWithOneLine()
+    {
+        Requirements.Kernel();
+        foreach (var args in new[] { new[] { "net", "list", "dev", "nosuchdev0" }, ["link", "show", "id", "4000000000"], ["link", "show", "name", "x"] })
+        {
+            var (code, stdout, stderr) = SharpBpfCli.Run(args);
+            Assert.Equal(1, code);
+            Assert.Equal("", stdout);
+            Assert.StartsWith("sharpbpf: ", stderr);
+            Assert.Single(stderr.TrimEnd('\n').Split('\n'));
+        }
+    }
+
+    [SkippableFact]
     public void TracelogPrintsBpfPrintkLines()
     {
         Requirements.Kernel();

@@ -20,6 +20,8 @@ internal sealed class LoadedObject : IDisposable
 
     public ObjectSpec Spec { get; }
 
+    public KernelCollection Collection => _collection;
+
     public KernelProgram Program(string name) => _collection.Programs[name];
 
     public ProgramSpec ProgramSpec(string name) => Spec.FindProgram(name)!;

@@ -20,6 +20,13 @@ public class NetworkHookTests
         var link = net.InB(() => Xdp.Attach(obj.Program("xdp_drop_udp").Fd, net.VethB,
             useNetlink ? XdpMode.Generic : XdpMode.Default, useNetlink));
         Assert.Equal(!useNetlink, link.IsBpfLink);
+        if (!useNetlink)
+        {
+            // The kernel refuses netlink XDP over an XDP link, and says why in an extended ack.
+            var busy = Assert.Throws<NetlinkException>(() => net.InB(() => RtNetlink.SetXdp(RtNetlink.IfIndex(net.VethB), obj.Program("xdp_drop_udp").Fd.Value, XdpMode.Default, replace: true)));
+            Assert.Equal(Errno.EBUSY, busy.ErrorNumber);
+            Assert.False(string.IsNullOrEmpty(busy.KernelMessage), busy.Message);
+        }
         var listed = net.InB(() => RtNetlink.Links().Single(l => l.Name == net.VethB).Xdp);
         Assert.Single(listed);
         Assert.Equal(useNetlink ? "generic" : "driver", listed[0].Mode);  // veth has native XDP

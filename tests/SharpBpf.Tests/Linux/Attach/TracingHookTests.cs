@@ -84,6 +84,26 @@ public class TracingHookTests
     }
 
     [SkippableFact]
+    public void AttachAllAttachesEveryProgramItCan()
+    {
+        Requirements.Kernel();
+        using var obj = new LoadedObject("hook_perf_output.c");
+        obj.WriteU64("config", 0, (ulong)gettid());
+        var links = AutoAttach.AttachAll(obj.Collection, obj.Spec);
+        try
+        {
+            Assert.Equal(["tracepoint syscalls/sys_enter_getpid", "tracepoint syscalls/sys_enter_getppid"], links.Select(l => l.Description).Order());
+            CallGetpid(3);
+            Assert.Equal(3UL, obj.ReadU64("counts", 0));
+        }
+        finally
+        {
+            foreach (var link in links)
+                link.Dispose();
+        }
+    }
+
+    [SkippableFact]
     public void RawTracepointLinkCanBeInspectedPinnedAndListed()
     {
         Requirements.Kernel();
