@@ -117,6 +117,18 @@ public sealed class BpftoolCliTests : IDisposable
         Assert.Contains($"\tpinned {pinned}\n", withPins);
     }
 
+    [SkippableTheory]
+    [InlineData("kernel_counter.c")]
+    [InlineData("obj_global_data.c")]
+    public void XlatedDumpMatchesBpftool(string file)
+    {
+        var dir = Pin("xlated");
+        Theirs("prog", "loadall", TestPrograms.Compile(file), dir);
+        foreach (var pinned in Directory.GetFiles(dir))
+            foreach (var extra in new[] { Array.Empty<string>(), ["opcodes"], ["linum"] })
+                AssertSameEverywhere(["prog", "dump", "xlated", "pinned", pinned, .. extra]);
+    }
+
     [SkippableFact]
     public void ProgRunMatchesBpftoolShapes()
     {
