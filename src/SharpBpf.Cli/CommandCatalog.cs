@@ -11,5 +11,6 @@ internal static class CommandCatalog
         yield return BtfCommand.Create();
         yield return ProgCommand.Create();
         yield return MapCommand.Create();
+        yield return FeatureCommand.Create();
     }
 }
