@@ -8,9 +8,10 @@ internal static class CommandCatalog
     public static IEnumerable<Command> All()
     {
         yield return VersionCommand.Create();
-        yield return BtfCommand.Create();
+        yield return BtfKernelCommands.AddTo(BtfCommand.Create());
         yield return ProgCommand.Create();
         yield return MapCommand.Create();
+        yield return FeatureCommand.Create();
         yield return LinkCommand.Create();
         yield return NetCommand.Create();
     }
