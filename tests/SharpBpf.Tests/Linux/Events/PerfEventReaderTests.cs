@@ -76,10 +76,11 @@ public class PerfEventReaderTests
         var reader = new PerfEventReader(obj.Map("events"));
         var mapped = RingBufferReaderTests.MapsLines(reader.Mappings);
         Assert.Equal(reader.RingCpus.Count, mapped.Count);
-        var poll = Task.Run(() => reader.Poll(Timeout.InfiniteTimeSpan, (_, _) => { }));
-        Thread.Sleep(150);
+        var poll = BlockedCall.Start(() => reader.Poll(Timeout.InfiniteTimeSpan, (_, _) => { }));
+        Assert.False(poll.IsCompleted);
         reader.Dispose();
         Assert.True(poll.Wait(TimeSpan.FromSeconds(3)));
+        Assert.Equal(0, poll.Result);
         RingBufferReaderTests.AssertUnmapped(mapped);
     }
 

@@ -96,8 +96,7 @@ public class RingBufferReaderTests
         var reader = new RingBufferReader(obj.Map("events"));
         var mapped = MapsLines(reader.Mappings);
         Assert.Equal(2, mapped.Count);  // consumer page; producer page + data twice
-        var poll = Task.Run(() => reader.Poll(Timeout.InfiniteTimeSpan, _ => { }));
-        Thread.Sleep(150);
+        var poll = BlockedCall.Start(() => reader.Poll(Timeout.InfiniteTimeSpan, _ => { }));
         Assert.False(poll.IsCompleted);
         reader.Dispose();
         Assert.True(poll.Wait(TimeSpan.FromSeconds(3)), "Dispose wakes a blocked Poll");
