@@ -69,11 +69,12 @@ public sealed record HookSpec(HookKind Kind, string? Target = null, string? Symb
             case "uprobe" or "uretprobe" or "uprobe.s" or "uretprobe.s":
                 return ParseUprobe(section, prefix.StartsWith("uretprobe", StringComparison.Ordinal), rest);
             case "xdp" or "xdp.frags":
-                if (rest is not null && rest is not ("" or "devmap" or "cpumap") )
-                    throw Bad(section, "xdp sections are xdp or xdp.frags");
-                if (rest is "devmap" or "cpumap")
-                    throw Bad(section, $"xdp/{rest} programs run from a {rest}, not attached to an interface");
-                return new HookSpec(HookKind.Xdp);
+                return rest switch
+                {
+                    null or "" => new HookSpec(HookKind.Xdp),
+                    "devmap" or "cpumap" => throw Bad(section, $"xdp/{rest} programs run from a {rest}, not attached to an interface"),
+                    _ => throw Bad(section, "xdp sections are xdp or xdp.frags"),
+                };
             case "tc" or "classifier" or "tcx":
                 return rest switch
                 {
