@@ -106,6 +106,65 @@ public class LinkAndNetCliTests
     }
 
     [SkippableFact]
+    public void PinShowPinnedAndDetachThroughTheCli()
+    {
+        Requirements.Kernel();
+        var bpftool = Requirements.Tool("bpftool");
+        using var raw = new LoadedObject("hook_raw_tp.c");
+        raw.WriteU64("config", 0, (ulong)TracingHookTests.gettid());
+        using var link = RawTracepoint.Attach(raw.Program("count_sys_enter").Fd, "sys_enter");
+        var id = link.Info().Id.ToString();
+        var dir = Directory.CreateTempSubdirectory("sharpbpf-linkcli-").FullName;
+        SharpBpf.Linux.BpfFs.EnsureMounted(dir);
+        try
+        {
+            var pin = Path.Combine(dir, "link");
+            var pinned = SharpBpfCli.Run("link", "pin", "id", id, pin);
+            Assert.True(pinned.ExitCode == 0, pinned.Stderr);
+            foreach (var format in Formats)
+            {
+                Assert.Equal(TestPrograms.Run(bpftool, [.. format, "link", "show", "pinned", pin]).Stdout,
+                    SharpBpfCli.Run(["link", "show", "pinned", pin, .. format]).Stdout);
+                Assert.Equal(TestPrograms.Run(bpftool, [.. format, "-f", "link", "show", "id", id]).Stdout,
+                    SharpBpfCli.Run(["link", "show", "id", id, "-f", .. format]).Stdout);
+            }
+            // Raw tracepoint links cannot be detached: the kernel's refusal comes back as one line.
+            var refused = SharpBpfCli.Run("link", "detach", "pinned", pin);
+            Assert.Equal(1, refused.ExitCode);
+            Assert.Contains("EOPNOTSUPP", refused.Stderr);
+        }
+        finally
+        {
+            SharpBpf.Linux.BpfFs.Unmount(dir);
+            Directory.Delete(dir);
+        }
+    }
+
+    [SkippableFact]
+    public void DetachThroughTheCliEmptiesACgroupLink()
+    {
+        Requirements.Kernel();
+        var bash = Requirements.Tool("bash");
+        using var cg = new LoadedObject("hook_cgroup_skb.c");
+        var cgroup = TempCgroup();
+        try
+        {
+            using var link = (BpfLink)Cgroup.Attach(cg.Program("egress_drop_9797").Fd, cgroup, BpfAttachType.CgroupInetEgress);
+            Assert.NotEqual(0UL, link.Info().CgroupId);
+            var detached = SharpBpfCli.Run("link", "detach", "id", link.Info().Id.ToString());
+            Assert.True(detached.ExitCode == 0, detached.Stderr);
+            Assert.Equal(0UL, link.Info().CgroupId);  // the link lives on, attached to nothing
+            var send = TestPrograms.Run(bash, ["-c", $"echo $$ > {cgroup}/cgroup.procs || exit 9; echo x > /dev/udp/127.0.0.1/9797"]);
+            Assert.Equal(0, send.ExitCode);
+            Assert.Equal(0UL, cg.ReadU64("counts", 0));
+        }
+        finally
+        {
+            Directory.Delete(cgroup);
+        }
+    }
+
+    [SkippableFact]
     public void BadSelectorsFailWithOneLine()
     {
         Requirements.Kernel();
