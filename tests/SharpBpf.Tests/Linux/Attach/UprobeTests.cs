@@ -45,6 +45,18 @@ public class UprobeTests
     }
 
     [SkippableFact]
+    public void RawFileOffsetsFromSectionNamesAttach()
+    {
+        Requirements.Kernel();
+        var binary = UserPrograms.Build("uprobe_target.c");
+        using var obj = new LoadedObject("hook_uprobe.c");
+        var offset = ElfSymbolResolver.FileOffset(binary, Function);
+        using (AutoAttach.Attach(obj.Program("on_entry"), $"uprobe/{binary}:0x{offset:x}"))
+            TestPrograms.Run(binary, ["2"]);
+        Assert.Equal((2UL, 3UL), (obj.ReadU64("counts", 0), obj.ReadU64("counts", 1)));
+    }
+
+    [SkippableFact]
     public void APidFilterLimitsTheProbeToOneProcess()
     {
         Requirements.Kernel();
