@@ -86,6 +86,27 @@ public sealed class BpftoolCliTests : IDisposable
     }
 
     [SkippableFact]
+    public void BtfFormattedDumpsMatchBpftool()
+    {
+        using var collection = KernelEngine.Load(ObjectSpec.Load(TestPrograms.Compile("kernel_btf_values.c")));
+        var rich = "ff ff ff ff 02 01 fe 41 42 43 00 00 00 00 00 00 02 00 00 00 01 07 08 09 f3 00 00 00 01 02 03 04 fe ff ff ff ff ff ff ff 2a 00 00 00 00 00 00 00";
+        collection.Maps["riches"].Update(BitConverter.GetBytes(1), Convert.FromHexString(rich.Replace(" ", "")));
+        var perCpu = collection.Maps["per_cpu"];
+        var value = new byte[perCpu.UserValueSize];
+        for (int cpu = 0; cpu < PossibleCpus.Count; cpu++)
+            BitConverter.GetBytes(-2 - cpu).CopyTo(value, cpu * 8);
+        perCpu.Update(BitConverter.GetBytes(5L), value);
+        foreach (var (name, map) in collection.Maps)
+        {
+            var path = Pin(KernelCollection.PinName(name));
+            map.Pin(path);
+            AssertSameEverywhere("map", "dump", "pinned", path);
+            if (map.KeySize == 4)
+                AssertSameEverywhere("map", "lookup", "pinned", path, "key", "0", "0", "0", "0");
+        }
+    }
+
+    [SkippableFact]
     public void MapListNeverRepeatsAPreviousMapsBtfId()
     {
         // bpftool 7.1's listing shows a stale btf_id for maps without BTF; every entry of ours must equal `map show id N`.
