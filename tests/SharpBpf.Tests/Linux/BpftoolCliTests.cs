@@ -136,6 +136,11 @@ public sealed class BpftoolCliTests : IDisposable
         Assert.Contains(all.EnumerateArray(), e => e.GetProperty("id").GetUInt32().ToString() == id && e.GetProperty("name").GetString() == "count_packets");
         var withPins = Ours("prog", "show", "pinned", pinned, "-f");
         Assert.Contains($"\tpinned {pinned}\n", withPins);
+
+        // Names longer than the kernel's 15 characters come back whole from BTF, as bpftool shows them.
+        var longName = Path.Combine(dir, "a_program_with_a_long_name");
+        Assert.Equal(Redact(Theirs("prog", "show", "pinned", longName)), Redact(Ours("prog", "show", "pinned", longName)));
+        Assert.Contains("name a_program_with_a_long_name ", Ours("prog", "show", "pinned", longName));
     }
 
     [SkippableTheory]
