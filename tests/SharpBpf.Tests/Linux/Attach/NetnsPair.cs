@@ -36,6 +36,9 @@ internal sealed class NetnsPair : IDisposable
             Ip("-n", B, "link", "set", VethB, "up");
             _a = new NetnsThread(A);
             _b = new NetnsThread(B);
+            // Resolve ARP now, so later datagrams are not held back waiting for it (a "dropped" check would then lie).
+            if (!UdpReaches(9, timeoutMs: 10_000))
+                throw new InvalidOperationException($"no UDP across the new veth pair {VethA} -> {VethB}");
         }
         catch
         {
