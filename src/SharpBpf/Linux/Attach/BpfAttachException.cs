@@ -1,0 +1,31 @@
+namespace SharpBpf.Linux.Attach;
+
+/// <summary>Attaching, detaching or opening a hook failed in the kernel: the operation, the errno and a hint.</summary>
+public class BpfAttachException : BpfException
+{
+    public BpfAttachException(string operation, int errno, string? hint = null)
+        : base($"{operation} failed: {NativeCalls.Describe(errno)} ({Errno.Name(errno)})" + (hint is null ? "" : "; " + hint))
+    {
+        Operation = operation;
+        ErrorNumber = errno;
+    }
+
+    public string Operation { get; }
+    public int ErrorNumber { get; }
+}
+
+/// <summary>
+/// The hook cannot exist on this system (no kprobe PMU nor tracefs kprobe_events, no such tracepoint...).
+/// The SharpBpf counterpart of <see cref="NotSupportedException"/>: C# allows one base class, and every
+/// SharpBpf error derives from <see cref="BpfException"/>; the NotSupportedException is kept as InnerException.
+/// </summary>
+public class HookNotSupportedException : BpfException
+{
+    public HookNotSupportedException(string message) : base(message, new NotSupportedException(message)) { }
+}
+
+/// <summary>A section name, target string or argument that does not describe a hook SharpBpf can attach to.</summary>
+public class BpfHookSpecException : BpfException
+{
+    public BpfHookSpecException(string message) : base(message) { }
+}

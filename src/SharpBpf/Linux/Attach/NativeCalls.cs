@@ -1,0 +1,117 @@
+using System.Runtime.InteropServices;
+
+namespace SharpBpf.Linux.Attach;
+
+/// <summary>The few libc entry points the hook, event and netlink code calls (x86-64 and arm64 Linux).</summary>
+internal static unsafe partial class NativeCalls
+{
+    public const int O_RDONLY = 0, O_CLOEXEC = 0x80000, O_DIRECTORY = 0x10000, O_NONBLOCK = 0x800;
+
+    /// <summary>perf_event_open(2) has no libc wrapper; bpf() goes through the shared <see cref="BpfSyscall"/>.</summary>
+    public static readonly long SysPerfEventOpen = RuntimeInformation.ProcessArchitecture switch
+    {
+        Architecture.X64 => 298,
+        Architecture.Arm64 => 241,
+        var other => throw new PlatformNotSupportedException($"no perf_event_open syscall number known for {other}"),
+    };
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial long syscall(long number, long a1, long a2, long a3, long a4, long a5);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int close(int fd);
+
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int open(string path, int flags, int mode);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int ioctl(int fd, ulong request, nint arg);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int socket(int domain, int type, int protocol);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int bind(int fd, void* addr, int len);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int setsockopt(int fd, int level, int name, void* value, int len);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial nint sendto(int fd, void* buf, nint len, int flags, void* addr, int addrLen);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial nint recv(int fd, void* buf, nint len, int flags);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial nint read(int fd, void* buf, nint len);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial nint mmap(nint addr, nint length, int prot, int flags, int fd, long offset);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int munmap(nint addr, nint length);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int epoll_create1(int flags);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int epoll_ctl(int epfd, int op, int fd, EpollEvent* ev);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int epoll_wait(int epfd, EpollEvent* events, int maxEvents, int timeoutMs);
+
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial uint if_nametoindex(string name);
+
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int mount(string source, string target, string fsType, ulong flags, nint data);
+
+    [LibraryImport("libc")]
+    public static partial int getpagesize();
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int eventfd(uint initval, int flags);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial nint write(int fd, void* buf, nint len);
+
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int umount2(string target, int flags);
+
+    public const int EFD_CLOEXEC = 0x80000, EFD_NONBLOCK = 0x800;
+
+    public const int PROT_READ = 1, PROT_WRITE = 2, MAP_SHARED = 1;
+    public const int EPOLL_CTL_ADD = 1, EPOLLIN = 1, EPOLL_CLOEXEC = 0x80000;
+
+    [StructLayout(LayoutKind.Sequential, Pack = 4)]
+    public struct EpollEvent
+    {
+        public uint Events;
+        public ulong Data;
+    }
+
+    public static int LastErrno => Marshal.GetLastPInvokeError();
+
+    /// <summary>Wraps a returned descriptor, or throws <see cref="BpfAttachException"/> naming the operation.</summary>
+    public static FdHandle CheckFd(long fd, string operation, Func<int, string?>? hint = null)
+    {
+        if (fd < 0)
+        {
+            var errno = LastErrno;
+            throw new BpfAttachException(operation, errno, hint?.Invoke(errno));
+        }
+        return new FdHandle((int)fd);
+    }
+
+    public static void Check(long result, string operation, Func<int, string?>? hint = null)
+    {
+        if (result < 0)
+        {
+            var errno = LastErrno;
+            throw new BpfAttachException(operation, errno, hint?.Invoke(errno));
+        }
+    }
+
+    /// <summary>The kernel's description of an errno (strerror without its locale dependence).</summary>
+    public static string Describe(int errno) => Marshal.GetPInvokeErrorMessage(errno);
+}
