@@ -197,7 +197,7 @@ public sealed class BpftoolCliTests : IDisposable
             Assert.Equal(theirs.GetProperty(key).EnumerateArray().Select(e => e.GetUInt32()).Order(), ours.GetProperty(key).EnumerateArray().Select(e => e.GetUInt32()).Order());
         Assert.Equal(collection.Programs.Count, ours.GetProperty("prog_ids").GetArrayLength());
         var line = Ours("btf", "list").Split('\n').Single(l => l.StartsWith(id + ": ", StringComparison.Ordinal));
-        Assert.Matches($@"^{id}: name <anon>  size \d+B  prog_ids \d+,\d+  map_ids \d+(,\d+)+$", line);
+        Assert.Matches($@"^{id}: name <anon>  size \d+B  prog_ids \d+(,\d+)+  map_ids \d+(,\d+)+$", line);
         Assert.StartsWith("1: name [vmlinux]  size ", Ours("btf", "list"));
     }
 
