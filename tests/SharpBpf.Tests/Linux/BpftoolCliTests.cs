@@ -202,6 +202,17 @@ public sealed class BpftoolCliTests : IDisposable
     }
 
     [SkippableFact]
+    public void TraceOptionDecodesEveryCallOnStderr()
+    {
+        using var map = KernelMap.Create("sb_cli_traced", BpfMapType.Array, 4, 4, 1);
+        var (code, stdout, stderr) = SharpBpfCli.Run("map", "show", "id", map.Id.ToString(), "--trace");
+        Assert.Equal(0, code);
+        Assert.StartsWith($"{map.Id}: array  name sb_cli_traced", stdout);
+        Assert.Contains($"bpf(BPF_MAP_GET_FD_BY_ID, {{map_id={map.Id}, next_id=0, open_flags=0}}, 12) = ", stderr);
+        Assert.Matches(@"bpf\(BPF_OBJ_GET_INFO_BY_FD, \{info=\{bpf_fd=\d+, info_len=88, info=0x[0-9a-f]+\}\}, 16\) = 0", stderr);
+    }
+
+    [SkippableFact]
     public void ErrorsAreOneLine()
     {
         var (code, stdout, stderr) = SharpBpfCli.Run("map", "show", "pinned", Pin("missing"));
