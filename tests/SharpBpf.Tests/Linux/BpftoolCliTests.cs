@@ -81,7 +81,9 @@ public sealed class BpftoolCliTests : IDisposable
             map.Pin(frozen);
         }
         AssertSameEverywhere("map", "show", "pinned", frozen);
-        var id = KernelMap.OpenPinned(hash).Id.ToString();
+        string id;
+        using (var opened = KernelMap.OpenPinned(hash))
+            id = opened.Id.ToString();
         AssertSameEverywhere("map", "show", "id", id);
     }
 
@@ -129,7 +131,9 @@ public sealed class BpftoolCliTests : IDisposable
         Assert.Equal(Redact(Theirs("prog", "show", "pinned", pinned)), Redact(Ours("prog", "show", "pinned", pinned)));
         AssertJsonEqual(Theirs("-j", "prog", "show", "pinned", pinned), Ours("prog", "show", "pinned", pinned, "-j"));
         AssertJsonEqual(Theirs("-p", "prog", "show", "pinned", pinned), Ours("prog", "show", "pinned", pinned, "-p"));
-        var id = KernelProgram.OpenPinned(pinned).Id.ToString();
+        string id;
+        using (var opened = KernelProgram.OpenPinned(pinned))
+            id = opened.Id.ToString();
         AssertJsonEqual(Theirs("-p", "prog", "show", "id", id), Ours("prog", "show", "id", id, "-p"));
 
         var all = JsonDocument.Parse(Ours("prog", "list", "-j")).RootElement;

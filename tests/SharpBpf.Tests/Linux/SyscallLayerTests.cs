@@ -16,15 +16,28 @@ public class FdLeakTests
         Requirements.Kernel();
         // Warm up (lazy probes open and close their own fds once).
         using (KernelMap.Create("sb_warm", BpfMapType.Array, 4, 4, 1)) { }
+        // Handles other tests dropped without disposing would be finalized mid-loop and skew the count.
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
         int before = Directory.GetFiles("/proc/self/fd").Length;
+        int bpfBefore = BpfFdCount();
         var program = Asm.Return(0);
         for (int i = 0; i < 10_000; i++)
         {
             using var prog = KernelProgram.Load(new ProgramLoadOptions { Type = BpfProgramType.SocketFilter, Instructions = program });
             using var map = KernelMap.Create("sb_leak", BpfMapType.Array, 4, 4, 1);
         }
+        Assert.Equal(bpfBefore, BpfFdCount());
         Assert.Equal(before, Directory.GetFiles("/proc/self/fd").Length);
     }
+
+    /// <summary>Open fds that are BPF objects (anon_inode:bpf-map, bpf-prog, btf...).</summary>
+    private static int BpfFdCount() => Directory.GetFiles("/proc/self/fd").Count(f =>
+    {
+        try { return new FileInfo(f).LinkTarget?.Contains("bpf", StringComparison.Ordinal) == true; }
+        catch (IOException) { return false; }
+    });
 
 }
 
