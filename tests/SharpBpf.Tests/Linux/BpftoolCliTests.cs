@@ -81,7 +81,9 @@ public sealed class BpftoolCliTests : IDisposable
             map.Pin(frozen);
         }
         AssertSameEverywhere("map", "show", "pinned", frozen);
-        var id = KernelMap.OpenPinned(hash).Id.ToString();
+        string id;
+        using (var opened = KernelMap.OpenPinned(hash))
+            id = opened.Id.ToString();
         AssertSameEverywhere("map", "show", "id", id);
     }
 
@@ -129,7 +131,9 @@ public sealed class BpftoolCliTests : IDisposable
         Assert.Equal(Redact(Theirs("prog", "show", "pinned", pinned)), Redact(Ours("prog", "show", "pinned", pinned)));
         AssertJsonEqual(Theirs("-j", "prog", "show", "pinned", pinned), Ours("prog", "show", "pinned", pinned, "-j"));
         AssertJsonEqual(Theirs("-p", "prog", "show", "pinned", pinned), Ours("prog", "show", "pinned", pinned, "-p"));
-        var id = KernelProgram.OpenPinned(pinned).Id.ToString();
+        string id;
+        using (var opened = KernelProgram.OpenPinned(pinned))
+            id = opened.Id.ToString();
         AssertJsonEqual(Theirs("-p", "prog", "show", "id", id), Ours("prog", "show", "id", id, "-p"));
 
         var all = JsonDocument.Parse(Ours("prog", "list", "-j")).RootElement;
@@ -197,8 +201,19 @@ public sealed class BpftoolCliTests : IDisposable
             Assert.Equal(theirs.GetProperty(key).EnumerateArray().Select(e => e.GetUInt32()).Order(), ours.GetProperty(key).EnumerateArray().Select(e => e.GetUInt32()).Order());
         Assert.Equal(collection.Programs.Count, ours.GetProperty("prog_ids").GetArrayLength());
         var line = Ours("btf", "list").Split('\n').Single(l => l.StartsWith(id + ": ", StringComparison.Ordinal));
-        Assert.Matches($@"^{id}: name <anon>  size \d+B  prog_ids \d+,\d+  map_ids \d+(,\d+)+$", line);
+        Assert.Matches($@"^{id}: name <anon>  size \d+B  prog_ids \d+(,\d+)+  map_ids \d+(,\d+)+$", line);
         Assert.StartsWith("1: name [vmlinux]  size ", Ours("btf", "list"));
+    }
+
+    [SkippableFact]
+    public void TraceOptionDecodesEveryCallOnStderr()
+    {
+        using var map = KernelMap.Create("sb_cli_traced", BpfMapType.Array, 4, 4, 1);
+        var (code, stdout, stderr) = SharpBpfCli.Run("map", "show", "id", map.Id.ToString(), "--trace");
+        Assert.Equal(0, code);
+        Assert.StartsWith($"{map.Id}: array  name sb_cli_traced", stdout);
+        Assert.Contains($"bpf(BPF_MAP_GET_FD_BY_ID, {{map_id={map.Id}, next_id=0, open_flags=0}}, 12) = ", stderr);
+        Assert.Matches(@"bpf\(BPF_OBJ_GET_INFO_BY_FD, \{info=\{bpf_fd=\d+, info_len=88, info=0x[0-9a-f]+\}\}, 16\) = 0", stderr);
     }
 
     [SkippableFact]

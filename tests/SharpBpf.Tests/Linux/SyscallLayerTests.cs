@@ -3,7 +3,12 @@ using SharpBpf.Tests.Support;
 
 namespace SharpBpf.Tests.Linux;
 
-public class SyscallLayerTests
+/// <summary>Runs alone: it counts the process's fds, which tests running in parallel would change.</summary>
+[CollectionDefinition(nameof(FdCounting), DisableParallelization = true)]
+public sealed class FdCounting;
+
+[Collection(nameof(FdCounting))]
+public class FdLeakTests
 {
     [SkippableFact]
     public void CreatingAndDisposingTenThousandObjectsLeaksNoFds()
@@ -11,16 +16,33 @@ public class SyscallLayerTests
         Requirements.Kernel();
         // Warm up (lazy probes open and close their own fds once).
         using (KernelMap.Create("sb_warm", BpfMapType.Array, 4, 4, 1)) { }
+        // Handles other tests dropped without disposing would be finalized mid-loop and skew the count.
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
         int before = Directory.GetFiles("/proc/self/fd").Length;
+        int bpfBefore = BpfFdCount();
         var program = Asm.Return(0);
         for (int i = 0; i < 10_000; i++)
         {
             using var prog = KernelProgram.Load(new ProgramLoadOptions { Type = BpfProgramType.SocketFilter, Instructions = program });
             using var map = KernelMap.Create("sb_leak", BpfMapType.Array, 4, 4, 1);
         }
+        Assert.Equal(bpfBefore, BpfFdCount());
         Assert.Equal(before, Directory.GetFiles("/proc/self/fd").Length);
     }
 
+    /// <summary>Open fds that are BPF objects (anon_inode:bpf-map, bpf-prog, btf...).</summary>
+    private static int BpfFdCount() => Directory.GetFiles("/proc/self/fd").Count(f =>
+    {
+        try { return new FileInfo(f).LinkTarget?.Contains("bpf", StringComparison.Ordinal) == true; }
+        catch (IOException) { return false; }
+    });
+
+}
+
+public class SyscallLayerTests
+{
     [SkippableFact]
     public void TraceDecodesCallsStraceStyle()
     {
@@ -61,6 +83,19 @@ public class SyscallLayerTests
         Requirements.Kernel();
         Assert.True(MemoryLimits.KernelReleaseAtLeast(5, 11));
         Assert.True(MemoryLimits.KernelAccountsBpfMemoryByMemcg());
+    }
+
+    [SkippableFact]
+    public void UnprivilegedCallsExplainWhatIsMissing()
+    {
+        Requirements.Kernel();
+        var setpriv = Requirements.Tool("setpriv");
+        var (code, _, stderr) = TestPrograms.Run(setpriv,
+            ["--reuid=65534", "--regid=65534", "--clear-groups", "env", "HOME=/tmp", "DOTNET_CLI_HOME=/tmp", "dotnet", SharpBpfCli.DllPath, "map", "list"]);
+        Assert.Equal(1, code);
+        Assert.StartsWith("sharpbpf: bpf(BPF_MAP_GET_NEXT_ID) failed: Operation not permitted (EPERM). this process lacks CAP_BPF or CAP_SYS_ADMIN", stderr);
+        if (File.ReadAllText("/proc/sys/kernel/unprivileged_bpf_disabled").Trim() != "0")
+            Assert.Contains("kernel.unprivileged_bpf_disabled=", stderr);
     }
 
     [Fact]
