@@ -13,7 +13,7 @@ internal static class UserPrograms
     public static string Build(string file)
     {
         var gcc = Requirements.Tool("gcc");
-        var source = Path.Combine(TestPrograms.SourceDir, "user", file);
+        var source = Path.Combine(TestPrograms.RepoRoot, "tests", "userprograms", file);
         string[] args = ["-O2", "-g", "-no-pie", "-fno-pie", "-Wall", "-Werror", source];
         var key = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(File.ReadAllText(source) + string.Join(' ', args))))[..16].ToLowerInvariant();
         var output = Path.Combine(TestPrograms.CacheDir, $"{Path.GetFileNameWithoutExtension(file)}.{key}");
