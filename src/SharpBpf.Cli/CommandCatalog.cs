@@ -9,5 +9,8 @@ internal static class CommandCatalog
     {
         yield return VersionCommand.Create();
         yield return ConformancePluginCommand.Create();
+        yield return BtfCommand.Create();
+        yield return ProgCommand.Create();
+        yield return MapCommand.Create();
     }
 }
