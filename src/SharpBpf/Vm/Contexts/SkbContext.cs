@@ -97,6 +97,9 @@ internal sealed class SkbContext : VmContext
         var dest = data[..6];
         uint pktType = (dest[0] & 1) != 0 ? (dest.IndexOfAnyExcept((byte)0xff) < 0 ? 1u : 2u) : dest.IndexOfAnyExcept((byte)0) < 0 ? 0u : 3u;
         ushort ethType = BinaryPrimitives.ReadUInt16BigEndian(data[12..]);
+        // Since the 2026 fix for syzbot 619b9ef527f510a57cfc the kernel refuses IPv4/IPv6 frames too short for their header.
+        if ((ethType == 0x0800 && data.Length - EthHeader < 20) || (ethType == 0x86DD && data.Length - EthHeader < 40))
+            throw Invalid($"skb packets with EtherType 0x{ethType:x4} need a whole {(ethType == 0x0800 ? "IPv4 (20" : "IPv6 (40")}-byte) header after the Ethernet header (got {data.Length - EthHeader} bytes)");
         // skb->protocol is big-endian; programs read it as the u32 holding those two bytes in memory order.
         uint protocol = ethType >= 0x600 ? BinaryPrimitives.ReverseEndianness(ethType) : BinaryPrimitives.ReverseEndianness((ushort)0x0004);
         BinaryPrimitives.WriteUInt32LittleEndian(ctx[PktType..], pktType);
