@@ -1,0 +1,51 @@
+using SharpBpf.Running;
+using SharpBpf.Tests.Packets;
+using SharpBpf.Tests.Support;
+
+namespace SharpBpf.Tests.Agreement;
+
+/// <summary>
+/// Disagreements the agreement tests found between the VM and the kernel (Linux 6.18), pinned down without the kernel
+/// so they stay fixed on machines where the kernel side cannot run.
+/// </summary>
+public sealed class VmDisagreementRegressionTests
+{
+    private static ProgramRunResult RunVm(string file, string program, params byte[][] packets) => new VmProgramRunner().Run(new ProgramRunRequest
+    {
+        Target = TestPrograms.Compile(file),
+        ProgramName = program,
+        Inputs = packets.Select(p => (ReadOnlyMemory<byte>)p).ToList(),
+    });
+
+    [Theory]
+    [InlineData("socket_filter.c", "socket_filter")]
+    [InlineData("tc_rewrite.c", "tc_rewrite")]
+    public void SkbTestRunRefusesIpv4FramesShorterThanTheIpHeader(string file, string program)
+    {
+        var udp = TestFrames.Udp("10.0.0.1", "10.1.2.3", 1000, 9);
+        var result = RunVm(file, program, udp[..(14 + 19)], udp[..(14 + 20)], udp);
+        Assert.Contains("EINVAL", result.Runs[0].Error);   // 19 bytes after the Ethernet header: the kernel says EINVAL
+        Assert.Null(result.Runs[1].Error);                   // a bare IPv4 header is enough
+        Assert.Null(result.Runs[2].Error);
+    }
+
+    [Fact]
+    public void SkbTestRunRefusesIpv6FramesShorterThanTheIpv6Header()
+    {
+        byte[] frame = [.. new byte[12], 0x86, 0xdd, .. new byte[39]];
+        var result = RunVm("socket_filter.c", "socket_filter", frame, [.. frame, 0]);
+        Assert.Contains("EINVAL", result.Runs[0].Error);
+        Assert.Null(result.Runs[1].Error);
+    }
+
+    [Fact]
+    public void RingBufferNeverFillsCompletely()
+    {
+        // 32-byte records (24-byte event + 8-byte header) in a 4096-byte ring: the kernel takes 127, not 128.
+        var frames = Enumerable.Range(0, 130).Select(_ => (byte[])[1, .. new byte[63]]).ToArray(); // odd first byte: one record each
+        var bss = RunVm("ringbuf_output.c", "ringbuf_output", frames).Maps.Single(m => m.Name.EndsWith(".bss", StringComparison.Ordinal));
+        var value = bss.Entries.Single().Value!;
+        var counters = new[] { BitConverter.ToUInt64(value, 0), BitConverter.ToUInt64(value, 8) };
+        Assert.Equal([3UL, 127UL], counters.Order()); // failed, emitted (clang lays out the two .bss counters)
+    }
+}
