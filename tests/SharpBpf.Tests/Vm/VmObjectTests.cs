@@ -12,7 +12,7 @@ public class VmObjectTests
 {
     internal static byte[] Packet(byte protocol, ushort destPort = 0, ushort etherType = 0x0800, int length = 64)
     {
-        var p = new byte[length];
+        var p = new byte[Math.Max(length, 64)];
         for (int i = 0; i < 6; i++) p[i] = (byte)(0x02 + i);      // destination
         for (int i = 6; i < 12; i++) p[i] = (byte)(0x10 + i);     // source
         BinaryPrimitives.WriteUInt16BigEndian(p.AsSpan(12), etherType);
@@ -20,7 +20,7 @@ public class VmObjectTests
         BinaryPrimitives.WriteUInt16BigEndian(p.AsSpan(16), (ushort)(length - 14));
         p[26] = 10; p[29] = 1; p[30] = 10; p[33] = 2;             // 10.0.0.1 -> 10.0.0.2
         BinaryPrimitives.WriteUInt16BigEndian(p.AsSpan(36), destPort);
-        return p;
+        return p[..length];
     }
 
     private static ObjectSpec Object(string file) => ObjectSpec.Load(TestPrograms.Compile(file));
