@@ -9,7 +9,6 @@ internal static class CommandCatalog
     {
         yield return VersionCommand.Create();
         yield return ConformancePluginCommand.Create();
-        yield return BtfCommand.Create();
         yield return BtfKernelCommands.AddTo(BtfCommand.Create());
         yield return ProgCommand.Create();
         yield return MapCommand.Create();
