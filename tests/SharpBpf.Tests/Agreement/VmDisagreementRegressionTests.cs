@@ -48,4 +48,19 @@ public sealed class VmDisagreementRegressionTests
         var counters = new[] { BitConverter.ToUInt64(value, 0), BitConverter.ToUInt64(value, 8) };
         Assert.Equal([3UL, 127UL], counters.Order()); // failed, emitted (clang lays out the two .bss counters)
     }
+
+    [Fact]
+    public void XdpContextRefusesARxQueueTheLoopbackDeviceDoesNotHave()
+    {
+        var packet = TestFrames.Udp("10.0.0.1", "10.1.2.3", 1000, 9);
+        byte[] Md(uint rxQueue) => [.. new[] { 0u, (uint)packet.Length, 0u, 1u, rxQueue, 0u }.SelectMany(BitConverter.GetBytes)];
+        ProgramRunResult Run(uint rxQueue) => new VmProgramRunner().Run(new ProgramRunRequest
+        {
+            Target = TestPrograms.Compile("xdp_pass.c"),
+            Inputs = [packet],
+            ContextIn = Md(rxQueue),
+        });
+        Assert.Null(Run(0).Runs[0].Error);                 // ingress_ifindex 1 (lo), queue 0: the kernel runs it
+        Assert.Contains("EINVAL", Run(1).Runs[0].Error);   // queue 1: lo has one rx queue, the kernel says EINVAL
+    }
 }

@@ -45,6 +45,9 @@ internal sealed class XdpContext : VmContext
                 throw Invalid("xdp_md ctx_in egress_ifindex must be 0");
             if (ingress == 0 && rxQueue != 0)
                 throw Invalid("xdp_md ctx_in rx_queue_index needs an ingress_ifindex");
+            // The kernel checks the queue against the device's rx queues; the loopback device (ifindex 1) has one.
+            if (ingress == 1 && rxQueue != 0)
+                throw Invalid($"xdp_md ctx_in rx_queue_index {rxQueue} does not exist on the loopback device (ifindex 1), which has one rx queue");
             meta = (int)dataField;
         }
         Prepare(cx, data, meta, ingress, rxQueue);
