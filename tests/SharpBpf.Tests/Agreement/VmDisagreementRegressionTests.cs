@@ -63,4 +63,19 @@ public sealed class VmDisagreementRegressionTests
         Assert.Null(Run(0).Runs[0].Error);                 // ingress_ifindex 1 (lo), queue 0: the kernel runs it
         Assert.Contains("EINVAL", Run(1).Runs[0].Error);   // queue 1: lo has one rx queue, the kernel says EINVAL
     }
+
+    [Fact]
+    public void XdpContextWithAShortDataEndIsAKnownGap()
+    {
+        // Linux 6.18 runs it as a multi-buffer packet; the VM has no frags and says so (not EINVAL: the input is valid).
+        var packet = TestFrames.Udp("10.0.0.1", "10.1.2.3", 1000, 9);
+        var result = new VmProgramRunner().Run(new ProgramRunRequest
+        {
+            Target = TestPrograms.Compile("xdp_pass.c"),
+            Inputs = [packet],
+            ContextIn = [.. new[] { 0u, (uint)packet.Length - 1, 0u, 0u, 0u, 0u }.SelectMany(BitConverter.GetBytes)],
+        });
+        Assert.Contains("multi-buffer", result.Runs[0].Error);
+        Assert.Contains("EOPNOTSUPP", result.Runs[0].Error);
+    }
 }

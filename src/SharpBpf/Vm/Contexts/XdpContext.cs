@@ -39,6 +39,9 @@ internal sealed class XdpContext : VmContext
             uint dataField = U32(md, DataOff), dataEnd = U32(md, DataEndOff), dataMeta = U32(md, DataMetaOff);
             ingress = U32(md, IngressIfindexOff);
             rxQueue = U32(md, RxQueueOff);
+            // Linux 6.18 takes data_end < packet size as a multi-buffer packet (the rest in frags); the VM has no frags.
+            if (dataMeta == 0 && dataField <= dataEnd && dataEnd < data.Length)
+                throw Invalid($"xdp_md ctx_in data_end {dataEnd} below the packet size {data.Length} asks for a multi-buffer (frags) packet, which the SharpBpf VM does not emulate", SharpBpf.Errno.EOPNOTSUPP);
             if (dataMeta != 0 || dataEnd != data.Length || dataField > dataEnd || dataField % 4 != 0 || dataField > 32)
                 throw Invalid("xdp_md ctx_in needs data_meta 0, data_end = packet size, and data = metadata length (a multiple of 4, at most 32)");
             if (U32(md, EgressIfindexOff) != 0)
