@@ -135,7 +135,7 @@ internal static class ProgCommand
             var pcapPath = result.GetValue(pcap);
             if (dataInPath is not null && pcapPath is not null)
                 throw new ArgumentException("give either --data-in or --pcap, not both");
-            var packets = pcapPath is null ? null : PcapReader.Read(pcapPath).ToList();
+            var packets = pcapPath is null ? null : ReadEthernetCapture(pcapPath);
             var request = new ProgramRunRequest
             {
                 Target = string.Join(' ', result.GetValue(target) ?? []),
@@ -178,6 +178,17 @@ internal static class ProgCommand
         return run;
     }
 
+    /// <summary>The packets of a capture, which must hold Ethernet frames (what XDP and tc programs see).</summary>
+    private static List<CapturedPacket> ReadEthernetCapture(string path)
+    {
+        var packets = PcapReader.Read(path).ToList();
+        if (packets.Count == 0)
+            throw new ArgumentException($"{path} holds no packets");
+        if (packets.FirstOrDefault(p => p.LinkType != LinkTypes.Ethernet) is { } other)
+            throw new ArgumentException($"{path} holds link type {other.LinkType} packets; prog run needs Ethernet frames (LINKTYPE_ETHERNET, 1)");
+        return packets;
+    }
+
     /// <summary>--data-out/--ctx-out files: the one run's bytes, or with --pcap a capture of the output packets.</summary>
     private static void WriteOutputs(string? dataOutPath, string? ctxOutPath, ProgramRunResult outcome, List<CapturedPacket>? packets)
     {
@@ -189,7 +200,7 @@ internal static class ProgCommand
             }
             else
             {
-                using var writer = new PcapWriter(File.Create(dataOutPath), packets.FirstOrDefault()?.LinkType ?? LinkTypes.Ethernet);
+                using var writer = new PcapWriter(File.Create(dataOutPath), LinkTypes.Ethernet);
                 for (int i = 0; i < outcome.Runs.Count; i++)
                 {
                     if (outcome.Runs[i].Error is null)

@@ -79,9 +79,16 @@ public sealed class ProgRunCliTests : IDisposable
     public void BadArgumentsFailWithOneLine()
     {
         var obj = TestPrograms.Compile("xdp_pass.c");
-        foreach (var args in new[]
+        var empty = Path.Combine(_dir, "empty.pcap");
+        PcapWriter.Write(empty, []);
+        var rawIp = Path.Combine(_dir, "raw.pcap");
+        using (var writer = new PcapWriter(File.Create(rawIp), LinkTypes.Raw))
+            writer.Write(TestFrames.Udp("10.0.0.1", "10.1.2.3", 1000, 9).AsSpan(14), DateTimeOffset.UnixEpoch);
+        foreach (string[] args in new string[][]
         {
-            new[] { "prog", "run", obj, "--data-in", Packet(), "--pcap", SamplePcap },
+            ["prog", "run", obj, "--pcap", empty],
+            ["prog", "run", obj, "--pcap", rawIp],
+            ["prog", "run", obj, "--data-in", Packet(), "--pcap", SamplePcap],
             ["prog", "run", "id", "1", "--engine", "vm", "--data-in", Packet()],
             ["prog", "run", obj, "--program", "nope", "--data-in", Packet()],
             ["prog", "run", obj, "--data-in", Packet(), "--engine", "qemu"],
