@@ -39,6 +39,8 @@ internal static class BtfCommand
                 if (format is not ("raw" or "c"))
                     throw new ArgumentException($"btf dump: unknown format '{format}' (raw or c)");
             }
+            // A dump allocates tens of MB that all stay alive to the end: collecting them only costs time.
+            try { GC.TryStartNoGCRegion(128L << 20); } catch (ArgumentOutOfRangeException) { } catch (InvalidOperationException) { }
             var spec = BtfFile.Load(path, LoadBase(result.GetValue(baseBtf), path));
             using var stdout = Console.OpenStandardOutput();
             using var writer = new StreamWriter(stdout, new UTF8Encoding(false), 1 << 16) { NewLine = "\n" };

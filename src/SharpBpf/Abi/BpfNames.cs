@@ -1,8 +1,8 @@
 namespace SharpBpf;
 
 /// <summary>
-/// bpftool's (libbpf's) spellings of map and program types: "hash", "percpu_array", "sched_cls"...
-/// One table, indexed by the kernel's enum value.
+/// bpftool's (libbpf's <c>libbpf_bpf_*_type_str</c>) spellings of map, program and attach types: "hash", "percpu_array",
+/// "sched_cls"... One table per enum, indexed by the kernel's value, used by object show, map show, prog show and prog run.
 /// </summary>
 public static class BpfNames
 {
@@ -22,6 +22,22 @@ public static class BpfNames
         "cgroup_sock_addr", "lwt_seg6local", "lirc_mode2", "sk_reuseport", "flow_dissector", "cgroup_sysctl",
         "raw_tracepoint_writable", "cgroup_sockopt", "tracing", "struct_ops", "ext", "lsm", "sk_lookup", "syscall",
         "netfilter",
+    ];
+
+    private static readonly string[] AttachTypes =
+    [
+        "cgroup_inet_ingress", "cgroup_inet_egress", "cgroup_inet_sock_create", "cgroup_sock_ops",
+        "sk_skb_stream_parser", "sk_skb_stream_verdict", "cgroup_device", "sk_msg_verdict", "cgroup_inet4_bind",
+        "cgroup_inet6_bind", "cgroup_inet4_connect", "cgroup_inet6_connect", "cgroup_inet4_post_bind",
+        "cgroup_inet6_post_bind", "cgroup_udp4_sendmsg", "cgroup_udp6_sendmsg", "lirc_mode2", "flow_dissector",
+        "cgroup_sysctl", "cgroup_udp4_recvmsg", "cgroup_udp6_recvmsg", "cgroup_getsockopt", "cgroup_setsockopt",
+        "trace_raw_tp", "trace_fentry", "trace_fexit", "modify_return", "lsm_mac", "trace_iter",
+        "cgroup_inet4_getpeername", "cgroup_inet6_getpeername", "cgroup_inet4_getsockname", "cgroup_inet6_getsockname",
+        "xdp_devmap", "cgroup_inet_sock_release", "xdp_cpumap", "sk_lookup", "xdp", "sk_skb_verdict",
+        "sk_reuseport_select", "sk_reuseport_select_or_migrate", "perf_event", "trace_kprobe_multi", "lsm_cgroup",
+        "struct_ops", "netfilter", "tcx_ingress", "tcx_egress", "trace_uprobe_multi", "cgroup_unix_connect",
+        "cgroup_unix_sendmsg", "cgroup_unix_recvmsg", "cgroup_unix_getpeername", "cgroup_unix_getsockname",
+        "netkit_primary", "netkit_peer", "trace_kprobe_session",
     ];
 
     /// <summary>The bpftool name of a map type, or null for a type this table does not know.</summary>
@@ -51,4 +67,29 @@ public static class BpfNames
 
     public static IReadOnlyList<string> AllMapTypes => MapTypes;
     public static IReadOnlyList<string> AllProgramTypes => ProgramTypes;
+
+    // The objects helper's spellings (unknown values as plain numbers, as object show prints them).
+
+    /// <summary>"hash", "percpu_array", "lpm_trie", "ringbuf"...; unknown values print as their number.</summary>
+    public static string Of(BpfMapType type) => Lookup(MapTypes, (uint)type);
+
+    /// <summary>"xdp", "sched_cls", "tracepoint", "socket_filter"...</summary>
+    public static string Of(BpfProgramType type) => Lookup(ProgramTypes, (uint)type);
+
+    /// <summary>"xdp", "cgroup_inet_ingress", "trace_fentry"...</summary>
+    public static string Of(BpfAttachType type) => Lookup(AttachTypes, (uint)type);
+
+    /// <summary>The map type bpftool calls <paramref name="name"/>, or null.</summary>
+    public static BpfMapType? ParseMapType(string name) => Find(MapTypes, name) is int i ? (BpfMapType)i : null;
+
+    /// <summary>The program type bpftool calls <paramref name="name"/>, or null.</summary>
+    public static BpfProgramType? ParseProgramType(string name) => Find(ProgramTypes, name) is int i ? (BpfProgramType)i : null;
+
+    private static string Lookup(string[] names, uint value) => value < names.Length ? names[value] : value.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    private static int? Find(string[] names, string name)
+    {
+        int i = Array.IndexOf(names, name);
+        return i >= 0 ? i : null;
+    }
 }

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Globalization;
 
 namespace SharpBpf.Btf;
@@ -29,6 +30,7 @@ public sealed class BtfCPrinter
     private readonly List<uint> _emitQueue = new();
     private readonly List<uint> _declStack = new();
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private BtfCPrinter(BtfSpec spec, TextWriter output)
     {
         _spec = spec;
@@ -44,7 +46,13 @@ public sealed class BtfCPrinter
         _order[0] = Order.Ordered;
         _emit[0] = Emit.Emitted;
         for (uint id = 1; id < n; id++)
-            MarkReferenced(spec[id]);
+        {
+            // Functions, variables and most of the kinds with one reference need not be decoded at all.
+            if (spec.SingleReferenceOf(id) is { } target)
+                _referenced[target] = true;
+            else
+                MarkReferenced(spec[id]);
+        }
     }
 
     /// <summary>Writes the whole spec as bpftool's vmlinux.h: header guard, preserve_access_index pragma block, every type.</summary>
@@ -75,6 +83,11 @@ public sealed class BtfCPrinter
             printer.DumpType(id);
     }
 
+    /// <summary>The list as a span: the parser's lists are arrays, so this avoids an interface call per element.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ReadOnlySpan<T> Items<T>(IReadOnlyList<T> list) => list as T[] ?? list.ToArray();
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void MarkReferenced(BtfType t)
     {
         switch (t)
@@ -90,22 +103,28 @@ public sealed class BtfCPrinter
                 _referenced[a.ElementType] = true;
                 break;
             case BtfComposite c:
-                foreach (var m in c.Members)
+                foreach (var m in Items(c.Members))
                     _referenced[m.Type] = true;
                 break;
             case BtfFuncProto fp:
-                foreach (var p in fp.Params)
+                foreach (var p in Items(fp.Params))
                     _referenced[p.Type] = true;
                 break;
             case BtfDatasec ds:
-                foreach (var v in ds.Vars)
+                foreach (var v in Items(ds.Vars))
                     _referenced[v.Type] = true;
                 break;
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void DumpType(uint id)
     {
+        if (_spec.KindOf(id) is BtfKind.Func or BtfKind.Var or BtfKind.Datasec or BtfKind.DeclTag)
+        {
+            _order[id] = Order.Ordered; // never emitted
+            return;
+        }
         _emitQueue.Clear();
         if (OrderType(id, false) < 0)
             return;
@@ -113,15 +132,34 @@ public sealed class BtfCPrinter
             EmitType(q, 0);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool IsNamed(BtfType t) => t.Name.Length != 0;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void Write(string s) => _out.Write(s);
 
-    private static string Indent(int level) => level >= Tabs.Length ? Tabs : Tabs[..level];
+    private static readonly string[] Indents = Enumerable.Range(0, Tabs.Length + 1).Select(n => Tabs[..n]).ToArray();
+    private readonly char[] _number = new char[24];
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static string Indent(int level) => level >= Tabs.Length ? Tabs : Indents[level];
+
+    private void WriteNumber(long value)
+    {
+        value.TryFormat(_number, out var n, default, CultureInfo.InvariantCulture);
+        _out.Write(_number, 0, n);
+    }
+
+    private void WriteNumber(ulong value)
+    {
+        value.TryFormat(_number, out var n, default, CultureInfo.InvariantCulture);
+        _out.Write(_number, 0, n);
+    }
 
     // ---- ordering -------------------------------------------------------------------------------------
 
     /// <summary>1: strong link (must be fully defined first), 0: weak (a forward declaration will do), -1: unsatisfiable loop.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private int OrderType(uint id, bool throughPtr)
     {
         if (_order[id] == Order.Ordered)
@@ -152,7 +190,7 @@ public sealed class BtfCPrinter
                 if (throughPtr && IsNamed(t))
                     return 0;
                 _order[id] = Order.Ordering;
-                foreach (var m in c.Members)
+                foreach (var m in Items(c.Members))
                 {
                     var err = OrderType(m.Type, false);
                     if (err < 0)
@@ -187,7 +225,7 @@ public sealed class BtfCPrinter
                 if (err < 0)
                     return err;
                 var strong = err > 0;
-                foreach (var p in fp.Params)
+                foreach (var p in Items(fp.Params))
                 {
                     err = OrderType(p.Type, throughPtr);
                     if (err < 0)
@@ -209,6 +247,7 @@ public sealed class BtfCPrinter
 
     private bool IsBlacklisted(uint id) => _spec[id].Name == "__builtin_va_list";
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void EmitType(uint id, uint containerId)
     {
         if (_emit[id] == Emit.Emitted)
@@ -286,7 +325,7 @@ public sealed class BtfCPrinter
                 if (topLevel || !IsNamed(t))
                 {
                     var newContainer = IsNamed(t) ? id : containerId;
-                    foreach (var m in c.Members)
+                    foreach (var m in Items(c.Members))
                         EmitType(m.Type, newContainer);
                 }
                 else if (!_fwdEmitted[id] && id != containerId)
@@ -308,16 +347,17 @@ public sealed class BtfCPrinter
                 break;
             case BtfFuncProto fp:
                 EmitType(fp.Return, containerId);
-                foreach (var p in fp.Params)
+                foreach (var p in Items(fp.Params))
                     EmitType(p.Type, containerId);
                 break;
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool IsStructPacked(BtfComposite t)
     {
         var maxAlign = 1;
-        foreach (var m in t.Members)
+        foreach (var m in Items(t.Members))
         {
             var align = _layout.AlignOf(m.Type);
             if (align != 0 && m.BitfieldSize == 0 && m.BitOffset % (8 * align) != 0)
@@ -327,6 +367,7 @@ public sealed class BtfCPrinter
         return t.Size % maxAlign != 0;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void EmitBitPadding(int curOff, int nextOff, int nextAlign, bool inBitfield, int level)
     {
         if (curOff >= nextOff)
@@ -380,7 +421,7 @@ public sealed class BtfCPrinter
         Write(Indent(level));
         Write(type);
         Write(": ");
-        Write(bits.ToString(CultureInfo.InvariantCulture));
+        WriteNumber(bits);
         Write(";");
     }
 
@@ -392,6 +433,7 @@ public sealed class BtfCPrinter
         Write(TypeName(id));
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void EmitStructDef(uint id, BtfComposite t, int level)
     {
         var isStruct = t is BtfStruct;
@@ -405,7 +447,7 @@ public sealed class BtfCPrinter
 
         var off = 0;
         var prevBitfield = false;
-        foreach (var m in t.Members)
+        foreach (var m in Items(t.Members))
         {
             var size = (int)m.BitfieldSize;
             var mOff = (int)m.BitOffset;
@@ -418,7 +460,7 @@ public sealed class BtfCPrinter
             if (size != 0)
             {
                 Write(": ");
-                Write(size.ToString(CultureInfo.InvariantCulture));
+                WriteNumber(size);
                 off = mOff + size;
                 prevBitfield = true;
             }
@@ -472,6 +514,7 @@ public sealed class BtfCPrinter
         Write(TypeName(id));
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void EmitEnumDef(uint id, BtfEnumBase t, int level)
     {
         Write("enum");
@@ -482,7 +525,7 @@ public sealed class BtfCPrinter
             return;
         Write(" {");
         var is64 = t is BtfEnum64;
-        foreach (var v in t.Values)
+        foreach (var v in Items(t.Values))
         {
             var dups = NameDups(_identNames, v.Name);
             Write("\n");
@@ -491,13 +534,25 @@ public sealed class BtfCPrinter
             if (dups > 1)
             {
                 Write("___");
-                Write(dups.ToString(CultureInfo.InvariantCulture));
+                WriteNumber(dups);
             }
             Write(" = ");
             if (is64)
-                Write(t.Signed ? v.Value.ToString(CultureInfo.InvariantCulture) + "LL," : ((ulong)v.Value).ToString(CultureInfo.InvariantCulture) + "ULL,");
+            {
+                if (t.Signed)
+                    WriteNumber(v.Value);
+                else
+                    WriteNumber((ulong)v.Value);
+                Write(t.Signed ? "LL," : "ULL,");
+            }
             else
-                Write(t.Signed ? ((int)v.Value).ToString(CultureInfo.InvariantCulture) + "," : ((uint)v.Value).ToString(CultureInfo.InvariantCulture) + ",");
+            {
+                if (t.Signed)
+                    WriteNumber((int)v.Value);
+                else
+                    WriteNumber((uint)v.Value);
+                Write(",");
+            }
         }
         Write("\n");
         Write(Indent(level));
@@ -525,12 +580,13 @@ public sealed class BtfCPrinter
     // ---- declarations ---------------------------------------------------------------------------------
 
     /// <summary>A frame of the shared declaration stack: ids [Start, Start+Count).</summary>
-    private sealed class DeclFrame(int start, int count)
+    private struct DeclFrame(int start, int count)
     {
-        public int Start { get; } = start;
-        public int Count { get; set; } = count;
+        public readonly int Start = start;
+        public int Count = count;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void EmitTypeDecl(uint id, string fieldName, int level)
     {
         var stackStart = _declStack.Count;
@@ -553,13 +609,14 @@ public sealed class BtfCPrinter
                 break;
         }
         var frame = new DeclFrame(stackStart, _declStack.Count - stackStart);
-        EmitTypeChain(frame, fieldName, level);
+        EmitTypeChain(ref frame, fieldName, level);
         _declStack.RemoveRange(stackStart, _declStack.Count - stackStart);
     }
 
-    private uint Top(DeclFrame f) => _declStack[f.Start + f.Count - 1];
+    private uint Top(in DeclFrame f) => _declStack[f.Start + f.Count - 1];
 
-    private void EmitMods(DeclFrame f)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void EmitMods(ref DeclFrame f)
     {
         while (f.Count > 0)
         {
@@ -574,7 +631,8 @@ public sealed class BtfCPrinter
         }
     }
 
-    private void DropMods(DeclFrame f)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void DropMods(ref DeclFrame f)
     {
         while (f.Count > 0)
         {
@@ -592,7 +650,8 @@ public sealed class BtfCPrinter
         Write(name);
     }
 
-    private void EmitTypeChain(DeclFrame decls, string fieldName, int level)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void EmitTypeChain(ref DeclFrame decls, string fieldName, int level)
     {
         var lastWasPtr = true;
         while (decls.Count > 0)
@@ -600,7 +659,7 @@ public sealed class BtfCPrinter
             var id = _declStack[decls.Start + --decls.Count];
             if (id == 0)
             {
-                EmitMods(decls);
+                EmitMods(ref decls);
                 Write("void");
                 lastWasPtr = false;
                 continue;
@@ -609,29 +668,29 @@ public sealed class BtfCPrinter
             switch (t)
             {
                 case BtfInt or BtfFloat:
-                    EmitMods(decls);
+                    EmitMods(ref decls);
                     Write(t.Name);
                     break;
                 case BtfComposite c:
-                    EmitMods(decls);
+                    EmitMods(ref decls);
                     if (!IsNamed(t))
                         EmitStructDef(id, c, level);
                     else
                         EmitStructFwd(id, t);
                     break;
                 case BtfEnumBase e:
-                    EmitMods(decls);
+                    EmitMods(ref decls);
                     if (!IsNamed(t))
                         EmitEnumDef(id, e, level);
                     else
                         EmitEnumFwd(id);
                     break;
                 case BtfFwd f:
-                    EmitMods(decls);
+                    EmitMods(ref decls);
                     EmitFwdDef(id, f);
                     break;
                 case BtfTypedef:
-                    EmitMods(decls);
+                    EmitMods(ref decls);
                     Write(IdentName(id));
                     break;
                 case BtfPtr:
@@ -647,16 +706,18 @@ public sealed class BtfCPrinter
                     Write(" restrict");
                     break;
                 case BtfTypeTag tag:
-                    EmitMods(decls);
+                    EmitMods(ref decls);
                     Write(tag.KindFlag ? $" __attribute__(({tag.Name}))" : $" __attribute__((btf_type_tag(\"{tag.Name}\")))");
                     break;
                 case BtfArray a:
                 {
-                    DropMods(decls);
+                    DropMods(ref decls);
                     if (decls.Count == 0)
                     {
                         EmitName(fieldName, lastWasPtr);
-                        Write($"[{a.Count.ToString(CultureInfo.InvariantCulture)}]");
+                        Write("[");
+                        WriteNumber(a.Count);
+                        Write("]");
                         return;
                     }
                     var next = Top(decls);
@@ -665,19 +726,21 @@ public sealed class BtfCPrinter
                         Write(" ");
                     if (!multiDim)
                         Write("(");
-                    EmitTypeChain(decls, fieldName, level);
+                    EmitTypeChain(ref decls, fieldName, level);
                     if (!multiDim)
                         Write(")");
-                    Write($"[{a.Count.ToString(CultureInfo.InvariantCulture)}]");
+                    Write("[");
+                    WriteNumber(a.Count);
+                    Write("]");
                     return;
                 }
                 case BtfFuncProto fp:
                 {
-                    DropMods(decls);
+                    DropMods(ref decls);
                     if (decls.Count > 0)
                     {
                         Write(" (");
-                        EmitTypeChain(decls, fieldName, level);
+                        EmitTypeChain(ref decls, fieldName, level);
                         Write(")");
                     }
                     else
@@ -685,17 +748,17 @@ public sealed class BtfCPrinter
                         EmitName(fieldName, lastWasPtr);
                     }
                     Write("(");
-                    var ps = fp.Params;
-                    if (ps.Count == 0 || (ps.Count == 1 && ps[0].Type == 0))
+                    var ps = Items(fp.Params);
+                    if (ps.Length == 0 || (ps.Length == 1 && ps[0].Type == 0))
                     {
                         Write("void)");
                         return;
                     }
-                    for (var i = 0; i < ps.Count; i++)
+                    for (var i = 0; i < ps.Length; i++)
                     {
                         if (i > 0)
                             Write(", ");
-                        if (i == ps.Count - 1 && ps[i].Type == 0)
+                        if (i == ps.Length - 1 && ps[i].Type == 0)
                         {
                             Write("...");
                             break;
@@ -723,6 +786,7 @@ public sealed class BtfCPrinter
         return count;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private string ResolveName(uint id, Dictionary<string, int> map)
     {
         var t = _spec[id];

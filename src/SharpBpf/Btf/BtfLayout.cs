@@ -1,13 +1,16 @@
+using System.Runtime.CompilerServices;
 namespace SharpBpf.Btf;
 
 /// <summary>Size and alignment of BTF types the way libbpf computes them (btf__resolve_size, btf__align_of).</summary>
 internal sealed class BtfLayout
 {
     private readonly BtfSpec _spec;
+    private readonly int[] _alignPlusOne; // memoized AlignOf + 1; 0 = not computed yet
 
     public BtfLayout(BtfSpec spec)
     {
         _spec = spec;
+        _alignPlusOne = new int[spec.Count];
         PointerSize = GuessPointerSize(spec);
     }
 
@@ -25,6 +28,7 @@ internal sealed class BtfLayout
     }
 
     /// <summary>Byte size, or -1 when the type has none (void, functions, forward declarations).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public long ResolveSize(uint id)
     {
         long count = 1;
@@ -55,7 +59,19 @@ internal sealed class BtfLayout
     }
 
     /// <summary>Alignment in bytes; 0 when unknown. A struct whose layout proves it packed aligns to 1.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public int AlignOf(uint id)
+    {
+        var cached = _alignPlusOne[id];
+        if (cached != 0)
+            return cached - 1;
+        _alignPlusOne[id] = 1; // "0" while computing: a struct that contains itself must not recurse forever
+        var align = ComputeAlign(id);
+        _alignPlusOne[id] = align + 1;
+        return align;
+    }
+
+    private int ComputeAlign(uint id)
     {
         for (var depth = 0; depth < 64; depth++)
         {

@@ -17,6 +17,8 @@ internal sealed class XdpContext : VmContext
     public const int XdpFrameSize = 40;       // sizeof(struct xdp_frame): adjust_head/meta keep it free at the start
     public const int MaxData = FrameSize - Headroom - SharedInfoSize;
     public const int EthHeader = 14;
+    /// <summary>xdp_metalen_invalid: metadata up to what skb_shared_info.meta_len holds (255), in 4-byte units.</summary>
+    public const int MaxMetaLength = 255;
 
     private const int DataOff = 0, DataEndOff = 4, DataMetaOff = 8, IngressIfindexOff = 12, RxQueueOff = 16, EgressIfindexOff = 20;
 
@@ -42,8 +44,8 @@ internal sealed class XdpContext : VmContext
             // Linux 6.18 takes data_end < packet size as a multi-buffer packet (the rest in frags); the VM has no frags.
             if (dataMeta == 0 && dataField <= dataEnd && dataEnd < data.Length)
                 throw Invalid($"xdp_md ctx_in data_end {dataEnd} below the packet size {data.Length} asks for a multi-buffer (frags) packet, which the SharpBpf VM does not emulate", SharpBpf.Errno.EOPNOTSUPP);
-            if (dataMeta != 0 || dataEnd != data.Length || dataField > dataEnd || dataField % 4 != 0 || dataField > 32)
-                throw Invalid("xdp_md ctx_in needs data_meta 0, data_end = packet size, and data = metadata length (a multiple of 4, at most 32)");
+            if (dataMeta != 0 || dataEnd != data.Length || dataField > dataEnd || dataField % 4 != 0 || dataField > MaxMetaLength)
+                throw Invalid("xdp_md ctx_in needs data_meta 0, data_end = packet size, and data = metadata length (a multiple of 4, at most 252)");
             if (U32(md, EgressIfindexOff) != 0)
                 throw Invalid("xdp_md ctx_in egress_ifindex must be 0");
             if (ingress == 0 && rxQueue != 0)
