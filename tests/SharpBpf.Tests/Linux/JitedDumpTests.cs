@@ -58,6 +58,19 @@ public partial class JitedDumpTests
         var first = doc[0].GetProperty("insns")[0];
         Assert.Equal("0x0", first.GetProperty("pc").GetString());
         Assert.True(first.GetProperty("opcodes").GetArrayLength() > 0);
+        Assert.Equal("nopl", first.GetProperty("operation").GetString());
+        Assert.Equal(["0x0(%rax,%rax,1)"], first.GetProperty("operands").EnumerateArray().Select(e => e.GetString()));
+    }
+
+    [Fact]
+    public void OperandsSplitOutsideParentheses()
+    {
+        var (op, operands) = JitedDump.SplitOperands("mov    0x8(%rbx,%rcx,1),%r13");
+        Assert.Equal("mov", op);
+        Assert.Equal(["0x8(%rbx,%rcx,1)", "%r13"], operands);
+        var (leave, none) = JitedDump.SplitOperands("leave");
+        Assert.Equal("leave", leave);
+        Assert.Empty(none);
     }
 
     [GeneratedRegex(@"^\s*([0-9a-f]+):\t(?:[0-9a-f]{2} )+\s*\t(.*)$", RegexOptions.Multiline)]

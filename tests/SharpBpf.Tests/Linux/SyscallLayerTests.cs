@@ -3,7 +3,12 @@ using SharpBpf.Tests.Support;
 
 namespace SharpBpf.Tests.Linux;
 
-public class SyscallLayerTests
+/// <summary>Runs alone: it counts the process's fds, which tests running in parallel would change.</summary>
+[CollectionDefinition(nameof(FdCounting), DisableParallelization = true)]
+public sealed class FdCounting;
+
+[Collection(nameof(FdCounting))]
+public class FdLeakTests
 {
     [SkippableFact]
     public void CreatingAndDisposingTenThousandObjectsLeaksNoFds()
@@ -21,6 +26,10 @@ public class SyscallLayerTests
         Assert.Equal(before, Directory.GetFiles("/proc/self/fd").Length);
     }
 
+}
+
+public class SyscallLayerTests
+{
     [SkippableFact]
     public void TraceDecodesCallsStraceStyle()
     {
@@ -61,6 +70,19 @@ public class SyscallLayerTests
         Requirements.Kernel();
         Assert.True(MemoryLimits.KernelReleaseAtLeast(5, 11));
         Assert.True(MemoryLimits.KernelAccountsBpfMemoryByMemcg());
+    }
+
+    [SkippableFact]
+    public void UnprivilegedCallsExplainWhatIsMissing()
+    {
+        Requirements.Kernel();
+        var setpriv = Requirements.Tool("setpriv");
+        var (code, _, stderr) = TestPrograms.Run(setpriv,
+            ["--reuid=65534", "--regid=65534", "--clear-groups", "env", "HOME=/tmp", "DOTNET_CLI_HOME=/tmp", "dotnet", SharpBpfCli.DllPath, "map", "list"]);
+        Assert.Equal(1, code);
+        Assert.StartsWith("sharpbpf: bpf(BPF_MAP_GET_NEXT_ID) failed: Operation not permitted (EPERM). this process lacks CAP_BPF or CAP_SYS_ADMIN", stderr);
+        if (File.ReadAllText("/proc/sys/kernel/unprivileged_bpf_disabled").Trim() != "0")
+            Assert.Contains("kernel.unprivileged_bpf_disabled=", stderr);
     }
 
     [Fact]

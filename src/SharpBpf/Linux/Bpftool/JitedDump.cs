@@ -123,7 +123,18 @@ public static partial class JitedDump
                 if (source is not null)
                     json.Field("src", source);
                 json.Field("pc", $"0x{pc:x}");
-                json.Field("operation", insnText);
+                var (operation, operands) = SplitOperands(insnText);
+                json.Field("operation", operation);
+                json.Name("operands");
+                if (operands.Count == 0)
+                    json.Null();
+                else
+                {
+                    json.StartArray();
+                    foreach (var operand in operands)
+                        json.String(operand);
+                    json.EndArray();
+                }
                 if (opcodes)
                 {
                     json.Name("opcodes");
@@ -136,6 +147,29 @@ public static partial class JitedDump
             }
         }
         json?.EndArray();
+    }
+
+    /// <summary>"mov    0x8(%rbx,%rcx,1),%r13" → ("mov", ["0x8(%rbx,%rcx,1)", "%r13"]): commas inside parentheses do not split.</summary>
+    public static (string Operation, List<string> Operands) SplitOperands(string text)
+    {
+        int space = text.IndexOf(' ');
+        if (space < 0)
+            return (text, []);
+        var operands = new List<string>();
+        var rest = text[space..].Trim();
+        int depth = 0, start = 0;
+        for (int i = 0; i < rest.Length; i++)
+        {
+            if (rest[i] == '(') depth++;
+            else if (rest[i] == ')') depth--;
+            else if (rest[i] == ',' && depth == 0)
+            {
+                operands.Add(rest[start..i]);
+                start = i + 1;
+            }
+        }
+        operands.Add(rest[start..]);
+        return (text[..space], operands);
     }
 
     /// <summary>Source lines by JIT address, from the program's line info and jited_line_info.</summary>
