@@ -10,7 +10,6 @@ internal static class CommandCatalog
         yield return VersionCommand.Create();
         yield return ObjdumpCommand.Create();
         yield return ObjectCommand.Create();
-        yield return BtfCommand.Create();
         yield return ConformancePluginCommand.Create();
         yield return BtfKernelCommands.AddTo(BtfCommand.Create());
         yield return ProgCommand.Create();
