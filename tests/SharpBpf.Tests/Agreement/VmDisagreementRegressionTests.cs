@@ -78,4 +78,13 @@ public sealed class VmDisagreementRegressionTests
         Assert.Contains("multi-buffer", result.Runs[0].Error);
         Assert.Contains("EOPNOTSUPP", result.Runs[0].Error);
     }
+
+    [Fact]
+    public void XdpProgramsSeeTheLoopbackDeviceAsIngressByDefault()
+    {
+        // obj_btf_maps.c counts packets by ctx->ingress_ifindex: the kernel's test_run says 1 (lo), not 0.
+        var result = RunVm("obj_btf_maps.c", "xdp_main", TestFrames.Udp("10.0.0.1", "10.1.2.3", 1000, 9));
+        var counts = result.Maps.Single(m => m.Name == "counts");
+        Assert.Equal("01000000", Convert.ToHexStringLower(counts.Entries.Single().Key));
+    }
 }

@@ -20,6 +20,7 @@ internal sealed class XdpContext : VmContext
     /// <summary>xdp_metalen_invalid: metadata up to what skb_shared_info.meta_len holds (255), in 4-byte units.</summary>
     public const int MaxMetaLength = 255;
 
+    private const uint LoopbackIfindex = 1;
     private const int DataOff = 0, DataEndOff = 4, DataMetaOff = 8, IngressIfindexOff = 12, RxQueueOff = 16, EgressIfindexOff = 20;
 
     public override string Name => "xdp_md";
@@ -91,6 +92,8 @@ internal sealed class XdpContext : VmContext
             DataOff => (ulong)cx.Data,
             DataEndOff => (ulong)cx.DataEnd,
             DataMetaOff => (ulong)cx.DataMeta,
+            // test_run receives on the loopback device's queue 0 unless ctx_in names a device; ctx_out keeps what was given.
+            IngressIfindexOff when ReadU32(cx, offset) == 0 => LoopbackIfindex,
             _ => ReadU32(cx, offset),
         };
         return true;
