@@ -2,6 +2,7 @@ using System.CommandLine;
 using SharpBpf.Linux;
 using SharpBpf.Linux.Bpftool;
 using SharpBpf.Objects;
+using SharpBpf.Packets;
 using SharpBpf.Running;
 
 namespace SharpBpf.Cli;
@@ -9,9 +10,10 @@ namespace SharpBpf.Cli;
 /// <summary><c>sharpbpf prog ...</c>: bpftool's program commands (show, dump, run, loadall, pin).</summary>
 internal static class ProgCommand
 {
-    /// <summary>Runners by engine name; the VM engine registers itself here.</summary>
+    /// <summary>Runners by engine name (the value of <c>prog run --engine</c>).</summary>
     public static readonly Dictionary<string, Func<IProgramRunner>> Runners = new(StringComparer.Ordinal)
     {
+        ["vm"] = () => new VmProgramRunner { TraceSink = line => Console.Error.WriteLine(line) },
         ["kernel"] = () => new KernelProgramRunner(),
     };
 
@@ -112,45 +114,102 @@ internal static class ProgCommand
 
     private static Command CreateRun()
     {
-        var target = new Argument<string[]>("OBJECT") { Description = "an object file, or a loaded program: id N | pinned PATH | name NAME", Arity = new ArgumentArity(1, 2) };
+        var target = new Argument<string[]>("OBJECT") { Description = "an object file, or a program loaded in the kernel: id N | pinned PATH | name NAME | tag TAG", Arity = new ArgumentArity(1, 2) };
         var program = new Option<string?>("--program") { Description = "the program of the object to run (default: its first)" };
         var dataIn = new Option<string?>("--data-in") { Description = "file with the packet (or - for stdin)" };
-        var dataOut = new Option<string?>("--data-out") { Description = "file to write the output packet to (- prints it)" };
+        var pcap = new Option<string?>("--pcap") { Description = "pcap/pcapng capture: run once per packet, in order, maps persisting across them" };
+        var dataOut = new Option<string?>("--data-out") { Description = "file to write the output packet to (a pcap of them with --pcap; - prints them)" };
         var ctxIn = new Option<string?>("--ctx-in") { Description = "file with the context (e.g. struct xdp_md)" };
         var ctxOut = new Option<string?>("--ctx-out") { Description = "file to write the output context to (- prints it)" };
-        var repeat = new Option<uint>("--repeat") { Description = "run N times, report the average duration", DefaultValueFactory = _ => 1 };
-        var engine = new Option<string>("--engine") { Description = "where to run: kernel (BPF_PROG_TEST_RUN) or vm", DefaultValueFactory = _ => "kernel" };
-        var run = new Command("run", "Run a program once on a packet and/or context and print its return value (bpftool prog run).")
+        var repeat = new Option<uint>("--repeat") { Description = "run N times per input, report the average duration", DefaultValueFactory = _ => 1 };
+        var engine = new Option<string?>("--engine") { Description = "where to run: vm (the embedded VM, the default for objects, no root needed) or kernel (BPF_PROG_TEST_RUN)" };
+        var run = new Command("run", "Run a program on a packet (or every packet of a capture) and print its return values (bpftool prog run). " +
+            "With --json, an object's run prints {\"runs\":[...],\"maps\":[...]}: every run's retval and data_out, then the maps.")
         {
-            target, program, dataIn, dataOut, ctxIn, ctxOut, repeat, engine,
+            target, program, dataIn, pcap, dataOut, ctxIn, ctxOut, repeat, engine,
         };
         run.SetAction(result =>
         {
             if (result.GetValue(BpftoolCli.Trace))
                 BpfTrace.Writer = Console.Error;
-            var engineName = result.GetValue(engine) ?? "kernel";
-            if (!Runners.TryGetValue(engineName, out var factory))
-                throw new ArgumentException($"unknown engine '{engineName}' (known: {string.Join(", ", Runners.Keys)})");
+            var dataInPath = result.GetValue(dataIn);
+            var pcapPath = result.GetValue(pcap);
+            if (dataInPath is not null && pcapPath is not null)
+                throw new ArgumentException("give either --data-in or --pcap, not both");
+            var packets = pcapPath is null ? null : ReadEthernetCapture(pcapPath);
             var request = new ProgramRunRequest
             {
                 Target = string.Join(' ', result.GetValue(target) ?? []),
                 ProgramName = result.GetValue(program),
-                DataIn = result.GetValue(dataIn) is { } d ? BpftoolCli.ReadInput(d) : [],
+                Inputs = packets is not null ? packets.Select(p => (ReadOnlyMemory<byte>)p.Data).ToList()
+                    : dataInPath is not null ? [BpftoolCli.ReadInput(dataInPath)] : [],
                 ContextIn = result.GetValue(ctxIn) is { } c ? BpftoolCli.ReadInput(c) : null,
                 Repeat = Math.Max(1u, result.GetValue(repeat)),
             };
+            var engineName = result.GetValue(engine) ?? (request.TargetsLoadedProgram ? "kernel" : "vm");
+            if (!Runners.TryGetValue(engineName, out var factory))
+                throw new ArgumentException($"unknown engine '{engineName}' (known: {string.Join(", ", Runners.Keys)})");
             var outcome = factory().Run(request);
+            var format = BpftoolCli.Format(result);
+            var failed = outcome.Runs.Select((r, i) => (r.Error, Index: i)).Where(r => r.Error is not null).ToList();
+            if (outcome.Runs.Count == 1 && failed.Count == 1 && format == OutputFormat.Plain)
+                throw new BpfException(failed[0].Error!);
             var dataOutPath = result.GetValue(dataOut);
             var ctxOutPath = result.GetValue(ctxOut);
-            if (dataOutPath is not null && dataOutPath != "-")
-                File.WriteAllBytes(dataOutPath, outcome.DataOut);
-            if (ctxOutPath is not null && ctxOutPath != "-")
-                File.WriteAllBytes(ctxOutPath, outcome.ContextOut);
+            WriteOutputs(dataOutPath, ctxOutPath, outcome, packets);
             using var stdout = Console.OpenStandardOutput();
             using var writer = new StreamWriter(stdout) { NewLine = "\n" };
-            ProgramRunOutput.Render(writer, outcome, request.Repeat, BpftoolCli.Format(result), dataOutPath == "-", ctxOutPath == "-");
-            return 0;
+            if (format != OutputFormat.Plain && !request.TargetsLoadedProgram)
+            {
+                ProgramRunOutput.RenderDocument(writer, outcome, format == OutputFormat.PrettyJson, withContext: request.ContextIn is not null);
+            }
+            else
+            {
+                foreach (var one in outcome.Runs)
+                {
+                    if (one.Error is null)
+                        ProgramRunOutput.Render(writer, one, request.Repeat, format, dataOutPath == "-", ctxOutPath == "-");
+                }
+            }
+            writer.Flush();
+            foreach (var (error, index) in failed)
+                Console.Error.WriteLine($"sharpbpf: {(outcome.Runs.Count > 1 ? $"packet {index + 1}: " : "")}{error}");
+            return failed.Count == 0 ? 0 : 1;
         });
         return run;
+    }
+
+    /// <summary>The packets of a capture, which must hold Ethernet frames (what XDP and tc programs see).</summary>
+    private static List<CapturedPacket> ReadEthernetCapture(string path)
+    {
+        var packets = PcapReader.Read(path).ToList();
+        if (packets.Count == 0)
+            throw new ArgumentException($"{path} holds no packets");
+        if (packets.FirstOrDefault(p => p.LinkType != LinkTypes.Ethernet) is { } other)
+            throw new ArgumentException($"{path} holds link type {other.LinkType} packets; prog run needs Ethernet frames (LINKTYPE_ETHERNET, 1)");
+        return packets;
+    }
+
+    /// <summary>--data-out/--ctx-out files: the one run's bytes, or with --pcap a capture of the output packets.</summary>
+    private static void WriteOutputs(string? dataOutPath, string? ctxOutPath, ProgramRunResult outcome, List<CapturedPacket>? packets)
+    {
+        if (dataOutPath is not null && dataOutPath != "-")
+        {
+            if (packets is null)
+            {
+                File.WriteAllBytes(dataOutPath, outcome.Runs[0].DataOut);
+            }
+            else
+            {
+                using var writer = new PcapWriter(File.Create(dataOutPath), LinkTypes.Ethernet);
+                for (int i = 0; i < outcome.Runs.Count; i++)
+                {
+                    if (outcome.Runs[i].Error is null)
+                        writer.Write(outcome.Runs[i].DataOut, packets[i].Timestamp);
+                }
+            }
+        }
+        if (ctxOutPath is not null && ctxOutPath != "-")
+            File.WriteAllBytes(ctxOutPath, outcome.Runs[^1].ContextOut);
     }
 }

@@ -1,45 +1,64 @@
 using SharpBpf.Linux.Bpftool;
+using SharpBpf.Maps;
 using SharpBpf.Objects;
 using SharpBpf.Running;
 
 namespace SharpBpf.Linux;
 
 /// <summary>
-/// Runs programs in the kernel with BPF_PROG_TEST_RUN: an object file is loaded (maps and all) for the run and
-/// released after it; "id N", "pinned PATH" or "name NAME" runs a program already in the kernel.
+/// Runs programs in the kernel with BPF_PROG_TEST_RUN: an object file is loaded (maps and all) for the runs, its maps read
+/// after the last one, and everything released; "id N", "pinned PATH", "name NAME" or "tag TAG" runs a program already in
+/// the kernel (no maps reported). The runs happen on CPU <see cref="Cpu"/> (the thread is pinned there when the machine
+/// allows it) so per-CPU maps compare with the VM's.
 /// </summary>
 public sealed class KernelProgramRunner : IProgramRunner
 {
     public string Engine => "kernel";
 
+    /// <summary>The CPU the calling thread is pinned to during the runs.</summary>
+    public int Cpu { get; init; }
+
     public ProgramRunResult Run(ProgramRunRequest request)
     {
-        var words = request.Target.Split(' ', 2);
-        if (words.Length == 2 && words[0] is "id" or "pinned" or "name" or "tag" && !File.Exists(request.Target))
+        ArgumentNullException.ThrowIfNull(request);
+        if (request.TargetsLoadedProgram)
         {
+            var words = request.Target.Split(' ', 2);
             using var fd = new ObjectSelector(words[0], words[1]).OpenOne(BpfObjectKind.Program);
             using var loaded = KernelProgram.FromFd(fd.Duplicate());
-            return RunOne(loaded, request);
+            return new ProgramRunResult(loaded.Name, RunAll(loaded, request), []);
         }
         var obj = ObjectSpec.Load(request.Target);
-        var chosen = request.ProgramName is null
-            ? obj.Programs.FirstOrDefault(p => p.Autoload) ?? throw new BpfException($"{request.Target} has no program to run")
-            : obj.FindProgram(request.ProgramName) ?? throw new BpfException(
-                $"{request.Target} has no program '{request.ProgramName}' (it has: {string.Join(", ", obj.Programs.Select(p => p.Name))})");
+        var chosen = request.ChooseProgram(obj);
         using var collection = KernelEngine.Load(obj, new KernelEngineOptions { ShouldLoad = p => p.Autoload || ReferenceEquals(p, chosen) });
-        return RunOne(collection.Programs[chosen.Name], request);
+        var runs = RunAll(collection.Programs[chosen.Name], request);
+        var maps = MapContents.ReadAll(collection.Maps.Select(m => KeyValuePair.Create(m.Key, (IBpfMap)m.Value)));
+        return new ProgramRunResult(chosen.Name, runs, maps);
     }
 
-    private static ProgramRunResult RunOne(KernelProgram program, ProgramRunRequest request)
+    private List<ProgramRun> RunAll(KernelProgram program, ProgramRunRequest request)
     {
-        var result = program.TestRun(new TestRunOptions
+        using var pinned = CpuAffinity.TryPin(Cpu);
+        return request.RunInputs.Select(input => RunOne(program, input, request)).ToList();
+    }
+
+    private static ProgramRun RunOne(KernelProgram program, ReadOnlyMemory<byte> input, ProgramRunRequest request)
+    {
+        try
         {
-            DataIn = request.DataIn,
-            ContextIn = request.ContextIn ?? default,
-            Repeat = request.Repeat,
-            DataOutSize = request.DataOutSize,
-            ContextOutSize = request.ContextOutSize,
-        });
-        return new ProgramRunResult(program.Name, result.ReturnValue, result.DataOut, result.ContextOut, result.DurationNs);
+            var result = program.TestRun(new TestRunOptions
+            {
+                DataIn = input,
+                ContextIn = request.ContextIn ?? default,
+                Repeat = request.Repeat,
+                DataOutSize = request.DataOutSize,
+                ContextOutSize = request.ContextOutSize,
+            });
+            return new ProgramRun(result.ReturnValue, result.DataOut, result.ContextOut, result.DurationNs);
+        }
+        catch (BpfSyscallException e)
+        {
+            return ProgramRun.Failed(e.Message);
+        }
     }
 }

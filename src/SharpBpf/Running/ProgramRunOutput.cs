@@ -1,14 +1,92 @@
+using System.Buffers;
 using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
 using SharpBpf.Linux.Bpftool;
 
 namespace SharpBpf.Running;
 
-/// <summary>Renders a <see cref="ProgramRunResult"/> as bpftool 7.1's <c>prog run</c> does, whatever engine produced it.</summary>
+/// <summary>
+/// Renders what <c>prog run</c> produced, whatever engine ran it: one run as bpftool 7.1 prints it (text and JSON), and
+/// the whole result (every run and the object's maps) as the <c>prog run --json</c> document.
+/// </summary>
 public static class ProgramRunOutput
 {
+    /// <summary>
+    /// The <c>prog run --json</c> document for an object: <c>{"runs":[{"retval":2,"data_out":"hex"}|{"error":"..."}],
+    /// "maps":[{"name":..,"type":..,"entries":[{"key":"hex","value":"hex"}|{"key":"hex","values":["hex",..]}]}]}</c>,
+    /// hex lower-case without separators; "ctx_out" follows "data_out" when <paramref name="withContext"/>.
+    /// Durations are left out, so two engines that agree produce the same bytes.
+    /// </summary>
+    public static void RenderDocument(TextWriter output, ProgramRunResult result, bool pretty = false, bool withContext = false)
+    {
+        output.Write(Document(result, pretty, withContext));
+        output.Write('\n');
+    }
+
+    /// <summary>The document as a string, without a trailing newline (what agreement tests compare).</summary>
+    public static string Document(ProgramRunResult result, bool pretty = false, bool withContext = false)
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = pretty, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        {
+            json.WriteStartObject();
+            json.WriteStartArray("runs");
+            foreach (var run in result.Runs)
+            {
+                json.WriteStartObject();
+                if (run.Error is { } error)
+                {
+                    json.WriteString("error", error);
+                }
+                else
+                {
+                    json.WriteNumber("retval", run.ReturnValue);
+                    json.WriteString("data_out", Hex(run.DataOut));
+                    if (withContext)
+                        json.WriteString("ctx_out", Hex(run.ContextOut));
+                }
+                json.WriteEndObject();
+            }
+            json.WriteEndArray();
+            json.WriteStartArray("maps");
+            foreach (var map in result.Maps)
+            {
+                json.WriteStartObject();
+                json.WriteString("name", map.Name);
+                json.WriteString("type", map.Type);
+                json.WriteStartArray("entries");
+                foreach (var entry in map.Entries)
+                {
+                    json.WriteStartObject();
+                    json.WriteString("key", Hex(entry.Key));
+                    if (entry.PerCpuValues is { } values)
+                    {
+                        json.WriteStartArray("values");
+                        foreach (var v in values)
+                            json.WriteStringValue(Hex(v));
+                        json.WriteEndArray();
+                    }
+                    else
+                    {
+                        json.WriteString("value", Hex(entry.Value ?? []));
+                    }
+                    json.WriteEndObject();
+                }
+                json.WriteEndArray();
+                json.WriteEndObject();
+            }
+            json.WriteEndArray();
+            json.WriteEndObject();
+        }
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    private static string Hex(byte[] bytes) => Convert.ToHexStringLower(bytes);
+
     /// <param name="dataOutToStdout">data_out "-": print the output packet (JSON "data_out" array, text hex dump).</param>
     /// <param name="ctxOutToStdout">ctx_out "-": likewise for the context.</param>
-    public static void Render(TextWriter output, ProgramRunResult result, uint repeat, OutputFormat format, bool dataOutToStdout = false, bool ctxOutToStdout = false)
+    public static void Render(TextWriter output, ProgramRun result, uint repeat, OutputFormat format, bool dataOutToStdout = false, bool ctxOutToStdout = false)
     {
         if (format != OutputFormat.Plain)
         {

@@ -20,6 +20,7 @@ internal sealed class XdpContext : VmContext
     /// <summary>xdp_metalen_invalid: metadata up to what skb_shared_info.meta_len holds (255), in 4-byte units.</summary>
     public const int MaxMetaLength = 255;
 
+    private const uint LoopbackIfindex = 1;
     private const int DataOff = 0, DataEndOff = 4, DataMetaOff = 8, IngressIfindexOff = 12, RxQueueOff = 16, EgressIfindexOff = 20;
 
     public override string Name => "xdp_md";
@@ -41,12 +42,18 @@ internal sealed class XdpContext : VmContext
             uint dataField = U32(md, DataOff), dataEnd = U32(md, DataEndOff), dataMeta = U32(md, DataMetaOff);
             ingress = U32(md, IngressIfindexOff);
             rxQueue = U32(md, RxQueueOff);
+            // Linux 6.18 takes data_end < packet size as a multi-buffer packet (the rest in frags); the VM has no frags.
+            if (dataMeta == 0 && dataField <= dataEnd && dataEnd < data.Length)
+                throw Invalid($"xdp_md ctx_in data_end {dataEnd} below the packet size {data.Length} asks for a multi-buffer (frags) packet, which the SharpBpf VM does not emulate", SharpBpf.Errno.EOPNOTSUPP);
             if (dataMeta != 0 || dataEnd != data.Length || dataField > dataEnd || dataField % 4 != 0 || dataField > MaxMetaLength)
                 throw Invalid("xdp_md ctx_in needs data_meta 0, data_end = packet size, and data = metadata length (a multiple of 4, at most 252)");
             if (U32(md, EgressIfindexOff) != 0)
                 throw Invalid("xdp_md ctx_in egress_ifindex must be 0");
             if (ingress == 0 && rxQueue != 0)
                 throw Invalid("xdp_md ctx_in rx_queue_index needs an ingress_ifindex");
+            // The kernel checks the queue against the device's rx queues; the loopback device (ifindex 1) has one.
+            if (ingress == 1 && rxQueue != 0)
+                throw Invalid($"xdp_md ctx_in rx_queue_index {rxQueue} does not exist on the loopback device (ifindex 1), which has one rx queue");
             meta = (int)dataField;
         }
         Prepare(cx, data, meta, ingress, rxQueue);
@@ -85,6 +92,8 @@ internal sealed class XdpContext : VmContext
             DataOff => (ulong)cx.Data,
             DataEndOff => (ulong)cx.DataEnd,
             DataMetaOff => (ulong)cx.DataMeta,
+            // test_run receives on the loopback device's queue 0 unless ctx_in names a device; ctx_out keeps what was given.
+            IngressIfindexOff when ReadU32(cx, offset) == 0 => LoopbackIfindex,
             _ => ReadU32(cx, offset),
         };
         return true;

@@ -61,7 +61,8 @@ public sealed unsafe class VmRingBuffer : VmMap, IVmRingBuffer
         {
             ThrowIfDisposed();
             long producer = _producerPos;
-            if (producer + length - ConsumerPosition > Size)
+            // As the kernel: the producer may run at most size - 1 bytes ahead of the consumer, so the ring is never full.
+            if (producer + length - ConsumerPosition > Size - 1)
                 return null;
             byte* header = _data.Start + (producer & (Size - 1));
             ((uint*)header)[1] = (uint)((header - _data.Start) >> 12);
