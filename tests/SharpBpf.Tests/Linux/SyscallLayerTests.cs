@@ -28,8 +28,10 @@ public class FdLeakTests
             using var prog = KernelProgram.Load(new ProgramLoadOptions { Type = BpfProgramType.SocketFilter, Instructions = program });
             using var map = KernelMap.Create("sb_leak", BpfMapType.Array, 4, 4, 1);
         }
-        Assert.Equal(bpfBefore, BpfFdCount());
-        Assert.Equal(before, Directory.GetFiles("/proc/self/fd").Length);
+        // Fds that earlier tests left to the finalizer may close during the loop, so the count may only go down;
+        // a leak here would add 10,000 or 20,000.
+        Assert.InRange(BpfFdCount(), 0, bpfBefore);
+        Assert.InRange(Directory.GetFiles("/proc/self/fd").Length, 0, before);
     }
 
     /// <summary>Open fds that are BPF objects (anon_inode:bpf-map, bpf-prog, btf...).</summary>
