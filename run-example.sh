@@ -6,6 +6,7 @@
 # the same in the Linux kernel.
 set -euo pipefail
 cd "$(dirname "$0")"
+scripts/install-prerequisites.sh
 out=artifacts/examples
 mkdir -p "$out"
 echo "building the sharpbpf CLI and the example (Release)..."
