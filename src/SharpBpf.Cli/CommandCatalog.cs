@@ -9,5 +9,7 @@ internal static class CommandCatalog
     {
         yield return VersionCommand.Create();
         yield return BtfCommand.Create();
+        yield return ObjdumpCommand.Create();
+        yield return ObjectCommand.Create();
     }
 }

@@ -16,6 +16,10 @@ public sealed class ProgramSpec
     public string? AttachTarget { get; set; }
     /// <summary>Section-name flags such as sleepable ("fentry.s/"), as libbpf parses them.</summary>
     public bool Sleepable { get; set; }
+    /// <summary>prog_flags for BPF_PROG_LOAD the section implies: BPF_F_SLEEPABLE, BPF_F_XDP_HAS_FRAGS.</summary>
+    public uint ProgramFlags { get; set; }
+    /// <summary>False for sections written <c>SEC("?name")</c>: libbpf does not load them unless asked.</summary>
+    public bool Autoload { get; set; } = true;
 
     public required Instruction[] Instructions { get; set; }
     public List<Relocation> Relocations { get; init; } = [];

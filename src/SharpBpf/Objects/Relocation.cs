@@ -23,3 +23,6 @@ public sealed record KconfigReference(int InstructionIndex, string Symbol, int O
 
 /// <summary>A call to an extern kernel function (kfunc) by name.</summary>
 public sealed record KfuncCall(int InstructionIndex, string Function) : Relocation(InstructionIndex);
+
+/// <summary><c>ld_imm64</c> of an extern <c>__ksym</c> variable: the address (or BTF id) of a kernel symbol.</summary>
+public sealed record KsymReference(int InstructionIndex, string Symbol) : Relocation(InstructionIndex);

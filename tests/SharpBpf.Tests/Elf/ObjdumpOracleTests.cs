@@ -1,0 +1,94 @@
+using SharpBpf.Elf;
+using SharpBpf.Objects.Objdump;
+using SharpBpf.Tests.Support;
+
+namespace SharpBpf.Tests.Elf;
+
+/// <summary>Our objdump output against the real llvm-objdump 14, byte for byte, on every test program and build.</summary>
+public class ObjdumpOracleTests
+{
+    private static readonly string[][] OptionSets =
+    [
+        ["-h", "-t", "-r", "-s"],
+        ["-dr"],
+        ["-d", "--no-show-raw-insn", "--print-imm-hex"],
+        ["-d"],
+    ];
+
+    public static TheoryData<string, string, bool> Builds()
+    {
+        var data = new TheoryData<string, string, bool>();
+        foreach (var file in TestPrograms.All())
+        {
+            data.Add(file, "v1", false);
+            data.Add(file, "v2", false);
+            data.Add(file, "v3", false);
+            data.Add(file, "v3", true);
+        }
+        return data;
+    }
+
+    [SkippableTheory, MemberData(nameof(Builds))]
+    public void MatchesLlvmObjdump(string file, string cpu, bool bigEndian)
+    {
+        var llvm = Requirements.Tool("llvm-objdump");
+        var obj = TestPrograms.Compile(file, cpu, bigEndian);
+        var elf = ElfFile.Load(obj);
+        var sets = OptionSets.ToList();
+        // One executable section alone, with inline relocations, and a data section disassembled on request.
+        if (elf.Sections.FirstOrDefault(s => s.IsExecutable && s.Size > 0 && s.Name != ".text") is { } exec)
+            sets.Add(["-dr", "--section=" + exec.Name]);
+        if (elf.Sections.FirstOrDefault(s => s.Name is ".data" or ".bss" or ".maps" or "maps") is { } data)
+            sets.Add(["-d", "-j", data.Name, "-s"]);
+        foreach (var options in sets)
+        {
+            var (code, expected, stderr) = TestPrograms.Run(llvm, [.. options, obj]);
+            Assert.True(code == 0, $"llvm-objdump {string.Join(' ', options)} failed: {stderr}");
+            var actual = ObjdumpRenderer.Render(elf, obj, ObjdumpArguments.Parse([.. options, obj]).Options);
+            AssertSameText(expected, actual, $"{file} ({cpu}, {(bigEndian ? "bpfeb" : "bpfel")}) with {string.Join(' ', options)}");
+        }
+    }
+
+    [SkippableFact]
+    public void CliPrintsTheSameAsLlvmObjdump()
+    {
+        var llvm = Requirements.Tool("llvm-objdump");
+        var obj = TestPrograms.Compile("obj_btf_maps.c");
+        var expected = TestPrograms.Run(llvm, ["-dr", "-h", obj]).Stdout;
+        var (code, stdout, stderr) = SharpBpfCli.Run("objdump", "-dr", "-h", obj);
+        Assert.True(code == 0, stderr);
+        AssertSameText(expected, stdout, "sharpbpf objdump -dr -h");
+    }
+
+    [Fact]
+    public void CliReportsABadFileOnOneLine()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"sharpbpf-not-elf-{Environment.ProcessId}.o");
+        File.WriteAllText(path, "this is not an ELF file at all, just text");
+        try
+        {
+            var (code, stdout, stderr) = SharpBpfCli.Run("objdump", "-d", path);
+            Assert.NotEqual(0, code);
+            Assert.Equal($"sharpbpf: {path}: not an ELF file (bad magic) (at file offset 0x0)\n", stderr);
+            Assert.Equal("", stdout);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    internal static void AssertSameText(string expected, string actual, string what)
+    {
+        if (expected == actual)
+            return;
+        var e = expected.Split('\n');
+        var a = actual.Split('\n');
+        int i = 0;
+        while (i < e.Length && i < a.Length && e[i] == a[i])
+            i++;
+        Assert.Fail($"{what}: first difference at line {i + 1}\n  llvm-objdump: {(i < e.Length ? Show(e[i]) : "<end>")}\n  sharpbpf:     {(i < a.Length ? Show(a[i]) : "<end>")}");
+    }
+
+    private static string Show(string line) => line.Replace("\t", "\\t");
+}
