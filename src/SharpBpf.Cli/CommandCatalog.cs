@@ -11,5 +11,6 @@ internal static class CommandCatalog
         yield return BtfCommand.Create();
         yield return ObjdumpCommand.Create();
         yield return ObjectCommand.Create();
+        yield return ConformancePluginCommand.Create();
     }
 }

@@ -1,0 +1,99 @@
+using System.Globalization;
+using SharpBpf.Isa;
+
+namespace SharpBpf.Vm.Conformance;
+
+/// <summary>
+/// The bpf_conformance runner's plugin protocol: argv = [MEMORY-HEX] options..., the program as hex bytes on one stdin
+/// line; on success r0 in lowercase hex on stdout and exit 0; a program the VM refuses prints
+/// <c>Failed to load code: reason</c> on stdout and exits 1; a fault at run time goes to stderr with exit 1.
+/// </summary>
+public static class ConformancePlugin
+{
+    /// <summary>Runs one test as the runner does; returns the process exit code.</summary>
+    public static int Run(IReadOnlyList<string> args, TextReader stdin, TextWriter stdout, TextWriter stderr)
+    {
+        var memory = Array.Empty<byte>();
+        bool jit = false;
+        string? programHex = null;
+        int start = 0;
+        if (args.Count > 0 && !args[0].StartsWith("--", StringComparison.Ordinal))
+        {
+            if (!TryParseHex(args[0], out memory))
+            {
+                stderr.WriteLine($"Invalid memory argument: {args[0]}");
+                return 1;
+            }
+            start = 1;
+        }
+        for (int i = start; i < args.Count; i++)
+        {
+            switch (args[i])
+            {
+                case "":
+                case "--interpret":
+                case "--debug":
+                    break;
+                case "--jit":
+                    jit = true;
+                    break;
+                case "--program" when i + 1 < args.Count:
+                    programHex = args[++i];
+                    break;
+                case "--elf":
+                    stderr.WriteLine("Invalid arguments: --elf (ELF input is not supported by the SharpBpf plugin yet)");
+                    return 1;
+                default:
+                    stderr.WriteLine($"Invalid arguments: {args[i]}");
+                    return 1;
+            }
+        }
+        if (jit)
+            stderr.WriteLine("note: SharpBpf has no JIT yet; running the interpreter");
+
+        programHex ??= stdin.ReadLine() ?? "";
+        if (!TryParseHex(programHex, out var bytes) || bytes.Length == 0 || bytes.Length % Instruction.Size != 0)
+        {
+            stdout.WriteLine($"Failed to load code: the program must be a non-empty multiple of 8 hex-encoded bytes (got {bytes.Length} bytes)");
+            return 1;
+        }
+
+        using var engine = new VmEngine();
+        VmProgram program;
+        try
+        {
+            program = engine.LoadProgram(Instruction.ReadAll(bytes), name: "conformance");
+        }
+        catch (VmLoadException e)
+        {
+            stdout.WriteLine($"Failed to load code: {e.Message}");
+            return 1;
+        }
+        try
+        {
+            ulong r0 = program.RunOnMemory(memory);
+            stdout.WriteLine(r0.ToString("x", CultureInfo.InvariantCulture));
+            return 0;
+        }
+        catch (VmFault e)
+        {
+            stderr.WriteLine($"Failed to execute program: {e.Message}");
+            return 1;
+        }
+    }
+
+    /// <summary>Hex bytes separated by whitespace ("b7  00  00 ..."), as the runner writes them; tokens that are not hex are skipped, as the reference plugins do.</summary>
+    public static bool TryParseHex(string text, out byte[] bytes)
+    {
+        var list = new List<byte>();
+        foreach (var token in text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (byte.TryParse(token, NumberStyles.HexNumber, CultureInfo.InvariantCulture, out byte b))
+                list.Add(b);
+            else if (token.Length % 2 == 0 && token.Length > 2 && token.All(Uri.IsHexDigit))
+                list.AddRange(Convert.FromHexString(token)); // an unspaced hex string
+        }
+        bytes = [.. list];
+        return true;
+    }
+}

@@ -1,0 +1,61 @@
+namespace SharpBpf.Vm.Helpers;
+
+/// <summary>Ring buffer and perf event output helpers.</summary>
+internal static unsafe class OutputHelpers
+{
+    private const ulong CurrentCpu = 0xffffffffUL;   // BPF_F_CURRENT_CPU
+    private const ulong IndexMask = 0xffffffffUL;    // BPF_F_INDEX_MASK
+    private const ulong CtxLenMask = 0xfffffUL << 32; // BPF_F_CTXLEN_MASK
+
+    public static void Register(VmHelperTable t)
+    {
+        t.Register("bpf_ringbuf_output", (vm, map, data, size, flags, _) =>
+            (ulong)Ring(vm, map).Output(vm.GetPointer(data, size, write: false), size, flags));
+        t.Register("bpf_ringbuf_reserve", (vm, map, size, flags, _, _) =>
+            (ulong)Ring(vm, map).Reserve(size, flags));
+        t.Register("bpf_ringbuf_submit", (vm, data, flags, _, _, _) =>
+        {
+            Owner(vm, data).Submit((byte*)data, flags);
+            return 0;
+        });
+        t.Register("bpf_ringbuf_discard", (vm, data, flags, _, _, _) =>
+        {
+            Owner(vm, data).Discard((byte*)data, flags);
+            return 0;
+        });
+        t.Register("bpf_ringbuf_query", (vm, map, flags, _, _, _) => Ring(vm, map).Query(flags));
+        t.Register("bpf_perf_event_output", PerfEventOutput);
+    }
+
+    private static IVmRingBuffer Ring(VmCallContext vm, ulong map) =>
+        vm.GetMap(map) as IVmRingBuffer ?? throw vm.Fault("the map is not a RINGBUF");
+
+    /// <summary>The ring buffer a reserved record lives in (the kernel finds it from the record header).</summary>
+    private static IVmRingBuffer Owner(VmCallContext vm, ulong record)
+    {
+        foreach (var map in vm.Engine.MapsSnapshot)
+        {
+            if (map is not IVmRingBuffer ring)
+                continue;
+            var regions = map.Regions;
+            for (int i = 0; i < regions.Count; i++)
+            {
+                if (regions[i].Contains((nint)record, 1))
+                    return ring;
+            }
+        }
+        throw vm.Fault($"0x{record:x} is not a record reserved from a ring buffer");
+    }
+
+    private static ulong PerfEventOutput(VmCallContext vm, ulong ctx, ulong map, ulong flags, ulong data, ulong size)
+    {
+        if (vm.GetMap(map) is not IVmPerfEventArray perf)
+            throw vm.Fault("bpf_perf_event_output: the map is not a PERF_EVENT_ARRAY");
+        if ((flags & ~(IndexMask | CtxLenMask)) != 0 || (flags & CtxLenMask) != 0)
+            return unchecked((ulong)-Errno.EINVAL); // packet/context bytes appended (BPF_F_CTXLEN_MASK) are not supported
+        ulong index = flags & IndexMask;
+        if (index == CurrentCpu)
+            index = (ulong)vm.Cpu;
+        return (ulong)perf.Output((uint)index, vm.GetPointer(data, size, write: false), size);
+    }
+}

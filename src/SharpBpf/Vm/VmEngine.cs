@@ -1,0 +1,170 @@
+using SharpBpf.Isa;
+using SharpBpf.Objects;
+using SharpBpf.Vm.Maps;
+
+namespace SharpBpf.Vm;
+
+/// <summary>
+/// The embedded eBPF VM: owns maps (in native memory) and loaded programs, gives each an id that user space uses the way
+/// it would use a file descriptor (a program id in a PROG_ARRAY slot, a map id in a map-of-maps slot or in
+/// <c>ld_imm64 src=1</c>). Dispose it to free all native memory.
+/// </summary>
+public sealed class VmEngine : IVmObjectResolver, IDisposable
+{
+    private readonly object _lock = new();
+    private readonly List<object?> _objects = [null]; // id 0 is never used
+    private readonly Dictionary<object, int> _ids = new(ReferenceEqualityComparer.Instance);
+    private readonly List<IVmMap> _ownedMaps = [];
+    private readonly Stack<VmCallContext> _pool = new();
+    private bool _disposed;
+
+    public VmEngine(VmOptions? options = null)
+    {
+        Options = options ?? new VmOptions();
+        if (Options.CpuCount < 1 || Options.CurrentCpu < 0 || Options.CurrentCpu >= Options.CpuCount)
+            throw new ArgumentException($"CurrentCpu {Options.CurrentCpu} must be below CpuCount {Options.CpuCount}", nameof(options));
+        if (Options.InstructionBudget < 1)
+            throw new ArgumentException("the instruction budget must be positive", nameof(options));
+        Helpers = Options.Helpers ?? VmHelperTable.CreateDefault();
+        Random = Options.RandomSeed is { } seed ? new Random(seed) : new Random();
+    }
+
+    public VmOptions Options { get; }
+
+    /// <summary>The helpers programs loaded from now on may call; add your own before loading.</summary>
+    public VmHelperTable Helpers { get; }
+
+    internal Random Random { get; }
+
+    /// <summary>Every map of the engine, for the bounds check's map-region scan (replaced, never mutated).</summary>
+    internal IVmMap[] MapsSnapshot { get; private set; } = [];
+
+    /// <summary>Creates a map from <paramref name="spec"/> (checked as the kernel's BPF_MAP_CREATE) and registers it.</summary>
+    public IVmMap CreateMap(MapSpec spec)
+    {
+        ThrowIfDisposed();
+        var map = VmMapFactory.Create(spec, this, Options.CpuCount);
+        lock (_lock)
+            _ownedMaps.Add(map);
+        Register(map);
+        return map;
+    }
+
+    /// <summary>Registers a map made elsewhere (the engine does not dispose it); returns its id. Idempotent.</summary>
+    public int Register(IVmMap map)
+    {
+        ArgumentNullException.ThrowIfNull(map);
+        return RegisterObject(map);
+    }
+
+    private int RegisterObject(object item)
+    {
+        lock (_lock)
+        {
+            if (_ids.TryGetValue(item, out int id))
+                return id;
+            id = _objects.Count;
+            _objects.Add(item);
+            _ids.Add(item, id);
+            if (item is IVmMap map)
+                MapsSnapshot = [.. MapsSnapshot, map];
+            return id;
+        }
+    }
+
+    /// <summary>The id of a map or program of this engine (registering a map that is not yet known).</summary>
+    public int IdOf(object item)
+    {
+        lock (_lock)
+        {
+            if (_ids.TryGetValue(item, out int id))
+                return id;
+        }
+        return item is IVmMap map ? Register(map) : throw new ArgumentException("not an object of this engine", nameof(item));
+    }
+
+    /// <inheritdoc />
+    public object? Resolve(int id)
+    {
+        lock (_lock)
+            return id > 0 && id < _objects.Count ? _objects[id] : null;
+    }
+
+    internal IVmMap? MapById(int id)
+    {
+        var objects = _objects;
+        // Reads without the lock: entries are only appended, and a stale count only makes a new id miss.
+        return (uint)id < (uint)objects.Count ? objects[id] as IVmMap : null;
+    }
+
+    /// <summary>
+    /// Loads raw instructions. <c>ld_imm64</c> with src 1/2 refers to maps by engine id; src 5/6 by index into
+    /// <paramref name="maps"/> (the kernel's fd_array). Throws <see cref="VmLoadException"/> for a program the VM cannot run.
+    /// </summary>
+    public VmProgram LoadProgram(Instruction[] instructions, BpfProgramType type = BpfProgramType.Unspec, string name = "prog",
+        params IVmMap[] maps)
+    {
+        ArgumentNullException.ThrowIfNull(instructions);
+        ThrowIfDisposed();
+        foreach (var map in maps)
+            Register(map);
+        var code = VmCode.Decode(instructions, name, type, Helpers, MapById, m => IdOf(m), maps);
+        var program = new VmProgram(this, code);
+        program.Id = RegisterObject(program);
+        return program;
+    }
+
+    /// <summary>
+    /// Loads an object: creates its maps (global data with initial values, .rodata frozen), links each program with its
+    /// subprograms, resolves map and global-data references, fills PROG_ARRAY and map-of-maps slots declared with
+    /// <c>.values</c>. Throws <see cref="VmLoadException"/> for a program the VM cannot run.
+    /// </summary>
+    public VmCollection Load(ObjectSpec obj)
+    {
+        ArgumentNullException.ThrowIfNull(obj);
+        ThrowIfDisposed();
+        return VmObjectLoader.Load(this, obj);
+    }
+
+    internal VmCallContext Rent()
+    {
+        lock (_lock)
+        {
+            ThrowIfDisposed();
+            if (_pool.Count > 0)
+                return _pool.Pop();
+            return new VmCallContext(this);
+        }
+    }
+
+    internal void Return(VmCallContext cx)
+    {
+        lock (_lock)
+        {
+            if (_disposed)
+                cx.Dispose();
+            else
+                _pool.Push(cx);
+        }
+    }
+
+    private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, this);
+
+    /// <summary>Frees every map the engine created and all run state. Programs of this engine can no longer run.</summary>
+    public void Dispose()
+    {
+        lock (_lock)
+        {
+            if (_disposed)
+                return;
+            _disposed = true;
+            foreach (var cx in _pool)
+                cx.Dispose();
+            _pool.Clear();
+            foreach (var map in _ownedMaps)
+                map.Dispose();
+            _ownedMaps.Clear();
+            MapsSnapshot = [];
+        }
+    }
+}

@@ -1,0 +1,27 @@
+namespace SharpBpf.Vm;
+
+/// <summary>How a <see cref="VmEngine"/> runs programs.</summary>
+public sealed class VmOptions
+{
+    /// <summary>The default instruction budget: ten million instructions per run (well above what the kernel verifier lets one
+    /// program execute without loops helpers, low enough to stop a runaway loop in well under a second).</summary>
+    public const long DefaultInstructionBudget = 10_000_000;
+
+    /// <summary>Instructions one run may execute (callbacks and tail calls included) before it stops with a <see cref="VmFault"/>.</summary>
+    public long InstructionBudget { get; init; } = DefaultInstructionBudget;
+
+    /// <summary>Possible CPUs: how many value copies per-CPU maps keep.</summary>
+    public int CpuCount { get; init; } = Environment.ProcessorCount;
+
+    /// <summary>The CPU a run pretends to execute on (<c>bpf_get_smp_processor_id</c>, per-CPU map copies).</summary>
+    public int CurrentCpu { get; init; }
+
+    /// <summary>Where <c>bpf_trace_printk</c> lines go (without trailing newline). Null discards them.</summary>
+    public Action<string>? TraceSink { get; init; }
+
+    /// <summary>The helpers programs may call. Null: <see cref="VmHelperTable.CreateDefault"/>.</summary>
+    public VmHelperTable? Helpers { get; init; }
+
+    /// <summary>Seed for <c>bpf_get_prandom_u32</c>; null seeds from the system.</summary>
+    public int? RandomSeed { get; init; }
+}

@@ -1,0 +1,101 @@
+using System.Diagnostics;
+using SharpBpf.Isa;
+using SharpBpf.Vm.Contexts;
+
+namespace SharpBpf.Vm;
+
+/// <summary>A program loaded into a <see cref="VmEngine"/>. Runs are independent and may happen on several threads at once.</summary>
+public sealed class VmProgram
+{
+    internal VmProgram(VmEngine engine, VmCode code)
+    {
+        Engine = engine;
+        Code = code;
+    }
+
+    internal VmCode Code { get; }
+    public VmEngine Engine { get; }
+    public string Name => Code.Name;
+    public BpfProgramType Type => Code.Type;
+    /// <summary>The engine id (what user space stores in a PROG_ARRAY slot).</summary>
+    public int Id { get; internal set; }
+    public IReadOnlyList<Instruction> Instructions => Code.Source;
+
+    /// <summary>Runs on a packet (XDP, tc, socket filter) or on memory (other types: r1 = memory, r2 = its length).</summary>
+    public VmRunResult Run(ReadOnlyMemory<byte> data) => Run(new VmRunInput { Data = data });
+
+    /// <summary>Runs as BPF_PROG_TEST_RUN would: sets up the context for the program type, runs, returns what it produced.</summary>
+    public VmRunResult Run(VmRunInput input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        if (input.Repeat < 1)
+            throw new ArgumentOutOfRangeException(nameof(input), input.Repeat, "Repeat must be at least 1");
+        var kind = VmContexts.For(Type);
+        var cx = Engine.Rent();
+        try
+        {
+            ulong r0 = 0;
+            long elapsed = 0;
+            for (int i = 0; i < input.Repeat; i++)
+            {
+                cx.Reset(this);
+                var (r1, r2) = kind.Setup(cx, input);
+                long start = Stopwatch.GetTimestamp();
+                r0 = Interpreter.Run(cx, r1, r2);
+                elapsed += Stopwatch.GetTimestamp() - start;
+            }
+            var (dataOut, ctxOut) = kind.Finish(cx);
+            ulong retval = kind.Returns32Bits ? (uint)r0 : r0;
+            return new VmRunResult(retval, dataOut, ctxOut, Stopwatch.GetElapsedTime(0, elapsed / input.Repeat)) { Redirect = cx.Redirect };
+        }
+        finally
+        {
+            cx.ReleaseLocks();
+            Engine.Return(cx);
+        }
+    }
+
+    /// <summary>
+    /// Runs with r1 = a private copy of <paramref name="memory"/> and r2 = its length (r1 = 0 when empty), whatever the
+    /// program type, and copies the memory back afterwards; returns the full 64-bit r0. Allocation-free.
+    /// This is the conformance suite's convention.
+    /// </summary>
+    public unsafe ulong RunOnMemory(Span<byte> memory)
+    {
+        var cx = Engine.Rent();
+        try
+        {
+            cx.Reset(this);
+            cx.SetRawMemory(memory);
+            ulong r0 = Interpreter.Run(cx, memory.IsEmpty ? 0 : (ulong)cx.RawBuffer, (ulong)memory.Length);
+            new ReadOnlySpan<byte>(cx.RawBuffer, memory.Length).CopyTo(memory);
+            return r0;
+        }
+        finally
+        {
+            cx.ReleaseLocks();
+            Engine.Return(cx);
+        }
+    }
+
+    /// <summary>Runs an XDP or skb program on <paramref name="packet"/> without allocating; returns r0 (the packet is not copied back).</summary>
+    public ulong RunOnPacket(ReadOnlySpan<byte> packet)
+    {
+        var kind = VmContexts.For(Type);
+        var cx = Engine.Rent();
+        try
+        {
+            cx.Reset(this);
+            var (r1, r2) = kind.SetupPacket(cx, packet);
+            ulong r0 = Interpreter.Run(cx, r1, r2);
+            return kind.Returns32Bits ? (uint)r0 : r0;
+        }
+        finally
+        {
+            cx.ReleaseLocks();
+            Engine.Return(cx);
+        }
+    }
+
+    public override string ToString() => $"{Name} ({Type}, {Code.Source.Length} insns, id {Id})";
+}
