@@ -12,5 +12,7 @@ internal static class CommandCatalog
         yield return ObjdumpCommand.Create();
         yield return ObjectCommand.Create();
         yield return ConformancePluginCommand.Create();
+        yield return ProgCommand.Create();
+        yield return MapCommand.Create();
     }
 }

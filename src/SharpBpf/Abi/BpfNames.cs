@@ -62,4 +62,32 @@ public static class BpfNames
         int i = Array.IndexOf(names, name);
         return i >= 0 ? i : null;
     }
+
+    /// <summary>The bpftool name of a map type, or null for a type this table does not know.</summary>
+    public static string? MapTypeOrNull(BpfMapType type) => (uint)type < MapTypes.Length ? MapTypes[(uint)type] : null;
+
+    /// <summary>The bpftool name of a program type, or null for a type this table does not know.</summary>
+    public static string? ProgramTypeOrNull(BpfProgramType type) => (uint)type < ProgramTypes.Length ? ProgramTypes[(uint)type] : null;
+
+    /// <summary>The bpftool name, or "type N" as bpftool prints unknown types.</summary>
+    public static string MapType(BpfMapType type) => MapTypeOrNull(type) ?? $"type {(uint)type}";
+
+    public static string ProgramType(BpfProgramType type) => ProgramTypeOrNull(type) ?? $"type {(uint)type}";
+
+    public static bool TryParseMapType(string name, out BpfMapType type)
+    {
+        int i = Array.IndexOf(MapTypes, name);
+        type = (BpfMapType)(uint)Math.Max(i, 0);
+        return i > 0;
+    }
+
+    public static bool TryParseProgramType(string name, out BpfProgramType type)
+    {
+        int i = Array.IndexOf(ProgramTypes, name);
+        type = (BpfProgramType)(uint)Math.Max(i, 0);
+        return i > 0;
+    }
+
+    public static IReadOnlyList<string> AllMapTypes => MapTypes;
+    public static IReadOnlyList<string> AllProgramTypes => ProgramTypes;
 }

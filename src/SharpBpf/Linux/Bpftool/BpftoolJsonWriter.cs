@@ -1,0 +1,123 @@
+using System.Globalization;
+using System.Text;
+
+namespace SharpBpf.Linux.Bpftool;
+
+/// <summary>
+/// A JSON writer that produces exactly bpftool's layout (its json_writer.c): compact with <c>-j</c>; with <c>-p</c>
+/// four-space indentation where every member starts a line but array elements do not, and a closing bracket
+/// goes on its own line (<c>"map_ids": [1,2,3\n    ],</c>).
+/// </summary>
+public sealed class BpftoolJsonWriter
+{
+    private readonly TextWriter _out;
+    private readonly bool _pretty;
+    private int _depth;
+    private char _separator;
+
+    public BpftoolJsonWriter(TextWriter output, bool pretty)
+    {
+        _out = output;
+        _pretty = pretty;
+    }
+
+    public bool Pretty => _pretty;
+
+    public void StartObject() => Begin('{');
+    public void EndObject() => End('}');
+    public void StartArray() => Begin('[');
+    public void EndArray() => End(']');
+
+    public void Name(string name)
+    {
+        EndOfRecord();
+        EndOfLine();
+        _separator = '\0';
+        WriteString(name);
+        _out.Write(':');
+        if (_pretty)
+            _out.Write(' ');
+    }
+
+    /// <summary>Writes a raw value (number, true, null, pre-quoted text).</summary>
+    public void Raw(string text)
+    {
+        EndOfRecord();
+        _out.Write(text);
+    }
+
+    public void String(string value)
+    {
+        EndOfRecord();
+        WriteString(value);
+    }
+
+    public void Number(ulong value) => Raw(value.ToString(CultureInfo.InvariantCulture));
+    public void Number(long value) => Raw(value.ToString(CultureInfo.InvariantCulture));
+    public void Bool(bool value) => Raw(value ? "true" : "false");
+    public void Null() => Raw("null");
+
+    public void Field(string name, string value) { Name(name); String(value); }
+    public void Field(string name, ulong value) { Name(name); Number(value); }
+    public void Field(string name, long value) { Name(name); Number(value); }
+    public void Field(string name, bool value) { Name(name); Bool(value); }
+
+    /// <summary>Ends the document: bpftool always ends its output with a newline.</summary>
+    public void Finish() => _out.Write('\n');
+
+    private void Begin(char c)
+    {
+        EndOfRecord();
+        _out.Write(c);
+        _depth++;
+        _separator = '\0';
+    }
+
+    private void End(char c)
+    {
+        _depth--;
+        if (_separator != '\0')
+            EndOfLine();
+        _out.Write(c);
+        _separator = ',';
+    }
+
+    private void EndOfRecord()
+    {
+        if (_separator != '\0')
+            _out.Write(_separator);
+        _separator = ',';
+    }
+
+    private void EndOfLine()
+    {
+        if (!_pretty)
+            return;
+        _out.Write('\n');
+        for (int i = 0; i < _depth; i++)
+            _out.Write("    ");
+    }
+
+    private void WriteString(string s)
+    {
+        var sb = new StringBuilder(s.Length + 2);
+        sb.Append('"');
+        foreach (char c in s)
+        {
+            switch (c)
+            {
+                case '\t': sb.Append("\\t"); break;
+                case '\n': sb.Append("\\n"); break;
+                case '\r': sb.Append("\\r"); break;
+                case '\f': sb.Append("\\f"); break;
+                case '\b': sb.Append("\\b"); break;
+                case '\\': sb.Append("\\\\"); break;
+                case '"': sb.Append("\\\""); break;
+                case '\'': sb.Append("\\'"); break;
+                default: sb.Append(c); break;
+            }
+        }
+        sb.Append('"');
+        _out.Write(sb.ToString());
+    }
+}

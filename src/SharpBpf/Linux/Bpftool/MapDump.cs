@@ -1,0 +1,144 @@
+using System.Text;
+
+namespace SharpBpf.Linux.Bpftool;
+
+/// <summary>
+/// <c>map dump</c> and <c>map lookup</c> entries in bpftool 7.1's shapes (raw hex; the BTF-formatted view needs
+/// the BTF layer). Per-CPU values are split per possible CPU.
+/// </summary>
+public static class MapDump
+{
+    /// <summary>Dumps every entry of <paramref name="map"/>; plain text ends with "Found N elements".</summary>
+    public static int Dump(TextWriter output, KernelMap map, OutputFormat format)
+    {
+        int count = 0;
+        if (format == OutputFormat.Plain)
+        {
+            var sb = new StringBuilder();
+            foreach (var (key, value) in map.Entries())
+            {
+                AppendPlain(sb, map.Info, key, value);
+                count++;
+                if (sb.Length > 1 << 16)
+                {
+                    output.Write(sb);
+                    sb.Clear();
+                }
+            }
+            output.Write(sb);
+            output.Write($"Found {count} element{(count == 1 ? "" : "s")}\n");
+            return count;
+        }
+        var json = new BpftoolJsonWriter(output, format == OutputFormat.PrettyJson);
+        json.StartArray();
+        foreach (var (key, value) in map.Entries())
+        {
+            WriteJson(json, map.Info, key, value);
+            count++;
+        }
+        json.EndArray();
+        json.Finish();
+        return count;
+    }
+
+    /// <summary>bpftool's lookup output: the entry, or "Not found" (JSON: null). Returns whether the key was found.</summary>
+    public static bool Lookup(TextWriter output, KernelMap map, byte[] key, OutputFormat format)
+    {
+        var value = new byte[map.UserValueSize];
+        bool found = map.TryLookup(key, value);
+        if (format != OutputFormat.Plain)
+        {
+            var json = new BpftoolJsonWriter(output, format == OutputFormat.PrettyJson);
+            if (found)
+                WriteJson(json, map.Info, key, value);
+            else
+                json.Null();
+            json.Finish();
+            return found;
+        }
+        if (!found)
+        {
+            output.Write("key:\n" + Hex(key) + "\n\nNot found\n");
+            return false;
+        }
+        var sb = new StringBuilder();
+        AppendPlain(sb, map.Info, key, value);
+        output.Write(sb);
+        return true;
+    }
+
+    public static void AppendPlain(StringBuilder sb, MapInfo info, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
+    {
+        if (!PossibleCpus.IsPerCpu(info.Type))
+        {
+            bool breakNames = info.KeySize > 16 || info.ValueSize > 16;
+            bool singleLine = info.KeySize + info.ValueSize <= 24 && !breakNames;
+            if (info.KeySize > 0)
+            {
+                sb.Append("key:").Append(breakNames ? '\n' : ' ').Append(Hex(key[..info.KeySize])).Append(singleLine ? "  " : "\n");
+            }
+            if (info.ValueSize > 0)
+                sb.Append("value:").Append(breakNames ? '\n' : ' ').Append(Hex(value[..info.ValueSize]));
+            sb.Append('\n');
+            return;
+        }
+        int step = (info.ValueSize + 7) & ~7;
+        int cpus = value.Length / Math.Max(step, 1);
+        if (info.KeySize > 0)
+            sb.Append("key:\n").Append(Hex(key[..info.KeySize])).Append('\n');
+        if (info.ValueSize > 0)
+            for (int cpu = 0; cpu < cpus; cpu++)
+                sb.Append($"value (CPU {cpu:00}):").Append(info.ValueSize > 16 ? '\n' : ' ')
+                  .Append(Hex(value.Slice(cpu * step, info.ValueSize))).Append('\n');
+    }
+
+    public static void WriteJson(BpftoolJsonWriter json, MapInfo info, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
+    {
+        json.StartObject();
+        json.Name("key");
+        HexArray(json, key[..info.KeySize]);
+        if (!PossibleCpus.IsPerCpu(info.Type))
+        {
+            json.Name("value");
+            HexArray(json, value[..info.ValueSize]);
+        }
+        else
+        {
+            int step = (info.ValueSize + 7) & ~7;
+            int cpus = value.Length / Math.Max(step, 1);
+            json.Name("values");
+            json.StartArray();
+            for (int cpu = 0; cpu < cpus; cpu++)
+            {
+                json.StartObject();
+                json.Field("cpu", (long)cpu);
+                json.Name("value");
+                HexArray(json, value.Slice(cpu * step, info.ValueSize));
+                json.EndObject();
+            }
+            json.EndArray();
+        }
+        json.EndObject();
+    }
+
+    private static void HexArray(BpftoolJsonWriter json, ReadOnlySpan<byte> bytes)
+    {
+        json.StartArray();
+        foreach (var b in bytes)
+            json.Raw($"\"0x{b:x2}\"");
+        json.EndArray();
+    }
+
+    /// <summary>bpftool's fprint_hex: bytes separated by a space, two spaces every 8 bytes, a newline every 16.</summary>
+    public static string Hex(ReadOnlySpan<byte> data)
+    {
+        var sb = new StringBuilder(data.Length * 3);
+        for (int i = 0; i < data.Length; i++)
+        {
+            if (i > 0)
+                sb.Append(i % 16 == 0 ? "\n" : i % 8 == 0 ? "  " : " ");
+            sb.Append(data[i].ToString("x2"));
+        }
+        return sb.ToString();
+    }
+}

@@ -1,0 +1,389 @@
+using SharpBpf.Btf;
+using SharpBpf.Isa;
+using SharpBpf.Objects;
+
+namespace SharpBpf.Linux;
+
+/// <summary>The .BTF.ext parts of one program, already adjusted to its linked instruction offsets.</summary>
+public sealed record ProgramBtfExt(byte[] FuncInfo, int FuncInfoRecordSize, byte[] LineInfo, int LineInfoRecordSize)
+{
+    /// <summary>Source text for an instruction index, for verifier errors; null when unknown.</summary>
+    public Func<int, string?>? SourceLine { get; init; }
+}
+
+/// <summary>How <see cref="KernelEngine"/> loads an object.</summary>
+public sealed class KernelEngineOptions
+{
+    /// <summary>For hand-built specs: the raw BTF that maps and programs refer to (objects bring their own).</summary>
+    public byte[]? Btf { get; init; }
+    /// <summary>For hand-built specs: func_info/line_info per program.</summary>
+    public Func<ProgramSpec, ProgramBtfExt?>? BtfExt { get; init; }
+    /// <summary>Verifier log level to collect on failure.</summary>
+    public uint LogLevelOnFailure { get; init; } = 1;
+    /// <summary>Which programs to load; default: those the object marks autoload.</summary>
+    public Func<ProgramSpec, bool>? ShouldLoad { get; init; }
+}
+
+/// <summary>
+/// Turns inert specs into live kernel objects as libbpf does: maps created (with BTF when the kernel takes it,
+/// else without), global data written (.rodata frozen), subprograms linked, map references relocated, programs
+/// loaded with their func/line info, PROG_ARRAY and map-in-map slots filled.
+/// </summary>
+public static class KernelEngine
+{
+    private const byte PseudoMapFd = 1;
+    private const byte PseudoMapValue = 2;
+
+    /// <summary>Loads a parsed object file.</summary>
+    public static KernelCollection Load(ObjectSpec obj, KernelEngineOptions? options = null)
+    {
+        options ??= new KernelEngineOptions();
+        byte[]? btf = null;
+        BtfSpec? btfSpec = null;
+        BtfExt? btfExt = null;
+        if (obj.Btf is { } rawBtf && !obj.BigEndian)
+        {
+            try
+            {
+                btf = ObjectBtfFixup.Fix(rawBtf.Span, obj.Elf);
+                btfSpec = BtfSpec.Parse(btf);
+                if (obj.BtfExt is { } rawExt)
+                    btfExt = BtfExt.Parse(rawExt.Span, btfSpec);
+            }
+            catch (BpfFormatException)
+            {
+                btf = null; // malformed BTF: load without it, as the kernel would refuse it anyway
+                btfSpec = null;
+                btfExt = null;
+            }
+        }
+        if (obj.BigEndian)
+            throw new BpfException($"object '{obj.Name}' is big-endian; this kernel runs little-endian programs");
+
+        var maps = obj.Maps.Select(m => WithKconfigValues(WithDatasecType(m, btfSpec), obj)).ToList();
+        var programs = new List<LoadableProgram>();
+        foreach (var spec in obj.Programs)
+        {
+            if (!(options.ShouldLoad?.Invoke(spec) ?? spec.Autoload))
+                continue;
+            var linked = ProgramLinker.Link(obj, spec);
+            programs.Add(new LoadableProgram(spec, linked.Instructions, linked.Relocations,
+                btfExt is null || btfSpec is null ? null : BtfExtFor(linked, btfExt)));
+        }
+        return LoadCore(maps, programs, btf, options);
+    }
+
+    /// <summary>Loads hand-built specs whose programs are already linked (no bpf-to-bpf call relocations).</summary>
+    public static KernelCollection Load(IReadOnlyList<MapSpec> maps, IReadOnlyList<ProgramSpec> programs, KernelEngineOptions? options = null)
+    {
+        options ??= new KernelEngineOptions();
+        var loadable = new List<LoadableProgram>();
+        foreach (var spec in programs)
+        {
+            if (!(options.ShouldLoad?.Invoke(spec) ?? spec.Autoload))
+                continue;
+            if (spec.Relocations.Any(r => r is SubprogramCall))
+                throw new BpfException($"program '{spec.Name}' calls subprograms: load it through its ObjectSpec so ProgramLinker can link them");
+            loadable.Add(new LoadableProgram(spec, spec.Instructions, spec.Relocations, options.BtfExt?.Invoke(spec)));
+        }
+        return LoadCore(maps, loadable, options.Btf, options);
+    }
+
+    private sealed record LoadableProgram(ProgramSpec Spec, Instruction[] Instructions, IReadOnlyList<Relocation> Relocations, ProgramBtfExt? Ext);
+
+    private static KernelCollection LoadCore(IReadOnlyList<MapSpec> maps, IReadOnlyList<LoadableProgram> programs, byte[]? btf, KernelEngineOptions options)
+    {
+        var collection = new KernelCollection();
+        try
+        {
+            collection.Btf = TryLoadBtf(btf);
+            foreach (var spec in maps)
+                collection.AddMap(spec.Name, CreateMap(spec, collection.Btf));
+            foreach (var spec in maps)
+                FillMapOfMaps(spec, collection);
+            foreach (var program in programs)
+                collection.AddProgram(program.Spec.Name, LoadProgram(program, collection, options));
+            foreach (var spec in maps.Where(m => m.Type == BpfMapType.ProgArray))
+                FillProgramArray(spec, collection);
+            return collection;
+        }
+        catch
+        {
+            collection.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The .kconfig map's contents: the values of the object's __kconfig externs on this kernel.</summary>
+    private static MapSpec WithKconfigValues(MapSpec spec, ObjectSpec obj)
+    {
+        if (spec.DataSection != ".kconfig")
+            return spec;
+        var copy = spec.Clone();
+        copy.InitialValue = KernelConfig.BuildKconfigValue(obj.Externs, spec.ValueSize);
+        return copy;
+    }
+
+    /// <summary>libbpf describes a global-data map's value with the section's DATASEC type.</summary>
+    private static MapSpec WithDatasecType(MapSpec spec, BtfSpec? btf)
+    {
+        if (btf is null || !spec.IsGlobalData || spec.BtfValueTypeId != 0)
+            return spec;
+        var id = btf.FindByName(spec.DataSection!, BtfKind.Datasec).FirstOrDefault();
+        if (id == 0)
+            return spec;
+        var copy = spec.Clone();
+        copy.BtfValueTypeId = id;
+        return copy;
+    }
+
+    /// <summary>The func_info and line_info records of a linked program, re-based to its linked instruction indexes.</summary>
+    internal static ProgramBtfExt? BtfExtFor(LinkedProgram linked, BtfExt ext)
+    {
+        var funcInfo = new List<byte>();
+        var lineInfo = new List<(int Insn, BtfLineInfo Line)>();
+        foreach (var function in linked.Functions)
+        {
+            var f = function.Function;
+            int first = f.SectionOffset, last = f.SectionOffset + f.Instructions.Length;
+            foreach (var section in ext.FuncInfos.Where(s => s.SectionName == f.SectionName))
+                foreach (var record in section.Records)
+                {
+                    int insn = (int)(record.InstructionOffset / 8);
+                    if (insn >= first && insn < last)
+                    {
+                        funcInfo.AddRange(BitConverter.GetBytes((uint)(function.StartIndex + insn - first)));
+                        funcInfo.AddRange(BitConverter.GetBytes(record.TypeId));
+                    }
+                }
+            foreach (var section in ext.LineInfos.Where(s => s.SectionName == f.SectionName))
+                foreach (var record in section.Records)
+                {
+                    int insn = (int)(record.InstructionOffset / 8);
+                    if (insn >= first && insn < last)
+                        lineInfo.Add((function.StartIndex + insn - first, record));
+                }
+        }
+        if (funcInfo.Count == 0)
+            return null;
+        var lines = new List<byte>(lineInfo.Count * 16);
+        foreach (var (insn, line) in lineInfo)
+        {
+            lines.AddRange(BitConverter.GetBytes((uint)insn));
+            lines.AddRange(BitConverter.GetBytes(line.FileNameOffset));
+            lines.AddRange(BitConverter.GetBytes(line.LineOffset));
+            lines.AddRange(BitConverter.GetBytes((line.LineNumber << 10) | (line.Column & 0x3ff)));
+        }
+        var sorted = lineInfo.ToArray();
+        return new ProgramBtfExt([.. funcInfo], 8, [.. lines], 16)
+        {
+            SourceLine = insn =>
+            {
+                (int Insn, BtfLineInfo Line)? best = null;
+                foreach (var entry in sorted)
+                    if (entry.Insn <= insn)
+                        best = entry;
+                return best is { } b ? $"{Path.GetFileName(b.Line.FileName)}:{b.Line.LineNumber}: {b.Line.Line.Trim()}" : null;
+            },
+        };
+    }
+
+    private static KernelBtf? TryLoadBtf(byte[]? btf)
+    {
+        if (btf is null || btf.Length == 0)
+            return null;
+        try
+        {
+            return KernelBtf.Load(btf);
+        }
+        catch (BpfSyscallException)
+        {
+            return null; // as libbpf: a kernel that refuses the object's BTF still gets the maps and programs
+        }
+    }
+
+    private static KernelMap CreateMap(MapSpec spec, KernelBtf? btf)
+    {
+        KernelMap? inner = null;
+        try
+        {
+            if (spec.InnerMap is { } innerSpec)
+                inner = CreateMap(innerSpec, null);
+            KernelMap map;
+            try
+            {
+                map = KernelMap.Create(spec, btf, inner);
+            }
+            catch (BpfSyscallException) when (btf is not null && (spec.BtfKeyTypeId != 0 || spec.BtfValueTypeId != 0))
+            {
+                map = KernelMap.Create(spec, null, inner); // the kernel refused the BTF description: retry without, as libbpf
+            }
+            if (spec.InitialValue is { } initial && spec.IsGlobalData)
+            {
+                try
+                {
+                    map.Update(stackalloc byte[4], initial);
+                    if (spec.IsReadOnlyData)
+                        map.Freeze();
+                }
+                catch
+                {
+                    map.Dispose();
+                    throw;
+                }
+            }
+            return map;
+        }
+        finally
+        {
+            inner?.Dispose();
+        }
+    }
+
+    private static void FillMapOfMaps(MapSpec spec, KernelCollection collection)
+    {
+        if (spec.Type is not (BpfMapType.ArrayOfMaps or BpfMapType.HashOfMaps))
+            return;
+        var outer = collection.Maps[spec.Name];
+        foreach (var slot in spec.Contents)
+        {
+            if (!collection.Maps.TryGetValue(slot.Target, out var target))
+                throw new BpfException($"map '{spec.Name}': slot {slot.Index} refers to map '{slot.Target}', which the object does not define");
+            outer.Update(BitConverter.GetBytes(slot.Index), BitConverter.GetBytes(target.Fd.Value));
+        }
+    }
+
+    private static void FillProgramArray(MapSpec spec, KernelCollection collection)
+    {
+        var array = collection.Maps[spec.Name];
+        foreach (var slot in spec.Contents)
+        {
+            if (!collection.Programs.TryGetValue(slot.Target, out var program))
+                throw new BpfException($"map '{spec.Name}': slot {slot.Index} refers to program '{slot.Target}', which was not loaded");
+            array.Update(BitConverter.GetBytes(slot.Index), BitConverter.GetBytes(program.Fd.Value));
+        }
+    }
+
+    private static KernelProgram LoadProgram(LoadableProgram program, KernelCollection collection, KernelEngineOptions options)
+    {
+        var spec = program.Spec;
+        var insns = Relocate(spec.Name, program.Instructions, program.Relocations, collection);
+        var ext = collection.Btf is null ? null : program.Ext;
+        var load = new ProgramLoadOptions
+        {
+            Type = spec.Type,
+            Instructions = insns,
+            License = spec.License,
+            ExpectedAttachType = spec.ExpectedAttachType,
+            KernelVersion = spec.KernelVersion,
+            Name = spec.Name,
+            Flags = spec.ProgramFlags | (spec.Sleepable ? 1u << 4 /* BPF_F_SLEEPABLE */ : 0),
+            Btf = ext is null ? null : collection.Btf,
+            FuncInfo = ext?.FuncInfo ?? default,
+            FuncInfoRecordSize = ext?.FuncInfoRecordSize ?? 8,
+            LineInfo = ext?.LineInfo ?? default,
+            LineInfoRecordSize = ext?.LineInfoRecordSize ?? 16,
+            LogLevelOnFailure = options.LogLevelOnFailure,
+            SourceLine = program.Ext?.SourceLine,
+        };
+        return KernelProgram.Load(load);
+    }
+
+    /// <summary>Writes map fds (and value offsets) into the program's ld_imm64 instructions.</summary>
+    internal static Instruction[] Relocate(string program, Instruction[] source, IReadOnlyList<Relocation> relocations, KernelCollection collection)
+    {
+        var insns = (Instruction[])source.Clone();
+        foreach (var relocation in relocations)
+        {
+            int i = relocation.InstructionIndex;
+            switch (relocation)
+            {
+                case MapReference m:
+                    CheckWide(program, insns, i);
+                    insns[i] = insns[i].WithSrc(PseudoMapFd).WithImm(MapFor(program, collection, m.MapName).Fd.Value);
+                    insns[i + 1] = insns[i + 1].WithImm(0);
+                    break;
+                case MapValueReference v:
+                    CheckWide(program, insns, i);
+                    insns[i] = insns[i].WithSrc(PseudoMapValue).WithImm(MapFor(program, collection, v.MapName).Fd.Value);
+                    insns[i + 1] = insns[i + 1].WithImm(v.Offset);
+                    break;
+                case SubprogramCall:
+                    break; // resolved by the linker
+                case KconfigReference k:
+                    CheckWide(program, insns, i);
+                    var kconfig = collection.Maps.Values.FirstOrDefault(m => m.Name.EndsWith(".kconfig", StringComparison.Ordinal))
+                        ?? throw new BpfException($"program '{program}' reads __kconfig '{k.Symbol}' but the object has no .kconfig map");
+                    insns[i] = insns[i].WithSrc(PseudoMapValue).WithImm(kconfig.Fd.Value);
+                    insns[i + 1] = insns[i + 1].WithImm(k.Offset);
+                    break;
+                case KsymReference k:
+                    throw new BpfException($"program '{program}': extern __ksym '{k.Symbol}' is not supported by the kernel engine yet");
+                case KfuncCall f:
+                    throw new BpfException($"program '{program}': kfunc '{f.Function}' calls are not supported by the kernel engine yet");
+            }
+        }
+        return insns;
+    }
+
+    private static KernelMap MapFor(string program, KernelCollection collection, string name) =>
+        collection.Maps.TryGetValue(name, out var map) ? map
+            : throw new BpfException($"program '{program}' refers to map '{name}', which the object does not define");
+
+    private static void CheckWide(string program, Instruction[] insns, int i)
+    {
+        if (i < 0 || i + 1 >= insns.Length || !insns[i].IsWide)
+            throw new BpfException($"program '{program}': relocation at instruction {i} is not on an ld_imm64");
+    }
+}
+
+/// <summary>The live maps and programs of one loaded object. Disposing releases all of them (and the object's BTF).</summary>
+public sealed class KernelCollection : IDisposable
+{
+    private readonly Dictionary<string, KernelMap> _maps = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, KernelProgram> _programs = new(StringComparer.Ordinal);
+
+    public IReadOnlyDictionary<string, KernelMap> Maps => _maps;
+    public IReadOnlyDictionary<string, KernelProgram> Programs => _programs;
+    /// <summary>The object's BTF as loaded into the kernel, or null when it had none or the kernel refused it.</summary>
+    public KernelBtf? Btf { get; internal set; }
+
+    internal void AddMap(string name, KernelMap map)
+    {
+        if (!_maps.TryAdd(name, map))
+        {
+            map.Dispose();
+            throw new BpfException($"the object defines map '{name}' twice");
+        }
+    }
+
+    internal void AddProgram(string name, KernelProgram program)
+    {
+        if (!_programs.TryAdd(name, program))
+        {
+            program.Dispose();
+            throw new BpfException($"the object defines program '{name}' twice");
+        }
+    }
+
+    /// <summary>Pins every map under <paramref name="directory"/> by its name.</summary>
+    public void PinMaps(string directory)
+    {
+        foreach (var (name, map) in _maps)
+            map.Pin(Path.Combine(directory, PinName(map.Name)));
+    }
+
+    /// <summary>bpffs refuses '.' in names: pinned as libbpf does, with '_' instead ("obj.rodata" → "obj_rodata").</summary>
+    public static string PinName(string name) => name.Replace('.', '_');
+
+    public void Dispose()
+    {
+        foreach (var p in _programs.Values)
+            p.Dispose();
+        foreach (var m in _maps.Values)
+            m.Dispose();
+        Btf?.Dispose();
+        _programs.Clear();
+        _maps.Clear();
+    }
+}

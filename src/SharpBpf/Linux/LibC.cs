@@ -1,0 +1,63 @@
+using System.Runtime.InteropServices;
+
+namespace SharpBpf.Linux;
+
+/// <summary>The few libc entry points the kernel engine needs. Syscall numbers live in <see cref="SyscallNumbers"/>.</summary>
+internal static unsafe partial class LibC
+{
+    public const int F_DUPFD_CLOEXEC = 1030;
+    public const int RLIMIT_MEMLOCK = 8;
+    public const ulong RLIM_INFINITY = ulong.MaxValue;
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial long syscall(long number, long a1, void* a2, long a3);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int close(int fd);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int fcntl(int fd, int cmd, int arg);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int getrlimit(int resource, RLimit* limit);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int setrlimit(int resource, RLimit* limit);
+
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int mount(string source, string target, string fstype, ulong flags, void* data);
+
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int umount2(string target, int flags);
+
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int statfs(string path, StatFs* buffer);
+
+    [StructLayout(LayoutKind.Sequential)]
+    public struct RLimit
+    {
+        public ulong Current;
+        public ulong Max;
+    }
+
+    /// <summary>struct statfs (x86-64 and arm64 share it): only f_type is read.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct StatFs
+    {
+        public long Type;
+        public fixed long Rest[15];
+    }
+
+    public static string ErrorText(int errno) => Marshal.GetPInvokeErrorMessage(errno);
+}
+
+/// <summary>Syscall numbers: the one place that knows them per architecture.</summary>
+internal static class SyscallNumbers
+{
+    public static readonly long Bpf = RuntimeInformation.ProcessArchitecture switch
+    {
+        Architecture.X64 => 321,
+        Architecture.Arm64 => 280,
+        var other => throw new PlatformNotSupportedException($"no bpf() syscall number known for {other}"),
+    };
+}

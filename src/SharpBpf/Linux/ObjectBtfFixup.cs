@@ -1,0 +1,78 @@
+using System.Buffers.Binary;
+using SharpBpf.Btf;
+using SharpBpf.Elf;
+
+namespace SharpBpf.Linux;
+
+/// <summary>
+/// What libbpf does to an object's BTF before the kernel sees it: clang leaves every DATASEC with size 0 and
+/// the kernel refuses that, so each DATASEC gets its ELF section's size and each variable the offset of its symbol.
+/// Works on the raw little-endian bytes (the only order a little-endian kernel loads).
+/// </summary>
+public static class ObjectBtfFixup
+{
+    public static byte[] Fix(ReadOnlySpan<byte> rawBtf, ElfFile elf)
+    {
+        var btf = rawBtf.ToArray();
+        var spec = BtfSpec.Parse(btf);
+        if (spec.BigEndian)
+            return btf;
+        int hdrLen = (int)BinaryPrimitives.ReadUInt32LittleEndian(btf.AsSpan(4));
+        int typeOff = (int)BinaryPrimitives.ReadUInt32LittleEndian(btf.AsSpan(8));
+        int typeLen = (int)BinaryPrimitives.ReadUInt32LittleEndian(btf.AsSpan(12));
+        int at = hdrLen + typeOff;
+        int end = at + typeLen;
+        uint id = 1;
+        while (at < end)
+        {
+            uint info = BinaryPrimitives.ReadUInt32LittleEndian(btf.AsSpan(at + 4));
+            var kind = (BtfKind)((info >> 24) & 0x1f);
+            int vlen = (int)(info & 0xffff);
+            if (kind == BtfKind.Datasec && spec[id] is BtfDatasec datasec)
+                FixDatasec(btf.AsSpan(at), datasec, spec, elf);
+            at += 12 + TrailerSize(kind, vlen);
+            id++;
+        }
+        return btf;
+    }
+
+    private static void FixDatasec(Span<byte> type, BtfDatasec datasec, BtfSpec spec, ElfFile elf)
+    {
+        var section = elf.FindSection(datasec.Name);
+        if (section is null)
+            return; // .kconfig/.ksyms: no ELF section; left as clang wrote it
+        if (BinaryPrimitives.ReadUInt32LittleEndian(type[8..]) == 0)
+            BinaryPrimitives.WriteUInt32LittleEndian(type[8..], (uint)section.Size);
+        var symbols = elf.Symbols;
+        if (symbols is null)
+            return;
+        for (int j = 0; j < datasec.Vars.Count; j++)
+        {
+            if (spec[datasec.Vars[j].Type] is not BtfVar variable)
+                continue;
+            for (int s = 0; s < symbols.Count; s++)
+            {
+                var symbol = symbols[s];
+                if (symbol.SectionIndex == section.Index && symbols.GetName(s) == variable.Name)
+                {
+                    BinaryPrimitives.WriteUInt32LittleEndian(type[(12 + j * 12 + 4)..], (uint)symbol.Value);
+                    break;
+                }
+            }
+        }
+    }
+
+    private static int TrailerSize(BtfKind kind, int vlen) => kind switch
+    {
+        BtfKind.Int => 4,
+        BtfKind.Array => 12,
+        BtfKind.Struct or BtfKind.Union => vlen * 12,
+        BtfKind.Enum => vlen * 8,
+        BtfKind.FuncProto => vlen * 8,
+        BtfKind.Var => 4,
+        BtfKind.Datasec => vlen * 12,
+        BtfKind.DeclTag => 4,
+        BtfKind.Enum64 => vlen * 12,
+        _ => 0,
+    };
+}
