@@ -14,5 +14,6 @@ internal static class CommandCatalog
         yield return ConformancePluginCommand.Create();
         yield return ProgCommand.Create();
         yield return MapCommand.Create();
+        yield return GenCommand.Create();
     }
 }
