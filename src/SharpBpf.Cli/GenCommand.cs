@@ -14,7 +14,7 @@ internal static class GenCommand
         var ns = new Option<string?>("--namespace", "-n") { Description = "namespace of the generated class (default: global)" };
         var cls = new Option<string?>("--class", "-c") { Description = "class name (default: <Object>Skeleton)" };
         var isInternal = new Option<bool>("--internal") { Description = "declare the class internal instead of public" };
-        var output = new Option<string?>("--output", "-o") { Description = "write to FILE instead of stdout (only rewritten when it changes)" };
+        var output = new Option<string?>("--output", "-o") { Description = "write to FILE instead of stdout" };
         var skeleton = new Command("skeleton", "Write a C# class that embeds the object and exposes its maps, programs and global data with types from its BTF.")
         {
             file, ns, cls, isInternal, output,
@@ -29,8 +29,7 @@ internal static class GenCommand
             });
             if (parse.GetValue(output) is { } path)
             {
-                if (!File.Exists(path) || File.ReadAllText(path) != source)
-                    File.WriteAllText(path, source, new UTF8Encoding(false));
+                File.WriteAllText(path, source, new UTF8Encoding(false));
             }
             else
             {

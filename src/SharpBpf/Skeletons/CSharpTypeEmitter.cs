@@ -293,13 +293,32 @@ internal sealed class CSharpTypeEmitter
         return name;
     }
 
+    private long SizeOrZero(uint id)
+    {
+        try
+        {
+            return _btf.SizeOf(id);
+        }
+        catch (BpfException)
+        {
+            return 0;
+        }
+    }
+
     private void Bitfield(CodeWriter w, NameScope scope, BtfMember m, long bitOffset, uint bits, uint outerSize, string owner)
     {
         var name = scope.Unique(CSharpNames.Pascal(m.Name, "Bitfield"));
-        long startByte = bitOffset / 8, endByte = (bitOffset + bits + 7) / 8;
-        long need = endByte - startByte;
-        int unit = need <= 1 ? 1 : need <= 2 ? 2 : need <= 4 ? 4 : need <= 8 ? 8 : 0;
-        long start = unit > 0 && startByte + unit > outerSize ? outerSize - unit : startByte;
+        // The C storage unit (the declared type, aligned) when it holds the field; else the smallest window that does.
+        long declared = SizeOrZero(m.Type);
+        int unit = declared is 1 or 2 or 4 or 8 ? (int)declared : 0;
+        long start = unit > 0 ? bitOffset / (unit * 8) * unit : 0;
+        if (unit == 0 || bitOffset + bits > (start + unit) * 8 || start + unit > outerSize)
+        {
+            long startByte = bitOffset / 8, endByte = (bitOffset + bits + 7) / 8;
+            long need = endByte - startByte;
+            unit = need <= 1 ? 1 : need <= 2 ? 2 : need <= 4 ? 4 : need <= 8 ? 8 : 0;
+            start = unit > 0 && startByte + unit > outerSize ? outerSize - unit : startByte;
+        }
         if (unit == 0 || start < 0 || bitOffset - start * 8 + bits > unit * 8)
         {
             w.Line($"// {m.Name}: a {bits}-bit bitfield at bit {bitOffset} that no storage unit of this struct covers");

@@ -1,0 +1,152 @@
+using System.Reflection;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using SharpBpf.Btf;
+using SharpBpf.Linux;
+using SharpBpf.Objects;
+using SharpBpf.Skeletons;
+using SharpBpf.Tests.Support;
+
+namespace SharpBpf.Tests.Skeletons;
+
+public class SkeletonGeneratorTests
+{
+    /// <summary>Every test program that builds for bpfel: its skeleton compiles without a warning, and every generated
+    /// struct has the size and member offsets of its BTF type.</summary>
+    public static TheoryData<string> Programs() => new(TestPrograms.All());
+
+    [Theory]
+    [MemberData(nameof(Programs))]
+    public void Skeleton_CompilesAndMatchesBtfLayout(string program)
+    {
+        var path = TestPrograms.Compile(program);
+        var className = SkeletonGenerator.DefaultClassName(path);
+        var source = SkeletonGenerator.Generate(path, new SkeletonOptions { Namespace = "Gen." + CSharpNames.Pascal(Path.GetFileNameWithoutExtension(program)) });
+        var assembly = SkeletonCompiler.CompileOrFail("skel_" + Path.GetFileNameWithoutExtension(program), source);
+        var skeleton = assembly.GetTypes().Single(t => t.Name == className);
+        Assert.True(skeleton.IsSubclassOf(typeof(BpfSkeleton)));
+
+        var obj = ObjectSpec.Load(path);
+        if (obj.Btf is not { } raw)
+            return;
+        var btf = BtfSpec.Parse(ObjectBtfFixup.Fix(raw.Span, obj.Elf));
+        int checkedTypes = 0;
+        foreach (var id in btf.OwnIds())
+        {
+            if (btf[id] is not BtfComposite { Name.Length: > 0 } composite)
+                continue;
+            var type = skeleton.GetNestedType(CSharpNames.Pascal(composite.Name));
+            if (type is null || !type.IsValueType)
+                continue; // not reachable from a map or a global variable: not generated
+            CheckLayout(type, composite, btf);
+            checkedTypes++;
+        }
+        foreach (var map in obj.Maps.Where(m => m.DataSection is not null))
+        {
+            var datasecId = btf.FindByName(map.DataSection!, BtfKind.Datasec).FirstOrDefault();
+            var type = skeleton.GetNestedType(CSharpNames.Pascal(map.DataSection!) + "Section");
+            if (datasecId == 0 || type is null)
+                continue;
+            Assert.Equal(map.ValueSize, SizeOf(type));
+            foreach (var v in ((BtfDatasec)btf[datasecId]).Vars)
+            {
+                var variable = (BtfVar)btf[v.Type];
+                var field = type.GetField(CSharpNames.Pascal(variable.Name));
+                if (variable.Linkage == BtfVarLinkage.GlobalAllocated)
+                    Assert.Equal((int)v.Offset, Offset(field ?? throw new Xunit.Sdk.XunitException($"{type.Name} lacks {variable.Name}")));
+                else
+                    Assert.Null(field); // static variables stay hidden
+            }
+            checkedTypes++;
+        }
+        Assert.True(checkedTypes > 0 || obj.Maps.All(m => m.BtfKeyTypeId == 0 && m.BtfValueTypeId == 0 && m.DataSection is null),
+            $"{program}: no generated struct was checked");
+    }
+
+    private static void CheckLayout(Type type, BtfComposite composite, BtfSpec btf)
+    {
+        Assert.True(type.StructLayoutAttribute?.Value == LayoutKind.Explicit, $"{type.Name} is not explicit-layout");
+        Assert.Equal(Math.Max((int)composite.Size, 1), SizeOf(type)); // C's empty struct has size 0, C#'s 1
+        foreach (var member in composite.Members)
+        {
+            if (member.Name.Length == 0 || member.BitfieldSize != 0 || member.BitOffset % 8 != 0)
+                continue;
+            var field = type.GetField(CSharpNames.Pascal(member.Name));
+            if (field is null && btf[btf.ResolveModifiers(member.Type)] is BtfArray { Count: 0 })
+                continue; // flexible array member
+            Assert.True(field is not null, $"{type.Name} lacks a field for {composite.Name}.{member.Name}");
+            Assert.Equal((int)(member.BitOffset / 8), Offset(field!));
+        }
+    }
+
+    private static int SizeOf(Type type)
+    {
+        int size = (int)typeof(Unsafe).GetMethod(nameof(Unsafe.SizeOf))!.MakeGenericMethod(type).Invoke(null, null)!;
+        if (!ContainsInlineArray(type))
+            Assert.Equal(size, Marshal.SizeOf(type));
+        return size;
+    }
+
+    private static bool ContainsInlineArray(Type type) =>
+        type.GetCustomAttribute<InlineArrayAttribute>() is not null
+        || type.GetFields(BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic)
+            .Any(f => f.FieldType.IsValueType && !f.FieldType.IsPrimitive && !f.FieldType.IsEnum && f.FieldType != type && ContainsInlineArray(f.FieldType));
+
+    private static int Offset(FieldInfo field) =>
+        field.GetCustomAttribute<FieldOffsetAttribute>()?.Value ?? throw new Xunit.Sdk.XunitException($"{field.Name} has no FieldOffset");
+
+    [Fact]
+    public void RichGlobals_RunInVm_TypedPropertiesReadAndWriteLiveValues()
+    {
+        var path = TestPrograms.Compile("skel_globals.c");
+        var source = SkeletonGenerator.Generate(path, new SkeletonOptions { Namespace = "Gen.VmDriver", ClassName = SkeletonDriver.ClassName });
+        var assembly = SkeletonCompiler.CompileOrFail("skel_vm_driver", source, SkeletonDriver.Source("Gen.VmDriver"));
+        var report = (string)assembly.GetType("Gen.VmDriver.Driver")!.GetMethod("Run")!.Invoke(null, [SkeletonEngine.Vm])!;
+        Assert.Equal(SkeletonDriver.Expected.ReplaceLineEndings("\n"), report);
+    }
+
+    [Fact]
+    public void Names_PascalCaseAndEscape()
+    {
+        Assert.Equal("RxBytes", CSharpNames.Pascal("rx_bytes"));
+        Assert.Equal("XdpPass", CSharpNames.Pascal("XDP_PASS"));
+        Assert.Equal("RxBytes", CSharpNames.Pascal("rxBytes"));
+        Assert.Equal("Unnamed", CSharpNames.Pascal("__"));
+        Assert.Equal("_1st", CSharpNames.Pascal("1st"));
+        Assert.Equal("DataCounters", CSharpNames.Pascal(".data.counters"));
+        Assert.Equal("@class", CSharpNames.Escape("class"));
+        Assert.Equal("ProbeSkeleton", SkeletonGenerator.DefaultClassName("/x/probe.bpf.o"));
+    }
+
+    [Fact]
+    public void Generate_RejectsBigEndianObjectsAndBadNames()
+    {
+        var bigEndian = TestPrograms.CompileBytes("skel_globals.c", bigEndian: true);
+        var e = Assert.Throws<BpfException>(() => SkeletonGenerator.Generate(bigEndian, "x.o"));
+        Assert.Contains("big-endian", e.Message);
+        var path = TestPrograms.Compile("skel_globals.c");
+        Assert.Throws<ArgumentException>(() => SkeletonGenerator.Generate(path, new SkeletonOptions { ClassName = "class" }));
+        Assert.Throws<ArgumentException>(() => SkeletonGenerator.Generate(path, new SkeletonOptions { Namespace = "a..b" }));
+    }
+
+    [Fact]
+    public void Skeleton_BeforeLoad_MapsAndProgramsExplainThemselves()
+    {
+        var path = TestPrograms.Compile("skel_globals.c");
+        var source = SkeletonGenerator.Generate(path, new SkeletonOptions { Namespace = "Gen.Unloaded", ClassName = "Unloaded" });
+        const string usage = """
+            namespace Gen.Unloaded;
+
+            public static class Probe
+            {
+                public static object Flows() { using var s = new Unloaded(); return s.Maps.Flows; }
+                public static ulong Packets() { using var s = new Unloaded(); return s.Bss.Counters.Packets; }
+            }
+            """;
+        var probe = SkeletonCompiler.CompileOrFail("skel_unloaded", source, usage).GetType("Gen.Unloaded.Probe")!;
+        var e = Assert.Throws<TargetInvocationException>(() => probe.GetMethod("Flows")!.Invoke(null, null));
+        Assert.IsType<InvalidOperationException>(e.InnerException);
+        Assert.Contains("Load()", e.InnerException!.Message);
+        Assert.Equal(0UL, probe.GetMethod("Packets")!.Invoke(null, null));
+    }
+}
