@@ -106,6 +106,18 @@ public class SkeletonGeneratorTests
     }
 
     [Fact]
+    public void ObjectWithoutBtf_MapsTypedBySize()
+    {
+        var path = TestPrograms.Compile("obj_legacy_maps.c", extraFlags: "-g0");
+        Assert.Null(ObjectSpec.Load(path).Btf);
+        var source = SkeletonGenerator.Generate(path, new SkeletonOptions { Namespace = "Gen.NoBtf" });
+        var skeleton = SkeletonCompiler.CompileOrFail("skel_nobtf", source).GetType("Gen.NoBtf.ObjLegacyMapsSkeleton")!;
+        var maps = skeleton.GetNestedType("MapSet")!;
+        Assert.All(maps.GetProperties(), p => Assert.True(p.PropertyType.IsGenericType || p.PropertyType == typeof(SharpBpf.Maps.IBpfMap)));
+        Assert.Equal(typeof(SharpBpf.Maps.BpfMap<uint, ulong>), maps.GetProperty("Packets")!.PropertyType);
+    }
+
+    [Fact]
     public void Names_PascalCaseAndEscape()
     {
         Assert.Equal("RxBytes", CSharpNames.Pascal("rx_bytes"));
