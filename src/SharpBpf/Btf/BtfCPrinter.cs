@@ -46,7 +46,13 @@ public sealed class BtfCPrinter
         _order[0] = Order.Ordered;
         _emit[0] = Emit.Emitted;
         for (uint id = 1; id < n; id++)
-            MarkReferenced(spec[id]);
+        {
+            // Functions, variables and most of the kinds with one reference need not be decoded at all.
+            if (spec.SingleReferenceOf(id) is { } target)
+                _referenced[target] = true;
+            else
+                MarkReferenced(spec[id]);
+        }
     }
 
     /// <summary>Writes the whole spec as bpftool's vmlinux.h: header guard, preserve_access_index pragma block, every type.</summary>
@@ -77,6 +83,10 @@ public sealed class BtfCPrinter
             printer.DumpType(id);
     }
 
+    /// <summary>The list as a span: the parser's lists are arrays, so this avoids an interface call per element.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ReadOnlySpan<T> Items<T>(IReadOnlyList<T> list) => list as T[] ?? list.ToArray();
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void MarkReferenced(BtfType t)
     {
@@ -93,16 +103,16 @@ public sealed class BtfCPrinter
                 _referenced[a.ElementType] = true;
                 break;
             case BtfComposite c:
-                for (var i = 0; i < c.Members.Count; i++)
-                    _referenced[c.Members[i].Type] = true;
+                foreach (var m in Items(c.Members))
+                    _referenced[m.Type] = true;
                 break;
             case BtfFuncProto fp:
-                for (var i = 0; i < fp.Params.Count; i++)
-                    _referenced[fp.Params[i].Type] = true;
+                foreach (var p in Items(fp.Params))
+                    _referenced[p.Type] = true;
                 break;
             case BtfDatasec ds:
-                for (var i = 0; i < ds.Vars.Count; i++)
-                    _referenced[ds.Vars[i].Type] = true;
+                foreach (var v in Items(ds.Vars))
+                    _referenced[v.Type] = true;
                 break;
         }
     }
@@ -110,6 +120,11 @@ public sealed class BtfCPrinter
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void DumpType(uint id)
     {
+        if (_spec.KindOf(id) is BtfKind.Func or BtfKind.Var or BtfKind.Datasec or BtfKind.DeclTag)
+        {
+            _order[id] = Order.Ordered; // never emitted
+            return;
+        }
         _emitQueue.Clear();
         if (OrderType(id, false) < 0)
             return;
@@ -175,9 +190,9 @@ public sealed class BtfCPrinter
                 if (throughPtr && IsNamed(t))
                     return 0;
                 _order[id] = Order.Ordering;
-                for (var i = 0; i < c.Members.Count; i++)
+                foreach (var m in Items(c.Members))
                 {
-                    var err = OrderType(c.Members[i].Type, false);
+                    var err = OrderType(m.Type, false);
                     if (err < 0)
                         return err;
                 }
@@ -210,9 +225,9 @@ public sealed class BtfCPrinter
                 if (err < 0)
                     return err;
                 var strong = err > 0;
-                for (var i = 0; i < fp.Params.Count; i++)
+                foreach (var p in Items(fp.Params))
                 {
-                    err = OrderType(fp.Params[i].Type, throughPtr);
+                    err = OrderType(p.Type, throughPtr);
                     if (err < 0)
                         return err;
                     if (err > 0)
@@ -310,8 +325,8 @@ public sealed class BtfCPrinter
                 if (topLevel || !IsNamed(t))
                 {
                     var newContainer = IsNamed(t) ? id : containerId;
-                    for (var i = 0; i < c.Members.Count; i++)
-                        EmitType(c.Members[i].Type, newContainer);
+                    foreach (var m in Items(c.Members))
+                        EmitType(m.Type, newContainer);
                 }
                 else if (!_fwdEmitted[id] && id != containerId)
                 {
@@ -332,8 +347,8 @@ public sealed class BtfCPrinter
                 break;
             case BtfFuncProto fp:
                 EmitType(fp.Return, containerId);
-                for (var i = 0; i < fp.Params.Count; i++)
-                    EmitType(fp.Params[i].Type, containerId);
+                foreach (var p in Items(fp.Params))
+                    EmitType(p.Type, containerId);
                 break;
         }
     }
@@ -342,9 +357,8 @@ public sealed class BtfCPrinter
     private bool IsStructPacked(BtfComposite t)
     {
         var maxAlign = 1;
-        for (var i = 0; i < t.Members.Count; i++)
+        foreach (var m in Items(t.Members))
         {
-            var m = t.Members[i];
             var align = _layout.AlignOf(m.Type);
             if (align != 0 && m.BitfieldSize == 0 && m.BitOffset % (8 * align) != 0)
                 return true;
@@ -433,10 +447,8 @@ public sealed class BtfCPrinter
 
         var off = 0;
         var prevBitfield = false;
-        var members = t.Members;
-        for (var i = 0; i < members.Count; i++)
+        foreach (var m in Items(t.Members))
         {
-            var m = members[i];
             var size = (int)m.BitfieldSize;
             var mOff = (int)m.BitOffset;
             var mAlign = packed ? 1 : _layout.AlignOf(m.Type);
@@ -513,10 +525,8 @@ public sealed class BtfCPrinter
             return;
         Write(" {");
         var is64 = t is BtfEnum64;
-        var values = t.Values;
-        for (var i = 0; i < values.Count; i++)
+        foreach (var v in Items(t.Values))
         {
-            var v = values[i];
             var dups = NameDups(_identNames, v.Name);
             Write("\n");
             Write(Indent(level + 1));
@@ -738,17 +748,17 @@ public sealed class BtfCPrinter
                         EmitName(fieldName, lastWasPtr);
                     }
                     Write("(");
-                    var ps = fp.Params;
-                    if (ps.Count == 0 || (ps.Count == 1 && ps[0].Type == 0))
+                    var ps = Items(fp.Params);
+                    if (ps.Length == 0 || (ps.Length == 1 && ps[0].Type == 0))
                     {
                         Write("void)");
                         return;
                     }
-                    for (var i = 0; i < ps.Count; i++)
+                    for (var i = 0; i < ps.Length; i++)
                     {
                         if (i > 0)
                             Write(", ");
-                        if (i == ps.Count - 1 && ps[i].Type == 0)
+                        if (i == ps.Length - 1 && ps[i].Type == 0)
                         {
                             Write("...");
                             break;

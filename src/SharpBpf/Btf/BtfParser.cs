@@ -10,45 +10,46 @@ namespace SharpBpf.Btf;
 /// </summary>
 internal static class BtfParser
 {
-    public static BtfSpec Parse(ReadOnlySpan<byte> data, BtfSpec? baseBtf)
+    /// <param name="origin">where <paramref name="data"/> starts in its file (an ELF section's offset), added to error offsets.</param>
+    public static BtfSpec Parse(ReadOnlySpan<byte> data, BtfSpec? baseBtf, long origin = 0)
     {
         if (data.Length < BtfSpec.HeaderSize)
-            throw new BpfFormatException($"BTF is {data.Length} bytes, shorter than its {BtfSpec.HeaderSize}-byte header", 0);
+            throw new BpfFormatException($"BTF is {data.Length} bytes, shorter than its {BtfSpec.HeaderSize}-byte header", origin);
         bool be;
         if (BinaryPrimitives.ReadUInt16LittleEndian(data) == BtfSpec.Magic)
             be = false;
         else if (BinaryPrimitives.ReadUInt16BigEndian(data) == BtfSpec.Magic)
             be = true;
         else
-            throw new BpfFormatException($"not BTF: magic is 0x{BinaryPrimitives.ReadUInt16LittleEndian(data):x4}, expected 0xeb9f", 0);
+            throw new BpfFormatException($"not BTF: magic is 0x{BinaryPrimitives.ReadUInt16LittleEndian(data):x4}, expected 0xeb9f", origin);
 
         var version = data[2];
         var flags = data[3];
         if (version != 1)
-            throw new BpfFormatException($"unsupported BTF version {version} (only version 1 exists)", 2);
+            throw new BpfFormatException($"unsupported BTF version {version} (only version 1 exists)", origin + 2);
         var hdrLen = U32(data, 4, be);
         if (hdrLen < BtfSpec.HeaderSize || hdrLen > data.Length)
-            throw new BpfFormatException($"BTF header length {hdrLen} is invalid for a {data.Length}-byte blob", 4);
+            throw new BpfFormatException($"BTF header length {hdrLen} is invalid for a {data.Length}-byte blob", origin + 4);
         var typeOff = U32(data, 8, be);
         var typeLen = U32(data, 12, be);
         var strOff = U32(data, 16, be);
         var strLen = U32(data, 20, be);
         var body = data[(int)hdrLen..];
         if ((ulong)typeOff + typeLen > (ulong)body.Length)
-            throw new BpfFormatException($"BTF type section ({typeLen} bytes at {typeOff}) runs past the end of the data", 8);
+            throw new BpfFormatException($"BTF type section ({typeLen} bytes at {typeOff}) runs past the end of the data", origin + 8);
         if ((ulong)strOff + strLen > (ulong)body.Length)
-            throw new BpfFormatException($"BTF string section ({strLen} bytes at {strOff}) runs past the end of the data", 16);
+            throw new BpfFormatException($"BTF string section ({strLen} bytes at {strOff}) runs past the end of the data", origin + 16);
         if (typeOff % 4 != 0)
-            throw new BpfFormatException($"BTF type section offset {typeOff} is not 4-byte aligned", 8);
+            throw new BpfFormatException($"BTF type section offset {typeOff} is not 4-byte aligned", origin + 8);
         var strBytes = body.Slice((int)strOff, (int)strLen);
         if (baseBtf is null && (strLen == 0 || strBytes[0] != 0))
-            throw new BpfFormatException("BTF string section must start with an empty string", hdrLen + strOff);
+            throw new BpfFormatException("BTF string section must start with an empty string", origin + hdrLen + strOff);
         if (strLen > 0 && strBytes[^1] != 0)
-            throw new BpfFormatException("BTF string section does not end with NUL", hdrLen + strOff + strLen - 1);
+            throw new BpfFormatException("BTF string section does not end with NUL", origin + hdrLen + strOff + strLen - 1);
 
         var strings = new BtfStringTable(strBytes.ToArray(), baseBtf?.Strings);
         var typeBytes = body.Slice((int)typeOff, (int)typeLen).ToArray();
-        var fileBase = hdrLen + typeOff;
+        var fileBase = origin + hdrLen + typeOff;
         var offsets = Scan(typeBytes, be, fileBase);
         var first = (uint)(baseBtf?.Count ?? 1); // id of the first own type
         var raw = new BtfRawTypes(typeBytes, offsets.Array, offsets.Count, be, strings, fileBase);
@@ -197,6 +198,8 @@ internal sealed class BtfRawTypes(byte[] data, int[] offsets, int count, bool bi
     public BtfKind Kind(int index) => (BtfKind)((U32(Offsets[index] + 4) >> 24) & 0x1f);
 
     public uint NameOffset(int index) => U32(Offsets[index]);
+
+    public uint SizeOrType(int index) => U32(Offsets[index] + 8);
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public BtfType Decode(int index)

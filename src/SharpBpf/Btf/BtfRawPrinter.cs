@@ -12,8 +12,9 @@ public static class BtfRawPrinter
     /// <summary>Writes every type of <paramref name="spec"/> in bpftool's raw text format.</summary>
     public static void Print(BtfSpec spec, TextWriter output)
     {
+        var o = new Out(output);
         foreach (var id in spec.OwnIds())
-            PrintType(spec, id, output);
+            PrintType(spec, id, o);
     }
 
     /// <summary>Writes bpftool's JSON for <c>btf dump</c> (<paramref name="pretty"/>: the <c>-p</c> layout, else <c>-j</c>).</summary>
@@ -84,97 +85,105 @@ public static class BtfRawPrinter
         _ => "(unknown)",
     };
 
-    private static string U(ulong v) => v.ToString(CultureInfo.InvariantCulture);
-    private static string S(long v) => v.ToString(CultureInfo.InvariantCulture);
+    /// <summary>Text output without per-number string allocations.</summary>
+    private sealed class Out(TextWriter o)
+    {
+        private readonly char[] _digits = new char[24];
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public Out S(string s)
+        {
+            o.Write(s);
+            return this;
+        }
+
+        public Out N(ulong v)
+        {
+            v.TryFormat(_digits, out var n, default, CultureInfo.InvariantCulture);
+            o.Write(_digits, 0, n);
+            return this;
+        }
+
+        public Out N(long v)
+        {
+            v.TryFormat(_digits, out var n, default, CultureInfo.InvariantCulture);
+            o.Write(_digits, 0, n);
+            return this;
+        }
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void PrintType(BtfSpec spec, uint id, TextWriter o)
+    private static void PrintType(BtfSpec spec, uint id, Out o)
     {
         var t = spec[id];
-        o.Write('[');
-        o.Write(U(id));
-        o.Write("] ");
-        o.Write(KindName(t.Kind));
-        o.Write(" '");
-        o.Write(Label(t.Name, t.NameOffset));
-        o.Write('\'');
+        o.S("[").N(id).S("] ").S(KindName(t.Kind)).S(" '").S(Label(t.Name, t.NameOffset)).S("'");
         switch (t)
         {
             case BtfInt i:
-                o.Write($" size={U(i.Size)} bits_offset={U(i.BitOffset)} nr_bits={U(i.Bits)} encoding={IntEncoding(i.Encoding)}");
+                o.S(" size=").N(i.Size).S(" bits_offset=").N(i.BitOffset).S(" nr_bits=").N(i.Bits).S(" encoding=").S(IntEncoding(i.Encoding));
                 break;
-            case BtfPtr p: o.Write(" type_id="); o.Write(U(p.Target)); break;
-            case BtfTypedef td: o.Write(" type_id="); o.Write(U(td.Type)); break;
-            case BtfModifier m: o.Write(" type_id="); o.Write(U(m.Type)); break;
+            case BtfPtr p: o.S(" type_id=").N(p.Target); break;
+            case BtfTypedef td: o.S(" type_id=").N(td.Type); break;
+            case BtfModifier m: o.S(" type_id=").N(m.Type); break;
             case BtfArray a:
-                o.Write($" type_id={U(a.ElementType)} index_type_id={U(a.IndexType)} nr_elems={U(a.Count)}");
+                o.S(" type_id=").N(a.ElementType).S(" index_type_id=").N(a.IndexType).S(" nr_elems=").N(a.Count);
                 break;
             case BtfComposite c:
-                o.Write($" size={U(c.Size)} vlen={U((uint)c.Members.Count)}");
+                o.S(" size=").N(c.Size).S(" vlen=").N((ulong)c.Members.Count);
                 foreach (var m in c.Members)
                 {
-                    o.Write("\n\t'");
-                    o.Write(Label(m.Name, m.NameOffset));
-                    o.Write("' type_id=");
-                    o.Write(U(m.Type));
-                    o.Write(" bits_offset=");
-                    o.Write(U(m.BitOffset));
+                    o.S("\n\t'").S(Label(m.Name, m.NameOffset)).S("' type_id=").N(m.Type).S(" bits_offset=").N(m.BitOffset);
                     if (m.BitfieldSize != 0)
+                        o.S(" bitfield_size=").N(m.BitfieldSize);
+                }
+                break;
+            case BtfEnumBase e:
+                o.S(" encoding=").S(e.Signed ? "SIGNED" : "UNSIGNED").S(" size=").N(e.Size).S(" vlen=").N((ulong)e.Values.Count);
+                var is64 = e is BtfEnum64;
+                foreach (var v in e.Values)
+                {
+                    o.S("\n\t'").S(Label(v.Name, v.NameOffset)).S("' val=");
+                    if (is64)
                     {
-                        o.Write(" bitfield_size=");
-                        o.Write(U(m.BitfieldSize));
+                        if (e.Signed)
+                            o.N(v.Value).S("LL");
+                        else
+                            o.N((ulong)v.Value).S("ULL");
+                    }
+                    else if (e.Signed)
+                    {
+                        o.N((long)(int)v.Value);
+                    }
+                    else
+                    {
+                        o.N((ulong)(uint)v.Value);
                     }
                 }
                 break;
-            case BtfEnum e:
-                o.Write($" encoding={(e.Signed ? "SIGNED" : "UNSIGNED")} size={U(e.Size)} vlen={U((uint)e.Values.Count)}");
-                foreach (var v in e.Values)
-                {
-                    o.Write("\n\t'");
-                    o.Write(Label(v.Name, v.NameOffset));
-                    o.Write("' val=");
-                    o.Write(e.Signed ? S((int)v.Value) : U((uint)v.Value));
-                }
-                break;
-            case BtfEnum64 e:
-                o.Write($" encoding={(e.Signed ? "SIGNED" : "UNSIGNED")} size={U(e.Size)} vlen={U((uint)e.Values.Count)}");
-                foreach (var v in e.Values)
-                {
-                    o.Write("\n\t'");
-                    o.Write(Label(v.Name, v.NameOffset));
-                    o.Write("' val=");
-                    o.Write(e.Signed ? S(v.Value) + "LL" : U((ulong)v.Value) + "ULL");
-                }
-                break;
-            case BtfFwd f: o.Write(f.IsUnion ? " fwd_kind=union" : " fwd_kind=struct"); break;
-            case BtfFunc f: o.Write($" type_id={U(f.Proto)} linkage={Linkage(f.Linkage)}"); break;
+            case BtfFwd f: o.S(f.IsUnion ? " fwd_kind=union" : " fwd_kind=struct"); break;
+            case BtfFunc f: o.S(" type_id=").N(f.Proto).S(" linkage=").S(Linkage(f.Linkage)); break;
             case BtfFuncProto fp:
-                o.Write($" ret_type_id={U(fp.Return)} vlen={U((uint)fp.Params.Count)}");
+                o.S(" ret_type_id=").N(fp.Return).S(" vlen=").N((ulong)fp.Params.Count);
                 foreach (var p in fp.Params)
-                {
-                    o.Write("\n\t'");
-                    o.Write(Label(p.Name, p.NameOffset));
-                    o.Write("' type_id=");
-                    o.Write(U(p.Type));
-                }
+                    o.S("\n\t'").S(Label(p.Name, p.NameOffset)).S("' type_id=").N(p.Type);
                 break;
-            case BtfVar v: o.Write($" type_id={U(v.Type)}, linkage={Linkage(v.Linkage)}"); break;
+            case BtfVar v: o.S(" type_id=").N(v.Type).S(", linkage=").S(Linkage(v.Linkage)); break;
             case BtfDatasec ds:
-                o.Write($" size={U(ds.Size)} vlen={U((uint)ds.Vars.Count)}");
+                o.S(" size=").N(ds.Size).S(" vlen=").N((ulong)ds.Vars.Count);
                 foreach (var v in ds.Vars)
                 {
-                    o.Write($"\n\ttype_id={U(v.Type)} offset={U(v.Offset)} size={U(v.Size)}");
+                    o.S("\n\ttype_id=").N(v.Type).S(" offset=").N(v.Offset).S(" size=").N(v.Size);
                     if (v.Type < spec.Count)
                     {
                         var vt = spec[v.Type];
-                        o.Write($" ({KindName(vt.Kind)} '{Label(vt.Name, vt.NameOffset)}')");
+                        o.S(" (").S(KindName(vt.Kind)).S(" '").S(Label(vt.Name, vt.NameOffset)).S("')");
                     }
                 }
                 break;
-            case BtfFloat f: o.Write(" size="); o.Write(U(f.Size)); break;
-            case BtfDeclTag d: o.Write($" type_id={U(d.Type)} component_idx={S(d.ComponentIndex)}"); break;
+            case BtfFloat f: o.S(" size=").N(f.Size); break;
+            case BtfDeclTag d: o.S(" type_id=").N(d.Type).S(" component_idx=").N((long)d.ComponentIndex); break;
         }
-        o.Write('\n');
+        o.S("\n");
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

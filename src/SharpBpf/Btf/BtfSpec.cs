@@ -54,6 +54,9 @@ public sealed class BtfSpec
     /// <exception cref="BpfFormatException">the data is not valid BTF; the message names the offset.</exception>
     public static BtfSpec Parse(ReadOnlySpan<byte> data, BtfSpec? baseBtf = null) => BtfParser.Parse(data, baseBtf);
 
+    /// <summary>Parses BTF that sits at <paramref name="origin"/> in a file (an ELF section), so error offsets are file offsets.</summary>
+    internal static BtfSpec Parse(ReadOnlySpan<byte> data, BtfSpec? baseBtf, long origin) => BtfParser.Parse(data, baseBtf, origin);
+
     /// <summary>Reads raw BTF from a file (e.g. /sys/kernel/btf/vmlinux). For ELF objects use <see cref="BtfFile"/>.</summary>
     public static BtfSpec LoadFile(string path, BtfSpec? baseBtf = null)
     {
@@ -63,7 +66,7 @@ public sealed class BtfSpec
         }
         catch (BpfFormatException e) when (e.File is null)
         {
-            throw new BpfFormatException(e.Message, -1, path);
+            throw BtfFile.WithFile(e, path);
         }
     }
 
@@ -121,6 +124,48 @@ public sealed class BtfSpec
             throw new ArgumentOutOfRangeException(nameof(id), id, $"BTF type id {id} does not exist (the BTF has {Count} type ids)");
         var t = _types[(int)local];
         return t is not null ? t.Kind : _raw!.Kind((int)local - _rawStart);
+    }
+
+    /// <summary>
+    /// The one type a pointer, typedef, modifier, function, variable or decl tag refers to, without decoding it;
+    /// null for other kinds.
+    /// </summary>
+    internal uint? SingleReferenceOf(uint id)
+    {
+        if (id < FirstId)
+            return Base!.SingleReferenceOf(id);
+        var local = (int)(id - FirstId);
+        var t = _types[local];
+        if (t is not null)
+        {
+            return t switch
+            {
+                BtfPtr p => p.Target,
+                BtfTypedef td => td.Type,
+                BtfModifier m => m.Type,
+                BtfFunc f => f.Proto,
+                BtfVar v => v.Type,
+                BtfDeclTag d => d.Type,
+                _ => null,
+            };
+        }
+        var kind = _raw!.Kind(local - _rawStart);
+        return kind is BtfKind.Ptr or BtfKind.Typedef or BtfKind.Volatile or BtfKind.Const or BtfKind.Restrict or BtfKind.TypeTag
+            or BtfKind.Func or BtfKind.Var or BtfKind.DeclTag
+            ? _raw.SizeOrType(local - _rawStart)
+            : null;
+    }
+
+    /// <summary>The name of type <paramref name="id"/>, without decoding the type.</summary>
+    public string NameOf(uint id)
+    {
+        if (id < FirstId)
+            return Base!.NameOf(id);
+        var local = id - FirstId;
+        if (local >= (uint)_count)
+            throw new ArgumentOutOfRangeException(nameof(id), id, $"BTF type id {id} does not exist (the BTF has {Count} type ids)");
+        var t = _types[(int)local];
+        return t is not null ? t.Name : Strings.Get(_raw!.NameOffset((int)local - _rawStart));
     }
 
     /// <summary>Type ids of this spec's own types (not the base's), in order; excludes void.</summary>

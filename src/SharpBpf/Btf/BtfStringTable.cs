@@ -65,6 +65,7 @@ internal sealed class BtfStringTable
     {
         private readonly int[] _keys; // offset + 1; 0 = empty
         private readonly int _mask;
+        private readonly int _shift;
         public readonly string?[] Values;
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -72,15 +73,20 @@ internal sealed class BtfStringTable
         {
             var count = bytes.AsSpan().Count((byte)0);
             var capacity = 16;
-            while (capacity < count * 2)
+            var bits = 4;
+            while (capacity < count * 3)
+            {
                 capacity <<= 1;
+                bits++;
+            }
+            _shift = 32 - bits;
             _keys = new int[capacity];
             Values = new string?[capacity];
             _mask = capacity - 1;
             var pos = 0;
             while (pos < bytes.Length)
             {
-                var h = Hash(pos) & _mask;
+                var h = Hash(pos);
                 while (_keys[h] != 0)
                     h = (h + 1) & _mask;
                 _keys[h] = pos + 1;
@@ -91,15 +97,16 @@ internal sealed class BtfStringTable
             }
         }
 
+        /// <summary>Fibonacci hashing: the top bits of the product are the well-mixed ones.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static int Hash(int key) => (int)((uint)key * 0x9E3779B1u >> 7);
+        private int Hash(int key) => (int)(((uint)key * 0x9E3779B1u) >> _shift);
 
         /// <summary>The slot of a string starting at <paramref name="offset"/>, or -1 when no string starts there.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public int Slot(uint offset)
         {
             var key = (int)offset + 1;
-            var h = Hash((int)offset) & _mask;
+            var h = Hash((int)offset);
             while (true)
             {
                 var k = _keys[h];
