@@ -54,7 +54,6 @@ public sealed class ElfFile
         CheckRange(shoff, shnum * ElfConstants.SectionHeaderSize, $"{shnum} section headers", 40);
 
         _sections = new ElfSection[shnum];
-        var raw = new (uint Name, long HeaderOffset)[shnum];
         for (int i = 0; i < (int)shnum; i++)
         {
             int h = (int)shoff + i * ElfConstants.SectionHeaderSize;
@@ -62,11 +61,10 @@ public sealed class ElfFile
             ulong offset = EndianReader.U64(s, h + 24, be), size = EndianReader.U64(s, h + 32, be);
             if (type != ElfSectionType.NoBits)
                 CheckRange(offset, size, $"section {i}'s contents ({size} bytes at 0x{offset:x})", h + 24);
-            raw[i] = (EndianReader.U32(s, h, be), h);
             _sections[i] = new ElfSection
             {
                 Index = i,
-                NameOffset = raw[i].Name,
+                NameOffset = EndianReader.U32(s, h, be),
                 Type = type,
                 Flags = (ElfSectionFlags)EndianReader.U64(s, h + 8, be),
                 Address = EndianReader.U64(s, h + 16, be),

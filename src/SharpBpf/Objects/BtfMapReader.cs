@@ -235,7 +235,8 @@ internal sealed class BtfMapReader
                 KeySize = 4,
                 ValueSize = offset,
                 MaxEntries = 1,
-                Flags = ObjectReader.ReadOnlyProgFlag,
+                // Its DATASEC holds extern (non-static) variables, so libbpf also makes it mmap-able.
+                Flags = ObjectReader.ReadOnlyProgFlag | ObjectReader.MmapableFlag,
                 InitialValue = new byte[offset],
                 DataSection = ".kconfig",
             });

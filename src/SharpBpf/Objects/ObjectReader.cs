@@ -1,3 +1,4 @@
+using SharpBpf.Btf;
 using SharpBpf.Elf;
 using SharpBpf.Isa;
 
@@ -65,6 +66,9 @@ internal sealed class ObjectReader
         ReadFunctions();
         LegacyMapReader.Read(_elf, _obj, _definedMaps);
         var btf = BtfMapReader.Read(_elf, _obj, _definedMaps);
+        _obj.BtfTypes = btf;
+        if (btf is not null && _obj.BtfExt is { } ext)
+            ReadBtfExt(ext, btf);
         ReadGlobalData();
         foreach (var section in _elf.Sections)
             if (section.IsRelocation && section.Info < _elf.Sections.Count && _functions.ContainsKey((int)section.Info))
@@ -86,6 +90,50 @@ internal sealed class ObjectReader
             p.License = _obj.License;
             p.KernelVersion = _obj.KernelVersion;
             p.Relocations.Sort((a, b) => a.InstructionIndex.CompareTo(b.InstructionIndex));
+        }
+    }
+
+    /// <summary>Hands each function its .BTF.ext records (func_info, line_info, CO-RE), offsets re-based to the function in instructions.</summary>
+    private void ReadBtfExt(ReadOnlyMemory<byte> bytes, BtfSpec btf)
+    {
+        var section = _elf.FindSection(".BTF.ext")!;
+        BtfExt ext;
+        try
+        {
+            ext = BtfExt.Parse(bytes.Span, btf);
+        }
+        catch (BpfFormatException e)
+        {
+            var message = e.Message;
+            var suffix = $" (at file offset 0x{e.Offset:x})";
+            if (e.Offset >= 0 && message.EndsWith(suffix, StringComparison.Ordinal))
+                message = message[..^suffix.Length];
+            throw Error(message, (long)section.FileOffset + Math.Max(e.Offset, 0));
+        }
+        catch (Exception e) when (e is BpfException or ArgumentException or OverflowException)
+        {
+            throw Error($".BTF.ext: {e.Message}", (long)section.FileOffset);
+        }
+        Distribute(ext.FuncInfos, r => r.InstructionOffset, (f, r, at) => f.FuncInfos.Add(r with { InstructionOffset = at }), section);
+        Distribute(ext.LineInfos, r => r.InstructionOffset, (f, r, at) => f.LineInfos.Add(r with { InstructionOffset = at }), section);
+        Distribute(ext.CoreRelocations, r => r.InstructionOffset, (f, r, at) => f.CoreRelocations.Add(r with { InstructionOffset = at }), section);
+    }
+
+    private void Distribute<T>(IReadOnlyList<BtfExtSection<T>> sections, Func<T, uint> byteOffset, Action<ProgramSpec, T, uint> add, ElfSection ext)
+    {
+        foreach (var part in sections)
+        {
+            var target = _elf.FindSection(part.SectionName);
+            if (target is null || !_functions.TryGetValue(target.Index, out var functions))
+                throw Error($".BTF.ext refers to section '{part.SectionName}', which has no functions", ext.HeaderOffset);
+            foreach (var record in part.Records)
+            {
+                uint bytes = byteOffset(record);
+                var function = bytes % Instruction.Size == 0 ? FunctionAt(functions, (int)Math.Min(bytes / Instruction.Size, int.MaxValue)) : null;
+                if (function is null)
+                    throw Error($".BTF.ext record at byte {bytes} of '{part.SectionName}' is not inside a function", ext.HeaderOffset);
+                add(function, record, (uint)((int)(bytes / Instruction.Size) - function.SectionOffset));
+            }
         }
     }
 
@@ -145,7 +193,9 @@ internal sealed class ObjectReader
                 var spec = new ProgramSpec
                 {
                     Name = name,
-                    SectionName = section.Name,
+                    // SEC("?xdp") means "don't autoload"; like libbpf, the program's section name drops the '?'.
+                    SectionName = section.Name.StartsWith('?') ? section.Name[1..] : section.Name,
+                    Autoload = !section.Name.StartsWith('?'),
                     Instructions = instructions,
                     SectionOffset = (int)(start / Instruction.Size),
                 };
@@ -178,7 +228,6 @@ internal sealed class ObjectReader
             spec.ProgramFlags |= SectionDefinitions.SleepableFlag;
         if ((def.Flags & SectionFlags.XdpFrags) != 0)
             spec.ProgramFlags |= SectionDefinitions.XdpHasFragsFlag;
-        spec.Autoload = !spec.SectionName.StartsWith('?');
     }
 
     private void ReadGlobalData()
@@ -208,6 +257,20 @@ internal sealed class ObjectReader
             };
             _obj.Maps.Add(map);
             _dataMaps[section.Index] = map;
+            AddVariables(symbols, section, map);
+        }
+    }
+
+    private void AddVariables(ElfSymbolTable symbols, ElfSection section, MapSpec map)
+    {
+        for (int i = 1; i < symbols.Count; i++)
+        {
+            var sym = symbols[i];
+            if (sym.SectionIndex != section.Index || sym.Type != ElfSymbolType.Object)
+                continue;
+            if (sym.Value > section.Size || sym.Size > section.Size - sym.Value)
+                throw Error($"variable '{symbols.GetName(i)}' (0x{sym.Value:x}, {sym.Size} bytes) lies outside '{section.Name}' ({section.Size} bytes)", symbols.EntryOffset(i));
+            _obj.Variables.Add(new GlobalVariable(symbols.GetName(i), map, (int)sym.Value, (int)sym.Size, !sym.IsGlobal || (sym.Other & 3) != 0));
         }
     }
 
@@ -325,7 +388,7 @@ internal sealed class ObjectReader
         if (!_functions.TryGetValue(section.Index, out var functions) || target < 0 || FunctionAt(functions, (int)Math.Min(target, int.MaxValue)) is not { } callee
             || callee.SectionOffset != target)
             throw Error($"{(isAddress ? "function address" : "call")} at {at} targets instruction {target} of '{section.Name}', which starts no function", where);
-        return new SubprogramCall(index, callee.Name, section.Name, (int)target, isAddress);
+        return new SubprogramCall(index, callee.Name, callee.SectionName, (int)target, isAddress);
     }
 
     /// <summary>Records the extern; the reference is a placeholder until <see cref="ResolveExternReferences"/> knows its kind and offset.</summary>

@@ -13,6 +13,7 @@ public class ObjdumpOracleTests
         ["-dr"],
         ["-d", "--no-show-raw-insn", "--print-imm-hex"],
         ["-d"],
+        ["-Dr"],
     ];
 
     public static TheoryData<string, string, bool> Builds()
@@ -46,6 +47,58 @@ public class ObjdumpOracleTests
             Assert.True(code == 0, $"llvm-objdump {string.Join(' ', options)} failed: {stderr}");
             var actual = ObjdumpRenderer.Render(elf, obj, ObjdumpArguments.Parse([.. options, obj]).Options);
             AssertSameText(expected, actual, $"{file} ({cpu}, {(bigEndian ? "bpfeb" : "bpfel")}) with {string.Join(' ', options)}");
+        }
+    }
+
+    /// <summary>Sources in subfolders of tests/programs: C files (built for v3 only, as some need it) and llvm-mc assembly.</summary>
+    public static TheoryData<string, bool> ExtraSources()
+    {
+        var data = new TheoryData<string, bool>();
+        foreach (var path in Directory.EnumerateFiles(TestPrograms.SourceDir, "*.*", SearchOption.AllDirectories).Order())
+        {
+            var relative = Path.GetRelativePath(TestPrograms.SourceDir, path);
+            if (!relative.Contains(Path.DirectorySeparatorChar) || Path.GetExtension(path) is not (".c" or ".s"))
+                continue;
+            data.Add(relative, false);
+            data.Add(relative, true);
+        }
+        return data;
+    }
+
+    [SkippableTheory, MemberData(nameof(ExtraSources))]
+    public void MatchesLlvmObjdumpOnSubfolderSources(string source, bool bigEndian)
+    {
+        var llvm = Requirements.Tool("llvm-objdump");
+        string obj;
+        string? temporary = null;
+        if (source.EndsWith(".c", StringComparison.Ordinal))
+        {
+            obj = TestPrograms.Compile(source, "v3", bigEndian);
+        }
+        else
+        {
+            var mc = Requirements.Tool("llvm-mc-14");
+            Directory.CreateDirectory(TestPrograms.CacheDir);
+            obj = temporary = Path.Combine(TestPrograms.CacheDir, $"{Path.GetFileNameWithoutExtension(source)}.{(bigEndian ? "bpfeb" : "bpfel")}.{Environment.ProcessId}.o");
+            var (asmCode, _, asmErr) = TestPrograms.Run(mc, ["-triple", bigEndian ? "bpfeb" : "bpfel", "-mcpu=v3", "-filetype=obj",
+                Path.Combine(TestPrograms.SourceDir, source), "-o", obj]);
+            Assert.True(asmCode == 0, asmErr);
+        }
+        try
+        {
+            var elf = ElfFile.Load(obj);
+            string[][] sets = [.. OptionSets, ["-dr", "-j", ".data"], ["-d", "--section=nosym", "--print-imm-hex"]];
+            foreach (var options in sets)
+            {
+                var expected = TestPrograms.Run(llvm, [.. options, obj]).Stdout;
+                var actual = ObjdumpRenderer.Render(elf, obj, ObjdumpArguments.Parse([.. options, obj]).Options);
+                AssertSameText(expected, actual, $"{source} ({(bigEndian ? "bpfeb" : "bpfel")}) with {string.Join(' ', options)}");
+            }
+        }
+        finally
+        {
+            if (temporary is not null)
+                File.Delete(temporary);
         }
     }
 

@@ -47,7 +47,7 @@ public class BtfMapTests
         Assert.Equal((ExternKind.Kconfig, 0, 4, true), (hz.Kind, hz.Offset, hz.Size, hz.Weak));
         Assert.Equal((ExternKind.Kconfig, 4, 4, false), (version.Kind, version.Offset, version.Size, version.Weak));
         var kconfig = obj.Maps.Single(m => m.DataSection == ".kconfig");
-        Assert.Equal(("obj_glo.kconfig", 8, 0x80u), (kconfig.Name, kconfig.ValueSize, kconfig.Flags));
+        Assert.Equal(("obj_glo.kconfig", 8, 0x480u), (kconfig.Name, kconfig.ValueSize, kconfig.Flags));
         var relocs = obj.FindProgram("on_getpid")!.Relocations;
         Assert.Contains(relocs, r => r is KconfigReference { Symbol: "LINUX_KERNEL_VERSION", Offset: 4 });
         Assert.Contains(relocs, r => r is KconfigReference { Symbol: "CONFIG_HZ", Offset: 0 });

@@ -5,8 +5,9 @@ public static class ObjdumpArguments
 {
     /// <summary>Usage text for the command.</summary>
     public const string Usage =
-        "usage: sharpbpf objdump [-d] [-r] [-h] [-s] [-t] [--section=NAME] [--no-show-raw-insn] [--print-imm-hex] FILE...\n" +
+        "usage: sharpbpf objdump [-d] [-D] [-r] [-h] [-s] [-t] [--section=NAME] [--no-show-raw-insn] [--print-imm-hex] FILE...\n" +
         "  -d, --disassemble        disassemble executable sections\n" +
+        "  -D, --disassemble-all    disassemble every section\n" +
         "  -r, --reloc              relocation records (inline with -d)\n" +
         "  -h, --section-headers    the section table\n" +
         "  -s, --full-contents      hex dump of section contents\n" +
@@ -42,6 +43,7 @@ public static class ObjdumpArguments
                 switch (name)
                 {
                     case "disassemble": options.Disassemble = true; break;
+                    case "disassemble-all": options.Disassemble = options.DisassembleAll = true; break;
                     case "reloc": options.Relocations = true; break;
                     case "section-headers" or "headers": options.SectionHeaders = true; break;
                     case "full-contents": options.SectionContents = true; break;
@@ -63,6 +65,7 @@ public static class ObjdumpArguments
                 switch (arg[c])
                 {
                     case 'd': options.Disassemble = true; break;
+                    case 'D': options.Disassemble = options.DisassembleAll = true; break;
                     case 'r': options.Relocations = true; break;
                     case 'h': options.SectionHeaders = true; break;
                     case 's': options.SectionContents = true; break;

@@ -5,6 +5,8 @@ public sealed class ObjdumpOptions
 {
     /// <summary>-d: disassemble executable sections (or the sections named with --section).</summary>
     public bool Disassemble { get; set; }
+    /// <summary>-D: disassemble every section, data included (implies <see cref="Disassemble"/>).</summary>
+    public bool DisassembleAll { get; set; }
     /// <summary>-r: relocation records (interleaved with the disassembly under -d).</summary>
     public bool Relocations { get; set; }
     /// <summary>-h: the section table.</summary>

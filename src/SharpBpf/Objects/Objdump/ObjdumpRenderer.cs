@@ -262,10 +262,14 @@ public sealed class ObjdumpRenderer
         }
     }
 
-    private readonly record struct SymbolInfo(ulong Address, byte Type, string Name) : IComparable<SymbolInfo>
+    // Classes, not structs: generic collections over reference types use the shared code precompiled
+    // (ReadyToRun) in the framework, while struct instantiations would be JIT-compiled at startup.
+    private sealed record SymbolInfo(ulong Address, byte Type, string Name) : IComparable<SymbolInfo>
     {
-        public int CompareTo(SymbolInfo other)
+        public int CompareTo(SymbolInfo? other)
         {
+            if (other is null)
+                return 1;
             int c = Address.CompareTo(other.Address);
             if (c != 0)
                 return c;
@@ -293,7 +297,7 @@ public sealed class ObjdumpRenderer
         foreach (var section in _elf.Sections)
         {
             bool filtered = _options.Sections.Count > 0;
-            if (!Keep(section) || (!filtered && (!section.IsExecutable || section.IsNoBits)) || section.Size == 0)
+            if (!Keep(section) || (!filtered && !_options.DisassembleAll && (!section.IsExecutable || section.IsNoBits)) || section.Size == 0)
                 continue;
             var list = bySection[section.Index] ?? [];
             list.Sort();
@@ -303,16 +307,19 @@ public sealed class ObjdumpRenderer
         }
     }
 
+    private sealed record RelocationEntry(ElfRelocation Rel, bool IsRela, int Order);
+
     /// <summary>The relocations applying to <paramref name="section"/> (only under -r), stably sorted by offset.</summary>
-    private List<(ElfRelocation Rel, bool IsRela)> SortedRelocations(ElfSection section)
+    private List<RelocationEntry> SortedRelocations(ElfSection section)
     {
-        var result = new List<(ElfRelocation, bool)>();
+        var result = new List<RelocationEntry>();
         if (!_options.Relocations)
             return result;
         foreach (var table in _elf.RelocationsFor(section))
             for (int i = 0; i < table.Count; i++)
-                result.Add((table[i], table.IsRela));
-        return [.. result.OrderBy(p => p.Item1.Offset)];
+                result.Add(new RelocationEntry(table[i], table.IsRela, result.Count));
+        result.Sort(static (a, b) => a.Rel.Offset != b.Rel.Offset ? a.Rel.Offset.CompareTo(b.Rel.Offset) : a.Order.CompareTo(b.Order));
+        return result;
     }
 
     private void DisassembleSection(ElfSection section, List<SymbolInfo> symbols)
@@ -358,7 +365,7 @@ public sealed class ObjdumpRenderer
             }
 
             ulong index = start;
-            if (section.IsExecutable && symbols[si].Type is (byte)ElfSymbolType.Object or (byte)ElfSymbolType.Common)
+            if (!_options.DisassembleAll && section.IsExecutable && symbols[si].Type is (byte)ElfSymbolType.Object or (byte)ElfSymbolType.Common)
             {
                 DumpData(sectionAddr, index, end, bytes);
                 index = end;
@@ -438,7 +445,7 @@ public sealed class ObjdumpRenderer
 
                 while (relCur < relocations.Count)
                 {
-                    var (rel, rela) = relocations[relCur];
+                    var (rel, rela, _) = relocations[relCur];
                     if (rel.Offset >= index + (ulong)size)
                         break;
                     _out.Append("\t\t");
