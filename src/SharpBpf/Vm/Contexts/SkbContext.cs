@@ -83,6 +83,10 @@ internal sealed class SkbContext : VmContext
     {
         if (data.Length < EthHeader || data.Length > MaxData)
             throw Invalid($"skb packets must be {EthHeader}..{MaxData} bytes (got {data.Length})");
+        ushort etherType = BinaryPrimitives.ReadUInt16BigEndian(data[12..]);
+        // test_run reads the IP addresses for the socket: the kernel refuses IPv4/IPv6 frames shorter than their header.
+        if ((etherType == 0x0800 && data.Length < EthHeader + 20) || (etherType == 0x86dd && data.Length < EthHeader + 40))
+            throw Invalid($"the packet ({data.Length} bytes) is too short for its {(etherType == 0x0800 ? "IPv4" : "IPv6")} header");
         // Socket filters see the packet from the network header on: eth_type_trans pulled the Ethernet header.
         cx.SetPacket(data, Headroom, 4096, 4096 - SharedInfoSize, metaLength: 0, writable: _isL2);
         if (!_isL2)
@@ -96,9 +100,8 @@ internal sealed class SkbContext : VmContext
         // eth_type_trans on the loopback device (address 00:00:00:00:00:00).
         var dest = data[..6];
         uint pktType = (dest[0] & 1) != 0 ? (dest.IndexOfAnyExcept((byte)0xff) < 0 ? 1u : 2u) : dest.IndexOfAnyExcept((byte)0) < 0 ? 0u : 3u;
-        ushort ethType = BinaryPrimitives.ReadUInt16BigEndian(data[12..]);
         // skb->protocol is big-endian; programs read it as the u32 holding those two bytes in memory order.
-        uint protocol = ethType >= 0x600 ? BinaryPrimitives.ReverseEndianness(ethType) : BinaryPrimitives.ReverseEndianness((ushort)0x0004);
+        uint protocol = etherType >= 0x600 ? BinaryPrimitives.ReverseEndianness(etherType) : BinaryPrimitives.ReverseEndianness((ushort)0x0004);
         BinaryPrimitives.WriteUInt32LittleEndian(ctx[PktType..], pktType);
         BinaryPrimitives.WriteUInt32LittleEndian(ctx[Protocol..], protocol);
         if (U32(ctx, Ifindex) == 0)
