@@ -15,5 +15,9 @@ internal static class CommandCatalog
         yield return ProgCommand.Create();
         yield return MapCommand.Create();
         yield return GenCommand.Create();
+        yield return BtfKernelCommands.AddTo(BtfCommand.Create());
+        yield return ProgCommand.Create();
+        yield return MapCommand.Create();
+        yield return FeatureCommand.Create();
     }
 }

@@ -44,6 +44,37 @@ internal static class ProgCommand
         }, "list");
         show.Options.Add(stats);
         prog.Subcommands.Add(show);
+        var dump = new Command("dump", "Dump a program's instructions: xlated (after the verifier) or jited (machine code).");
+        dump.Subcommands.Add(BpftoolCli.Keywords("xlated", "Dump the translated instructions.", "PROG [opcodes] [linum]", (result, args, output) =>
+        {
+            var selector = ObjectSelector.Parse(args, allowTag: true) ?? throw new ArgumentException("expected PROG");
+            bool opcodes = false, linum = false;
+            while (!args.AtEnd)
+            {
+                var word = args.Take("option");
+                if (word == "opcodes") opcodes = true;
+                else if (word == "linum") linum = true;
+                else if (word == "visual") throw new ArgumentException("prog dump xlated: 'visual' is not supported");
+                else throw new ArgumentException($"prog dump xlated: unknown argument '{word}'");
+            }
+            using var fd = selector.OpenOne(BpfObjectKind.Program);
+            XlatedDump.Render(output, fd, BpftoolCli.Format(result), opcodes, linum);
+        }));
+        dump.Subcommands.Add(BpftoolCli.Keywords("jited", "Disassemble the JIT image (x86-64).", "PROG [opcodes] [linum]", (result, args, output) =>
+        {
+            var selector = ObjectSelector.Parse(args, allowTag: true) ?? throw new ArgumentException("expected PROG");
+            bool opcodes = false, linum = false;
+            while (!args.AtEnd)
+            {
+                var word = args.Take("option");
+                if (word == "opcodes") opcodes = true;
+                else if (word == "linum") linum = true;
+                else throw new ArgumentException($"prog dump jited: unknown argument '{word}'");
+            }
+            using var fd = selector.OpenOne(BpfObjectKind.Program);
+            JitedDump.Render(output, fd, BpftoolCli.Format(result), opcodes, linum);
+        }));
+        prog.Subcommands.Add(dump);
         prog.Subcommands.Add(CreateRun());
         prog.Subcommands.Add(BpftoolCli.Keywords("loadall", "Load every program of an object and pin them (and optionally its maps).", "OBJECT PINDIR [pinmaps MAPDIR]", (result, args, output) =>
         {

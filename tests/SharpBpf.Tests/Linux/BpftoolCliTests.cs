@@ -86,6 +86,27 @@ public sealed class BpftoolCliTests : IDisposable
     }
 
     [SkippableFact]
+    public void BtfFormattedDumpsMatchBpftool()
+    {
+        using var collection = KernelEngine.Load(ObjectSpec.Load(TestPrograms.Compile("kernel_btf_values.c")));
+        var rich = "ff ff ff ff 02 01 fe 41 42 43 00 00 00 00 00 00 02 00 00 00 01 07 08 09 f3 00 00 00 01 02 03 04 fe ff ff ff ff ff ff ff 2a 00 00 00 00 00 00 00";
+        collection.Maps["riches"].Update(BitConverter.GetBytes(1), Convert.FromHexString(rich.Replace(" ", "")));
+        var perCpu = collection.Maps["per_cpu"];
+        var value = new byte[perCpu.UserValueSize];
+        for (int cpu = 0; cpu < PossibleCpus.Count; cpu++)
+            BitConverter.GetBytes(-2 - cpu).CopyTo(value, cpu * 8);
+        perCpu.Update(BitConverter.GetBytes(5L), value);
+        foreach (var (name, map) in collection.Maps)
+        {
+            var path = Pin(KernelCollection.PinName(name));
+            map.Pin(path);
+            AssertSameEverywhere("map", "dump", "pinned", path);
+            if (map.KeySize == 4)
+                AssertSameEverywhere("map", "lookup", "pinned", path, "key", "0", "0", "0", "0");
+        }
+    }
+
+    [SkippableFact]
     public void MapListNeverRepeatsAPreviousMapsBtfId()
     {
         // bpftool 7.1's listing shows a stale btf_id for maps without BTF; every entry of ours must equal `map show id N`.
@@ -117,6 +138,18 @@ public sealed class BpftoolCliTests : IDisposable
         Assert.Contains($"\tpinned {pinned}\n", withPins);
     }
 
+    [SkippableTheory]
+    [InlineData("kernel_counter.c")]
+    [InlineData("obj_global_data.c")]
+    public void XlatedDumpMatchesBpftool(string file)
+    {
+        var dir = Pin("xlated");
+        Theirs("prog", "loadall", TestPrograms.Compile(file), dir);
+        foreach (var pinned in Directory.GetFiles(dir))
+            foreach (var extra in new[] { Array.Empty<string>(), ["opcodes"], ["linum"] })
+                AssertSameEverywhere(["prog", "dump", "xlated", "pinned", pinned, .. extra]);
+    }
+
     [SkippableFact]
     public void ProgRunMatchesBpftoolShapes()
     {
@@ -144,6 +177,23 @@ public sealed class BpftoolCliTests : IDisposable
         {
             File.Delete(packet);
         }
+    }
+
+    [SkippableFact]
+    public void BtfShowMatchesBpftool()
+    {
+        using var collection = KernelEngine.Load(ObjectSpec.Load(TestPrograms.Compile("kernel_counter.c")));
+        var id = collection.Btf!.Id.ToString();
+        var theirs = JsonDocument.Parse(Theirs("-j", "btf", "show", "id", id)).RootElement;
+        var ours = JsonDocument.Parse(Ours("btf", "show", "id", id, "-j")).RootElement;
+        Assert.Equal(theirs.EnumerateObject().Select(p => p.Name), ours.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(theirs.GetProperty("size").GetInt32(), ours.GetProperty("size").GetInt32());
+        foreach (var key in new[] { "prog_ids", "map_ids" })
+            Assert.Equal(theirs.GetProperty(key).EnumerateArray().Select(e => e.GetUInt32()).Order(), ours.GetProperty(key).EnumerateArray().Select(e => e.GetUInt32()).Order());
+        Assert.Equal(collection.Programs.Count, ours.GetProperty("prog_ids").GetArrayLength());
+        var line = Ours("btf", "list").Split('\n').Single(l => l.StartsWith(id + ": ", StringComparison.Ordinal));
+        Assert.Matches($@"^{id}: name <anon>  size \d+B  prog_ids \d+,\d+  map_ids \d+(,\d+)+$", line);
+        Assert.StartsWith("1: name [vmlinux]  size ", Ours("btf", "list"));
     }
 
     [SkippableFact]

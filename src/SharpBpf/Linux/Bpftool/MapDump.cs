@@ -8,11 +8,15 @@ namespace SharpBpf.Linux.Bpftool;
 /// </summary>
 public static class MapDump
 {
-    /// <summary>Dumps every entry of <paramref name="map"/>; plain text ends with "Found N elements".</summary>
+    /// <summary>
+    /// Dumps every entry of <paramref name="map"/>. Without BTF, plain text ends with "Found N elements"; a map with BTF
+    /// prints its entries formatted (plain: a pretty JSON array of formatted entries; JSON: a "formatted" member).
+    /// </summary>
     public static int Dump(TextWriter output, KernelMap map, OutputFormat format)
     {
         int count = 0;
-        if (format == OutputFormat.Plain)
+        var btf = LoadBtf(map.Info);
+        if (format == OutputFormat.Plain && btf is null)
         {
             var sb = new StringBuilder();
             foreach (var (key, value) in map.Entries())
@@ -29,11 +33,14 @@ public static class MapDump
             output.Write($"Found {count} element{(count == 1 ? "" : "s")}\n");
             return count;
         }
-        var json = new BpftoolJsonWriter(output, format == OutputFormat.PrettyJson);
+        var json = new BpftoolJsonWriter(output, format != OutputFormat.Json);
         json.StartArray();
         foreach (var (key, value) in map.Entries())
         {
-            WriteJson(json, map.Info, key, value);
+            if (format == OutputFormat.Plain)
+                WriteFormatted(json, new BtfValueFormatter(btf!, plainText: true), map.Info, key, value);
+            else
+                WriteJson(json, map.Info, key, value, btf);
             count++;
         }
         json.EndArray();
@@ -46,11 +53,12 @@ public static class MapDump
     {
         var value = new byte[map.UserValueSize];
         bool found = map.TryLookup(key, value);
+        var btf = found ? LoadBtf(map.Info) : null;
         if (format != OutputFormat.Plain)
         {
             var json = new BpftoolJsonWriter(output, format == OutputFormat.PrettyJson);
             if (found)
-                WriteJson(json, map.Info, key, value);
+                WriteJson(json, map.Info, key, value, btf);
             else
                 json.Null();
             json.Finish();
@@ -61,10 +69,69 @@ public static class MapDump
             output.Write("key:\n" + Hex(key) + "\n\nNot found\n");
             return false;
         }
+        if (btf is not null)
+        {
+            var json = new BpftoolJsonWriter(output, pretty: true);
+            WriteFormatted(json, new BtfValueFormatter(btf, plainText: true), map.Info, key, value);
+            json.Finish();
+            return true;
+        }
         var sb = new StringBuilder();
         AppendPlain(sb, map.Info, key, value);
         output.Write(sb);
         return true;
+    }
+
+    /// <summary>The map's BTF from the kernel, or null when it has none (or it cannot be read).</summary>
+    public static SharpBpf.Btf.BtfSpec? LoadBtf(MapInfo info)
+    {
+        if (info.BtfId == 0)
+            return null;
+        using var fd = BpfSyscall.TryGetFdById(BpfObjectKind.Btf, info.BtfId);
+        if (fd is null || KernelObjectInfo.GetBtfInfo(fd, withData: true).Data is not { } data)
+            return null;
+        try
+        {
+            var spec = SharpBpf.Btf.BtfSpec.Parse(data);
+            return spec;
+        }
+        catch (BpfFormatException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>bpftool's do_dump_btf: {"key": formatted, "value": formatted} (per-CPU: "values": [{"cpu", "value"}]).</summary>
+    public static void WriteFormatted(BpftoolJsonWriter json, BtfValueFormatter formatter, MapInfo info, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
+    {
+        json.StartObject();
+        if (info.BtfKeyTypeId != 0)
+        {
+            json.Name("key");
+            formatter.Write(json, info.BtfKeyTypeId, key);
+        }
+        uint valueType = info.BtfVmlinuxValueTypeId != 0 ? info.BtfVmlinuxValueTypeId : info.BtfValueTypeId;
+        if (!PossibleCpus.IsPerCpu(info.Type))
+        {
+            json.Name("value");
+            formatter.Write(json, valueType, value);
+        }
+        else
+        {
+            int step = (info.ValueSize + 7) & ~7;
+            json.Name("values");
+            json.StartArray();
+            for (int cpu = 0; cpu < value.Length / Math.Max(step, 1); cpu++)
+            {
+                json.StartObject();
+                json.Field("cpu", (long)cpu);
+                json.Name("value");
+                formatter.Write(json, valueType, value.Slice(cpu * step, info.ValueSize));
+                json.EndObject();
+            }
+            json.EndArray();
+        }
+        json.EndObject();
     }
 
     public static void AppendPlain(StringBuilder sb, MapInfo info, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
@@ -92,7 +159,7 @@ public static class MapDump
                   .Append(Hex(value.Slice(cpu * step, info.ValueSize))).Append('\n');
     }
 
-    public static void WriteJson(BpftoolJsonWriter json, MapInfo info, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
+    public static void WriteJson(BpftoolJsonWriter json, MapInfo info, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, SharpBpf.Btf.BtfSpec? btf = null)
     {
         json.StartObject();
         json.Name("key");
@@ -117,6 +184,11 @@ public static class MapDump
                 json.EndObject();
             }
             json.EndArray();
+        }
+        if (btf is not null)
+        {
+            json.Name("formatted");
+            WriteFormatted(json, new BtfValueFormatter(btf, plainText: false), info, key, value);
         }
         json.EndObject();
     }
