@@ -8,16 +8,13 @@ internal static class CommandCatalog
     public static IEnumerable<Command> All()
     {
         yield return VersionCommand.Create();
-        yield return BtfCommand.Create();
+        yield return BtfKernelCommands.AddTo(BtfCommand.Create());
         yield return ObjdumpCommand.Create();
         yield return ObjectCommand.Create();
         yield return ConformancePluginCommand.Create();
         yield return ProgCommand.Create();
         yield return MapCommand.Create();
-        yield return GenCommand.Create();
-        yield return BtfKernelCommands.AddTo(BtfCommand.Create());
-        yield return ProgCommand.Create();
-        yield return MapCommand.Create();
         yield return FeatureCommand.Create();
+        yield return GenCommand.Create();
     }
 }
