@@ -203,6 +203,10 @@ internal sealed class CSharpTypeEmitter
                 bits = legacy.Bits;
                 bitOffset += legacy.BitOffset;
             }
+            if (bits > 0 && m.Name.Length == 0)
+            {
+                continue; // an unnamed bitfield is padding
+            }
             if (bits > 0)
             {
                 Bitfield(w, scope, m, bitOffset, bits, outerSize, owner);

@@ -65,6 +65,7 @@ public class SkeletonGeneratorTests
 
     private static void CheckLayout(Type type, BtfComposite composite, BtfSpec btf)
     {
+        CheckBitfields(type, composite);
         Assert.True(type.StructLayoutAttribute?.Value == LayoutKind.Explicit, $"{type.Name} is not explicit-layout");
         Assert.Equal(Math.Max((int)composite.Size, 1), SizeOf(type)); // C's empty struct has size 0, C#'s 1
         foreach (var member in composite.Members)
@@ -78,6 +79,38 @@ public class SkeletonGeneratorTests
             Assert.Equal((int)(member.BitOffset / 8), Offset(field!));
         }
     }
+
+    /// <summary>Each bitfield property, set alone on a zeroed struct, must set exactly its BTF bits (little-endian) and
+    /// read back what was written.</summary>
+    private static void CheckBitfields(Type type, BtfComposite composite)
+    {
+        foreach (var member in composite.Members.Where(m => m.BitfieldSize > 0 && m.Name.Length > 0))
+        {
+            var property = type.GetProperty(CSharpNames.Pascal(member.Name))
+                ?? throw new Xunit.Sdk.XunitException($"{type.Name} lacks bitfield {member.Name}");
+            int bits = (int)member.BitfieldSize;
+            ulong pattern = bits == 1 ? 1UL : 0x5555_5555_5555_5555UL & ((1UL << Math.Min(bits - 1, 63)) - 1) | 1UL << (bits - 2);
+            var t = property.PropertyType;
+            object value = t == typeof(bool) ? true
+                : t.IsEnum ? Enum.ToObject(t, pattern)
+                : Convert.ChangeType(pattern, t, System.Globalization.CultureInfo.InvariantCulture);
+            var boxed = Activator.CreateInstance(type)!;
+            property.SetValue(boxed, value);
+            Assert.Equal(value, property.GetValue(boxed));
+            var bytes = (byte[])typeof(SkeletonGeneratorTests).GetMethod(nameof(BytesOf), BindingFlags.NonPublic | BindingFlags.Static)!
+                .MakeGenericMethod(type).Invoke(null, [boxed])!;
+            for (int bit = 0; bit < bytes.Length * 8; bit++)
+            {
+                bool set = (bytes[bit / 8] >> (bit % 8) & 1) != 0;
+                long inField = bit - (long)member.BitOffset;
+                bool expected = inField >= 0 && inField < bits && (pattern >> (int)inField & 1) != 0;
+                Assert.True(set == expected, $"{type.Name}.{property.Name}: bit {bit} is {(set ? 1 : 0)}, BTF says {(expected ? 1 : 0)}");
+            }
+        }
+    }
+
+    private static byte[] BytesOf<T>(T value) where T : unmanaged =>
+        MemoryMarshal.AsBytes(new ReadOnlySpan<T>(in value)).ToArray();
 
     private static int SizeOf(Type type)
     {
