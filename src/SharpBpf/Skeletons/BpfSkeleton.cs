@@ -131,6 +131,18 @@ public abstract unsafe class BpfSkeleton : IDisposable
         return map;
     }
 
+    /// <summary>The live per-CPU map named <paramref name="name"/> as a typed view (created once).</summary>
+    protected PerCpuMap<TKey, TValue> GetPerCpuMap<TKey, TValue>(string name)
+        where TKey : unmanaged
+        where TValue : unmanaged
+    {
+        if (_typedMaps.TryGetValue(name, out var typed))
+            return (PerCpuMap<TKey, TValue>)typed;
+        var map = new PerCpuMap<TKey, TValue>(Backend(name).Map(name));
+        _typedMaps.Add(name, map);
+        return map;
+    }
+
     /// <summary>The loaded program named <paramref name="name"/>.</summary>
     protected SkeletonProgram GetProgram(string name) => Backend(name).Program(name);
 

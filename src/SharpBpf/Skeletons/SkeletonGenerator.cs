@@ -28,7 +28,7 @@ public static class SkeletonGenerator
 {
     private static readonly string[] BaseMembers =
     [
-        "Spec", "IsLoaded", "Engine", "Vm", "Kernel", "Load", "Dispose", "GetMap", "GetTypedMap", "GetProgram", "GetGlobalData",
+        "Spec", "IsLoaded", "Engine", "Vm", "Kernel", "Load", "Dispose", "GetMap", "GetTypedMap", "GetPerCpuMap", "GetProgram", "GetGlobalData",
         "Equals", "GetHashCode", "ToString", "GetType", "MemberwiseClone", "Finalize", "ReferenceEquals",
         "Maps", "Programs", "MapSet", "ProgramSet", "ObjectFileName", "ObjectBase64",
     ];
@@ -75,11 +75,14 @@ public static class SkeletonGenerator
         foreach (var map in obj.Maps.Where(m => !m.IsGlobalData))
         {
             var property = mapScope.Unique(CSharpNames.Pascal(map.Name, "Map"));
-            if (IsTyped(map))
+            bool perCpu = IsPerCpu(map);
+            if (IsTyped(map) || perCpu)
             {
                 var key = KeyOrValueType(map.BtfKeyTypeId, map.KeySize, CSharpNames.Pascal(map.Name) + "Key", btf, types, opaque);
                 var value = KeyOrValueType(map.BtfValueTypeId, map.ValueSize, CSharpNames.Pascal(map.Name) + "Value", btf, types, opaque);
-                maps.Add((property, $"global::SharpBpf.Maps.BpfMap<{key}, {value}>", $"_skeleton.GetTypedMap<{key}, {value}>", map));
+                maps.Add(perCpu
+                    ? (property, $"global::SharpBpf.Skeletons.PerCpuMap<{key}, {value}>", $"_skeleton.GetPerCpuMap<{key}, {value}>", map)
+                    : (property, $"global::SharpBpf.Maps.BpfMap<{key}, {value}>", $"_skeleton.GetTypedMap<{key}, {value}>", map));
             }
             else
             {
@@ -106,6 +109,10 @@ public static class SkeletonGenerator
     /// <summary>Map types whose entries are one key and one value (a typed <see cref="Maps.BpfMap{TKey,TValue}"/> fits).</summary>
     private static bool IsTyped(MapSpec map) =>
         map.Type is BpfMapType.Hash or BpfMapType.Array or BpfMapType.LruHash or BpfMapType.LpmTrie
+        && map.KeySize > 0 && map.ValueSize > 0;
+
+    private static bool IsPerCpu(MapSpec map) =>
+        map.Type is BpfMapType.PercpuArray or BpfMapType.PercpuHash or BpfMapType.LruPercpuHash
         && map.KeySize > 0 && map.ValueSize > 0;
 
     private static string KeyOrValueType(uint btfId, int size, string context, BtfSpec? btf, CSharpTypeEmitter? types, CSharpTypeEmitter opaque)

@@ -139,6 +139,38 @@ public class SkeletonGeneratorTests
     }
 
     [Fact]
+    public void CollidingNames_PerCpuAndSizedMaps_WorkInVm()
+    {
+        var path = TestPrograms.Compile("skel_names.c");
+        var source = SkeletonGenerator.Generate(path, new SkeletonOptions { Namespace = "Gen.Names" });
+        const string usage = """
+            using System.Linq;
+
+            namespace Gen.Names;
+
+            public static class Probe
+            {
+                public static string Run()
+                {
+                    using var skel = new SkelNamesSkeleton();
+                    skel.Load();
+                    var ret = skel.Programs.ToString2.Run(new byte[64]).ReturnValue;
+                    var drop = skel.Programs.ToString3.Run(new byte[64]).ReturnValue;
+                    SkelNamesSkeleton.Maps2 perCpuTotal = default;
+                    foreach (var v in skel.Maps.PerCpu[0])
+                        perCpuTotal.Equals2 += v.Equals2;
+                    var sizedKey = skel.Maps.Sized.Keys.Single();
+                    unsafe { return $"{ret} {drop} {skel.Bss.Maps.Maps} {skel.Bss.Maps.RxBytes} {skel.Bss.Maps.RxBytes2} {skel.Bss.Programs.Load} " +
+                        $"{skel.Bss.Dispose} {skel.Bss.Spec} {skel.Bss.Static} cpus={skel.Maps.PerCpu.CpuCount} equals={perCpuTotal.Equals2} " +
+                        $"sized={sizedKey.Bytes[0]}..{sizedKey.Bytes[5]} maps={skel.Maps.Maps[0].Spec}"; }
+                }
+            }
+            """;
+        var probe = SkeletonCompiler.CompileOrFail("skel_names_vm", source, usage).GetType("Gen.Names.Probe")!;
+        Assert.Equal($"2 1 1 2 3 7 1 2 3 cpus={Environment.ProcessorCount} equals=1 sized=1..6 maps=2", probe.GetMethod("Run")!.Invoke(null, null));
+    }
+
+    [Fact]
     public void ObjectWithoutBtf_MapsTypedBySize()
     {
         var path = TestPrograms.Compile("obj_legacy_maps.c", extraFlags: "-g0");
