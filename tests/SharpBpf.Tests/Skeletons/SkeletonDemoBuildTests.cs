@@ -11,8 +11,8 @@ public class SkeletonDemoBuildTests
     private static readonly string Project = Path.Combine(TestPrograms.RepoRoot, "examples", "skeleton-demo", "SkeletonDemo.csproj");
     private static readonly string Configuration =
         AppContext.BaseDirectory.TrimEnd('/').EndsWith("debug", StringComparison.OrdinalIgnoreCase) ? "Debug" : "Release";
-    private static readonly string BpfDir = Path.Combine(TestPrograms.RepoRoot, "artifacts", "obj", "SkeletonDemo", Configuration.ToLowerInvariant(), "bpf");
-    private static readonly string DemoDll = Path.Combine(TestPrograms.RepoRoot, "artifacts", "bin", "SkeletonDemo", Configuration.ToLowerInvariant(), "SkeletonDemo.dll");
+    // Its own folder for the BPF object, vmlinux.h and skeleton, so the test starts from nothing.
+    private static readonly string BpfDir = Path.Combine(TestPrograms.RepoRoot, "artifacts", "skeleton-demo-test", Configuration.ToLowerInvariant(), "bpf");
     private static readonly bool WithVmlinux = File.Exists("/sys/kernel/btf/vmlinux");
     private static readonly Lazy<string> Built = new(BuildFromScratch);
 
@@ -28,26 +28,31 @@ public class SkeletonDemoBuildTests
 
         """;
 
-    /// <summary>Deletes the generated files and builds the demo alone (the library and CLI are built with the tests).</summary>
+    /// <summary>Deletes the generated files and builds the demo.</summary>
     private static string BuildFromScratch()
     {
         if (Directory.Exists(BpfDir))
             Directory.Delete(BpfDir, recursive: true);
-        Build();
+        var dll = Build();
         Assert.True(File.Exists(Path.Combine(BpfDir, "probe.bpf.o")), "clang produced no object");
         var skeleton = File.ReadAllText(Path.Combine(BpfDir, "probe.bpf.g.cs"));
         Assert.Contains("public sealed partial class ProbeSkeleton : global::SharpBpf.Skeletons.BpfSkeleton", skeleton);
         Assert.Contains("namespace SkeletonDemo;", skeleton);
         if (WithVmlinux)
             Assert.Contains("struct task_struct {", File.ReadAllText(Path.Combine(BpfDir, "vmlinux.h")));
-        return DemoDll;
+        return dll;
     }
 
-    private static void Build()
+    /// <summary>Builds the demo alone (the library and CLI are built with the tests); returns its TargetPath.</summary>
+    private static string Build()
     {
         var (code, stdout, stderr) = TestPrograms.Run("dotnet",
-            ["build", Project, "-c", Configuration, "--no-dependencies", "-nologo", "-v:q", $"-p:BpfGenerateVmlinuxHeader={WithVmlinux}"]);
+            ["build", Project, "-c", Configuration, "--no-dependencies", "-nologo", "-v:q", "-t:Build", "-getProperty:TargetPath",
+             $"-p:BpfGenerateVmlinuxHeader={WithVmlinux}", $"-p:BpfOutputPath={BpfDir}/"]);
         Assert.True(code == 0, $"dotnet build of the demo failed:\n{stdout}\n{stderr}");
+        var dll = stdout.Trim().Split('\n').Last().Trim();
+        Assert.True(File.Exists(dll), $"the demo build reported TargetPath '{dll}', which does not exist");
+        return dll;
     }
 
     [Fact]
