@@ -18,7 +18,9 @@ namespace SharpBpf.Skeletons;
 public abstract unsafe class BpfSkeleton : IDisposable
 {
     private readonly Dictionary<string, nint> _initialData = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int> _initialDataSize = new(StringComparer.Ordinal);
     private readonly Dictionary<string, object> _typedMaps = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, nint> _globalData = new(StringComparer.Ordinal); // section → memory, checked once
     private ISkeletonBackend? _backend;
     private bool _disposed;
 
@@ -38,6 +40,7 @@ public abstract unsafe class BpfSkeleton : IDisposable
                     continue;
                 var memory = (byte*)NativeMemory.AllocZeroed((nuint)Math.Max(map.ValueSize, 1));
                 _initialData.Add(map.DataSection, (nint)memory);
+                _initialDataSize.Add(map.DataSection, map.ValueSize);
                 map.InitialValue?.AsSpan(0, Math.Min(map.InitialValue.Length, map.ValueSize)).CopyTo(new Span<byte>(memory, map.ValueSize));
             }
         }
@@ -112,7 +115,11 @@ public abstract unsafe class BpfSkeleton : IDisposable
         foreach (var map in Spec.Maps)
         {
             if (map.DataSection is { } section && _initialData.TryGetValue(section, out var memory))
-                map.InitialValue = new ReadOnlySpan<byte>((byte*)memory, map.ValueSize).ToArray();
+            {
+                var value = new byte[map.ValueSize]; // the spec may have been resized since it was opened
+                new ReadOnlySpan<byte>((byte*)memory, Math.Min(map.ValueSize, _initialDataSize[section])).CopyTo(value);
+                map.InitialValue = value;
+            }
         }
     }
 
@@ -153,13 +160,18 @@ public abstract unsafe class BpfSkeleton : IDisposable
     protected ref T GetGlobalData<T>(string section) where T : unmanaged
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        var spec = Spec.Maps.Find(m => m.DataSection == section)
-            ?? throw new BpfException($"object '{Spec.Name}' has no global data section '{section}'");
-        if (Unsafe.SizeOf<T>() > spec.ValueSize)
-            throw new BpfException($"{typeof(T).Name} is {Unsafe.SizeOf<T>()} bytes but section '{section}' holds {spec.ValueSize}: the skeleton is out of date");
-        if (_backend is null || spec.IsReadOnlyData)
-            return ref Unsafe.AsRef<T>((void*)_initialData[section]);
-        return ref Unsafe.AsRef<T>(_backend.GlobalData(spec));
+        if (!_globalData.TryGetValue(section, out var memory))
+        {
+            var spec = Spec.Maps.Find(m => m.DataSection == section)
+                ?? throw new BpfException($"object '{Spec.Name}' has no global data section '{section}'");
+            int size = _backend is null || spec.IsReadOnlyData ? _initialDataSize.GetValueOrDefault(section) : spec.ValueSize;
+            if (Unsafe.SizeOf<T>() > size)
+                throw new BpfException($"{typeof(T).Name} is {Unsafe.SizeOf<T>()} bytes but section '{section}' holds {size}: the skeleton is out of date");
+            memory = _backend is null || spec.IsReadOnlyData ? _initialData[section] : (nint)_backend.GlobalData(spec);
+            if (_backend is not null)
+                _globalData[section] = memory; // before loading, a resized map spec must still be checked on the next access
+        }
+        return ref Unsafe.AsRef<T>((void*)memory);
     }
 
     private ISkeletonBackend Backend(string what)
@@ -173,6 +185,7 @@ public abstract unsafe class BpfSkeleton : IDisposable
         foreach (var memory in _initialData.Values)
             NativeMemory.Free((void*)memory);
         _initialData.Clear();
+        _initialDataSize.Clear();
     }
 
     /// <summary>Releases the loaded maps and programs (and the engine the skeleton created) and the initial data.</summary>
@@ -184,6 +197,7 @@ public abstract unsafe class BpfSkeleton : IDisposable
         _backend?.Dispose();
         _backend = null;
         _typedMaps.Clear();
+        _globalData.Clear();
         FreeInitialData();
         GC.SuppressFinalize(this);
     }

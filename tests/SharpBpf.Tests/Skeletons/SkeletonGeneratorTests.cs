@@ -171,6 +171,33 @@ public class SkeletonGeneratorTests
     }
 
     [Fact]
+    public void Skeleton_Lifecycle_LoadOnceSharedEngineDispose()
+    {
+        var path = TestPrograms.Compile("skel_globals.c");
+        var source = SkeletonGenerator.Generate(path, new SkeletonOptions { Namespace = "Gen.Lifecycle", ClassName = "Lifecycle" });
+        var type = SkeletonCompiler.CompileOrFail("skel_lifecycle", source).GetType("Gen.Lifecycle.Lifecycle")!;
+
+        using var engine = new SharpBpf.Vm.VmEngine();
+        var skeleton = (BpfSkeleton)Activator.CreateInstance(type)!;
+        Assert.False(skeleton.IsLoaded);
+        Assert.Null(skeleton.Engine);
+        skeleton.Spec.FindMap("flows")!.MaxEntries = 3; // specs are editable until loaded
+        skeleton.Load(engine);
+        Assert.Equal(SkeletonEngine.Vm, skeleton.Engine);
+        var vmFlows = skeleton.Vm!.Maps["flows"];
+        Assert.Equal(3, vmFlows.MaxEntries);
+        Assert.Null(skeleton.Kernel);
+        Assert.Throws<InvalidOperationException>(() => skeleton.Load());
+        skeleton.Dispose();
+        skeleton.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => skeleton.Load());
+        var flows = type.GetProperty("Maps")!.PropertyType.GetProperty("Flows")!;
+        var e = Assert.Throws<TargetInvocationException>(() => flows.GetValue(type.GetProperty("Maps")!.GetValue(skeleton)));
+        Assert.IsType<ObjectDisposedException>(e.InnerException);
+        Assert.False(vmFlows.TryGetNextKey(ReadOnlySpan<byte>.Empty, new byte[4])); // the shared engine still owns a live map
+    }
+
+    [Fact]
     public void ObjectWithoutBtf_MapsTypedBySize()
     {
         var path = TestPrograms.Compile("obj_legacy_maps.c", extraFlags: "-g0");
