@@ -84,6 +84,10 @@ internal sealed class BpftoolJsonWriter(TextWriter output, bool pretty)
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    /// <summary>
+    /// bpftool's escapes, except that bpftool 7.1 writes a backslash as <c>\n</c> (a json_writer typo); we write
+    /// <c>\\</c>. Names in real BTF are C identifiers, so the outputs only differ on hand-made BTF.
+    /// </summary>
     private void Quoted(string s)
     {
         output.Write('"');

@@ -65,6 +65,7 @@ internal sealed class BtfLayout
         var cached = _alignPlusOne[id];
         if (cached != 0)
             return cached - 1;
+        _alignPlusOne[id] = 1; // "0" while computing: a struct that contains itself must not recurse forever
         var align = ComputeAlign(id);
         _alignPlusOne[id] = align + 1;
         return align;

@@ -54,6 +54,7 @@ internal static class BtfParser
         var first = (uint)(baseBtf?.Count ?? 1); // id of the first own type
         var raw = new BtfRawTypes(typeBytes, offsets.Array, offsets.Count, be, strings, fileBase);
         Validate(raw, first, first + (uint)offsets.Count, strings.TotalLength);
+        CheckLoops(raw, first);
         return new BtfSpec(raw, strings, baseBtf, be, version, flags);
     }
 
@@ -156,6 +157,76 @@ internal static class BtfParser
                 if (offset >= strLen)
                     Fail(raw, i, id, kind, $"has a member/value name offset {offset} past the end of the string table ({strLen} bytes)");
             }
+        }
+    }
+
+    /// <summary>
+    /// A chain of pointers, typedefs, modifiers, arrays and function prototypes must end (in a base type, a struct
+    /// or union, or void): a loop that does not pass through a struct or union cannot be written in C and would
+    /// send every consumer into endless recursion.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void CheckLoops(BtfRawTypes raw, uint first)
+    {
+        var d = raw.Data.AsSpan();
+        var be = raw.BigEndian;
+        var state = new byte[raw.Count]; // 0 new, 1 on the current path, 2 done
+        var stackIndex = new int[raw.Count];
+        var stackNext = new int[raw.Count];
+        for (var root = 0; root < raw.Count; root++)
+        {
+            if (state[root] != 0)
+                continue;
+            var depth = 0;
+            stackIndex[0] = root;
+            stackNext[0] = 0;
+            state[root] = 1;
+            while (depth >= 0)
+            {
+                var index = stackIndex[depth];
+                var target = Edge(d, be, raw.Offsets[index], stackNext[depth]++);
+                if (target is null)
+                {
+                    state[index] = 2;
+                    depth--;
+                    continue;
+                }
+                if (target.Value < first)
+                    continue; // void or a base type: already checked
+                var t = (int)(target.Value - first);
+                if (state[t] == 1)
+                    Fail(raw, t, first + (uint)t, raw.Kind(t), "is part of a reference loop that passes through no struct or union");
+                if (state[t] == 0)
+                {
+                    state[t] = 1;
+                    depth++;
+                    stackIndex[depth] = t;
+                    stackNext[depth] = 0;
+                }
+            }
+        }
+    }
+
+    /// <summary>The <paramref name="n"/>-th type a type refers to along a chain that C would have to unfold, or null when there are no more.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static uint? Edge(ReadOnlySpan<byte> d, bool be, int at, int n)
+    {
+        var info = BtfSpec.ReadU32(d[(at + 4)..], be);
+        var kind = (BtfKind)((info >> 24) & 0x1f);
+        var vlen = (int)(info & 0xffff);
+        switch (kind)
+        {
+            case BtfKind.Ptr or BtfKind.Typedef or BtfKind.Volatile or BtfKind.Const or BtfKind.Restrict or BtfKind.TypeTag
+                or BtfKind.Func or BtfKind.Var or BtfKind.DeclTag:
+                return n == 0 ? BtfSpec.ReadU32(d[(at + 8)..], be) : null;
+            case BtfKind.Array:
+                return n == 0 ? BtfSpec.ReadU32(d[(at + 12)..], be) : null;
+            case BtfKind.FuncProto:
+                if (n == 0)
+                    return BtfSpec.ReadU32(d[(at + 8)..], be);
+                return n <= vlen ? BtfSpec.ReadU32(d[(at + 12 + (n - 1) * 8 + 4)..], be) : null;
+            default:
+                return null; // ints, enums, floats, forward declarations end a chain; structs and unions may loop legally
         }
     }
 
