@@ -331,11 +331,13 @@ internal sealed class ObjectReader
                 throw Error($"relocation {r} of '{table.Section.Name}' has no symbol", where + 8);
             var sym = symbols[rel.SymbolIndex];
             var name = symbols.GetName(rel.SymbolIndex);
-            function.Relocations.Add(Classify(function, index, insn, sym, name, where));
+            // REL keeps the addend in the instruction's immediate (as clang writes BPF objects); RELA carries its own.
+            long addend = table.IsRela ? rel.Addend : insn.Imm;
+            function.Relocations.Add(Classify(function, index, insn, sym, name, addend, where));
         }
     }
 
-    private Relocation Classify(ProgramSpec function, int index, Instruction insn, ElfSymbol sym, string symbolName, long where)
+    private Relocation Classify(ProgramSpec function, int index, Instruction insn, ElfSymbol sym, string symbolName, long addend, long where)
     {
         bool isCall = insn.Opcode == Opcodes.Call;
         bool isLoad = insn.Opcode == Opcodes.LdDw;
@@ -361,21 +363,21 @@ internal sealed class ObjectReader
                 throw Error($"relocation against '{symbolName}' at {at}: a call relocation needs src_reg 1 (bpf-to-bpf call), got {insn.Src}", where);
             if (sym.Value % Instruction.Size != 0)
                 throw Error($"call at {at} targets '{symbolName}' at unaligned offset 0x{sym.Value:x}", where);
-            long target = (long)(sym.Value / Instruction.Size) + insn.Imm + 1;
+            long target = (long)(sym.Value / Instruction.Size) + addend + 1;
             return Call(index, targetSection, target, isAddress: false, at, where);
         }
         if (targetSection.IsExecutable)
         {
-            long bytes = (long)sym.Value + insn.Imm;
+            long bytes = (long)sym.Value + addend;
             if (bytes % Instruction.Size != 0)
                 throw Error($"function address at {at} targets unaligned offset 0x{bytes:x} of '{targetSection.Name}'", where);
             return Call(index, targetSection, bytes / Instruction.Size, isAddress: true, at, where);
         }
         if (_dataMaps.TryGetValue(targetSection.Index, out var data))
         {
-            long offset = (long)sym.Value + insn.Imm;
+            long offset = (long)sym.Value + addend;
             if (offset < 0 || offset > data.ValueSize)
-                throw Error($"reference at {at} to '{symbolName}' + {insn.Imm} lies outside '{targetSection.Name}' ({data.ValueSize} bytes)", where);
+                throw Error($"reference at {at} to '{symbolName}' + {addend} lies outside '{targetSection.Name}' ({data.ValueSize} bytes)", where);
             return new MapValueReference(index, data.Name, (int)offset);
         }
         if (_definedMaps.TryGetValue((targetSection.Index, sym.Value), out var map))

@@ -6,7 +6,7 @@ using SharpBpf.Tests.Support;
 
 namespace SharpBpf.Tests.Elf;
 
-/// <summary>Real objects mutated at random (fixed seed): parsing and rendering either succeed or throw BpfFormatException.</summary>
+/// <summary>Real objects mutated at random (fixed seed, 700 mutations each): parsing, linking, object show and objdump rendering either succeed or throw BpfFormatException.</summary>
 public class BadInputTests
 {
     private const int MutationsPerObject = 700;
@@ -21,6 +21,7 @@ public class BadInputTests
             TestPrograms.CompileBytes("obj_global_data.c"),
             TestPrograms.CompileBytes("obj_subprogs.c", "v1"),
             TestPrograms.CompileBytes("obj_legacy_maps.c", bigEndian: true),
+            TestPrograms.CompileBytes("obj_externs.c"),
         };
         var options = ObjdumpArguments.Parse(["-d", "-r", "-h", "-s", "-t", "x.o"]).Options;
         var failures = new List<string>();
@@ -37,6 +38,8 @@ public class BadInputTests
                     try
                     {
                         var spec = ObjectSpec.Parse(bytes, "fuzz.o");
+                        ObjectSummary.ToText(spec, "fuzz.o");
+                        ObjectSummary.ToJson(spec, "fuzz.o");
                         foreach (var program in spec.Programs)
                         {
                             try { ProgramLinker.Link(spec, program); }

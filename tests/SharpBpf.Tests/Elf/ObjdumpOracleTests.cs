@@ -102,6 +102,73 @@ public class ObjdumpOracleTests
         }
     }
 
+    /// <summary>clang writes REL only: rewrite every relocation section as RELA (appended at the end of the file) with
+    /// positive, negative and zero addends, and compare -r and -dr.</summary>
+    [SkippableTheory, InlineData(false), InlineData(true)]
+    public void MatchesLlvmObjdumpOnRelaSections(bool bigEndian)
+    {
+        var llvm = Requirements.Tool("llvm-objdump");
+        var original = TestPrograms.CompileBytes("obj_btf_maps.c", "v3", bigEndian);
+        var elf = ElfFile.Parse(original);
+        var bytes = new List<byte>(original);
+        var headers = new List<(long At, ulong Offset, ulong Size)>();
+        long[] addends = [0, 8, -16, 0x1234];
+        foreach (var section in elf.Sections.Where(s => s.Type == ElfSectionType.Rel))
+        {
+            while (bytes.Count % 8 != 0)
+                bytes.Add(0);
+            var table = elf.GetRelocations(section);
+            var start = (ulong)bytes.Count;
+            for (int i = 0; i < table.Count; i++)
+            {
+                var entry = original.AsSpan((int)table.EntryOffset(i), 16).ToArray();
+                bytes.AddRange(entry);
+                var addend = new byte[8];
+                if (bigEndian) System.Buffers.Binary.BinaryPrimitives.WriteInt64BigEndian(addend, addends[i % addends.Length]);
+                else System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(addend, addends[i % addends.Length]);
+                bytes.AddRange(addend);
+            }
+            headers.Add((section.HeaderOffset, start, (ulong)table.Count * 24));
+        }
+        var rela = bytes.ToArray();
+        foreach (var (at, offset, size) in headers)
+        {
+            Write32(rela, at + 4, (uint)ElfSectionType.Rela, bigEndian);
+            Write64(rela, at + 24, offset, bigEndian);
+            Write64(rela, at + 32, size, bigEndian);
+            Write64(rela, at + 56, 24, bigEndian);
+        }
+        var path = Path.Combine(TestPrograms.CacheDir, $"rela.{bigEndian}.{Environment.ProcessId}.o");
+        File.WriteAllBytes(path, rela);
+        try
+        {
+            var parsed = ElfFile.Load(path);
+            foreach (var options in new[] { new[] { "-r" }, ["-dr"] })
+            {
+                var expected = TestPrograms.Run(llvm, [.. options, path]).Stdout;
+                Assert.Contains("-0x10", expected);
+                var actual = ObjdumpRenderer.Render(parsed, path, ObjdumpArguments.Parse([.. options, path]).Options);
+                AssertSameText(expected, actual, $"RELA object with {string.Join(' ', options)}");
+            }
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    private static void Write32(byte[] b, long at, uint v, bool be)
+    {
+        if (be) System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(b.AsSpan((int)at), v);
+        else System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(b.AsSpan((int)at), v);
+    }
+
+    private static void Write64(byte[] b, long at, ulong v, bool be)
+    {
+        if (be) System.Buffers.Binary.BinaryPrimitives.WriteUInt64BigEndian(b.AsSpan((int)at), v);
+        else System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(b.AsSpan((int)at), v);
+    }
+
     [SkippableFact]
     public void CliPrintsTheSameAsLlvmObjdump()
     {

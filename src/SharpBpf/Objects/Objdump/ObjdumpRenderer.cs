@@ -397,25 +397,20 @@ public sealed class ObjdumpRenderer
                 else
                 {
                     insn = Instruction.Read(remaining, be);
-                    if (insn.IsWide && LlvmDisassembler.SlotsUsed(insn, _disasm) == 2)
+                    bool wide = insn.IsWide;
+                    if (wide && remaining.Length < 2 * Instruction.Size)
                     {
-                        if (remaining.Length < 2 * Instruction.Size)
-                        {
-                            size = 1;
-                            decoded = false;
-                        }
-                        else
-                        {
-                            size = 16;
-                            LlvmDisassembler.TryFormat(insn, Instruction.Read(remaining[Instruction.Size..], be), text, out textLength, _disasm);
-                            decoded = true;
-                        }
+                        // LLVM decodes the opcode, then fails for want of the second slot: it advances one byte.
+                        bool decodable = LlvmDisassembler.SlotsUsed(insn, _disasm) == 2;
+                        size = decodable ? 1 : 8;
+                        decoded = false;
                     }
                     else
                     {
-                        size = 8;
-                        LlvmDisassembler.TryFormat(insn, default, text, out textLength, _disasm);
+                        var next = wide ? Instruction.Read(remaining[Instruction.Size..], be) : default;
+                        LlvmDisassembler.TryFormat(insn, next, text, out textLength, _disasm);
                         decoded = !text[..textLength].SequenceEqual(LlvmDisassembler.Unknown);
+                        size = decoded && wide ? 16 : 8;
                     }
                 }
 
