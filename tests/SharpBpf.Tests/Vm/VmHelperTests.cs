@@ -161,6 +161,48 @@ public class VmHelperTests
     }
 
     [Fact]
+    public void SkbContextAccessFollowsTheProgramType()
+    {
+        using var engine = new VmEngine();
+        var packet = VmObjectTests.Packet(6);
+        // tc: direct packet access (data_end - data), mark writable
+        var tcLen = Load(engine, "ldxw %r2, [%r1+76]\nldxw %r0, [%r1+80]\nsub %r0, %r2\nexit", BpfProgramType.SchedCls);
+        Assert.Equal((ulong)packet.Length, tcLen.Run(packet).ReturnValue);
+        var tcMark = Load(engine, "stw [%r1+8], 77\nmov %r0, 0\nexit", BpfProgramType.SchedCls);
+        Assert.Equal(77u, BinaryPrimitives.ReadUInt32LittleEndian(tcMark.Run(packet).ContextOut!.AsSpan(8)));
+        // socket filters: no packet pointers, only cb[] writable, narrow reads of plain fields allowed
+        Assert.Throws<VmFault>(() => Load(engine, "ldxw %r0, [%r1+76]\nexit", BpfProgramType.SocketFilter).Run(packet));
+        Assert.Throws<VmFault>(() => Load(engine, "stw [%r1+8], 1\nmov %r0, 0\nexit", BpfProgramType.SocketFilter).Run(packet));
+        Assert.Throws<VmFault>(() => Load(engine, "ldxw %r0, [%r1+88]\nexit", BpfProgramType.SchedCls).Run(packet)); // family
+        var narrow = Load(engine, "ldxb %r0, [%r1+0]\nexit", BpfProgramType.SocketFilter);
+        Assert.Equal((ulong)(packet.Length - 14), narrow.Run(packet).ReturnValue);
+    }
+
+    [Fact]
+    public void CurrentTaskHelpersDescribeTheHostProcess()
+    {
+        using var engine = new VmEngine();
+        ulong pidTgid = Load(engine, "call 14\nexit").RunOnMemory([]);
+        Assert.Equal((ulong)Environment.ProcessId, pidTgid >> 32);
+        var comm = new byte[16];
+        Assert.Equal(0UL, Load(engine, "mov %r2, 16\ncall 16\nexit").RunOnMemory(comm));
+        var expected = File.ReadAllText("/proc/self/comm").TrimEnd('\n');
+        Assert.Equal(expected[..Math.Min(15, expected.Length)], Encoding.ASCII.GetString(comm).TrimEnd('\0'));
+    }
+
+    [Fact]
+    public void RedirectIsRecordedWithTheKernelsReturnValue()
+    {
+        using var engine = new VmEngine();
+        var xdp = Load(engine, "mov %r1, 5\nmov %r2, 0\ncall 23\nexit", BpfProgramType.Xdp);
+        var result = xdp.Run(new byte[20]);
+        Assert.Equal(4UL, result.ReturnValue); // XDP_REDIRECT
+        Assert.Equal(new VmRedirect(5, 0, null), result.Redirect);
+        var tc = Load(engine, "mov %r1, 3\nmov %r2, 1\ncall 23\nexit", BpfProgramType.SchedCls);
+        Assert.Equal(7UL, tc.Run(VmObjectTests.Packet(6)).ReturnValue); // TC_ACT_REDIRECT
+    }
+
+    [Fact]
     public void CsumDiffMatchesAFullRecomputation()
     {
         using var engine = new VmEngine();
