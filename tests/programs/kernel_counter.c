@@ -50,3 +50,9 @@ int count_packets(struct xdp_md *ctx)
 }
 
 char LICENSE[] SEC("license") = "GPL";
+
+SEC("socket")
+int a_program_with_a_long_name(struct __sk_buff *skb)
+{
+    return 1;
+}

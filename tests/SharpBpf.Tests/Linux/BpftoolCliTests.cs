@@ -136,6 +136,11 @@ public sealed class BpftoolCliTests : IDisposable
         Assert.Contains(all.EnumerateArray(), e => e.GetProperty("id").GetUInt32().ToString() == id && e.GetProperty("name").GetString() == "count_packets");
         var withPins = Ours("prog", "show", "pinned", pinned, "-f");
         Assert.Contains($"\tpinned {pinned}\n", withPins);
+
+        // Names longer than the kernel's 15 characters come back whole from BTF, as bpftool shows them.
+        var longName = Path.Combine(dir, "a_program_with_a_long_name");
+        Assert.Equal(Redact(Theirs("prog", "show", "pinned", longName)), Redact(Ours("prog", "show", "pinned", longName)));
+        Assert.Contains("name a_program_with_a_long_name ", Ours("prog", "show", "pinned", longName));
     }
 
     [SkippableTheory]
@@ -192,8 +197,19 @@ public sealed class BpftoolCliTests : IDisposable
             Assert.Equal(theirs.GetProperty(key).EnumerateArray().Select(e => e.GetUInt32()).Order(), ours.GetProperty(key).EnumerateArray().Select(e => e.GetUInt32()).Order());
         Assert.Equal(collection.Programs.Count, ours.GetProperty("prog_ids").GetArrayLength());
         var line = Ours("btf", "list").Split('\n').Single(l => l.StartsWith(id + ": ", StringComparison.Ordinal));
-        Assert.Matches($@"^{id}: name <anon>  size \d+B  prog_ids \d+,\d+  map_ids \d+(,\d+)+$", line);
+        Assert.Matches($@"^{id}: name <anon>  size \d+B  prog_ids \d+(,\d+)+  map_ids \d+(,\d+)+$", line);
         Assert.StartsWith("1: name [vmlinux]  size ", Ours("btf", "list"));
+    }
+
+    [SkippableFact]
+    public void TraceOptionDecodesEveryCallOnStderr()
+    {
+        using var map = KernelMap.Create("sb_cli_traced", BpfMapType.Array, 4, 4, 1);
+        var (code, stdout, stderr) = SharpBpfCli.Run("map", "show", "id", map.Id.ToString(), "--trace");
+        Assert.Equal(0, code);
+        Assert.StartsWith($"{map.Id}: array  name sb_cli_traced", stdout);
+        Assert.Contains($"bpf(BPF_MAP_GET_FD_BY_ID, {{map_id={map.Id}, next_id=0, open_flags=0}}, 12) = ", stderr);
+        Assert.Matches(@"bpf\(BPF_OBJ_GET_INFO_BY_FD, \{info=\{bpf_fd=\d+, info_len=88, info=0x[0-9a-f]+\}\}, 16\) = 0", stderr);
     }
 
     [SkippableFact]

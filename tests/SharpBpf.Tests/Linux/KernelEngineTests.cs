@@ -65,7 +65,7 @@ public class KernelEngineTests
         {
             using var theirs = KernelProgram.OpenPinned(file);
             var a = theirs.Info(KernelObjectInfo.ProgramParts.Xlated | KernelObjectInfo.ProgramParts.FuncInfo | KernelObjectInfo.ProgramParts.LineInfo);
-            var b = ours.Programs[a.Name].Info(KernelObjectInfo.ProgramParts.Xlated | KernelObjectInfo.ProgramParts.FuncInfo | KernelObjectInfo.ProgramParts.LineInfo);
+            var b = ours.Programs.Values.Single(p => p.Info().Name == a.Name).Info(KernelObjectInfo.ProgramParts.Xlated | KernelObjectInfo.ProgramParts.FuncInfo | KernelObjectInfo.ProgramParts.LineInfo);
             Assert.Equal(a.Type, b.Type);
             Assert.Equal(a.Tag, b.Tag);                 // same instructions after relocation
             Assert.Equal(a.XlatedLength, b.XlatedLength);

@@ -3,7 +3,12 @@ using SharpBpf.Tests.Support;
 
 namespace SharpBpf.Tests.Linux;
 
-public class SyscallLayerTests
+/// <summary>Runs alone: it counts the process's fds, which tests running in parallel would change.</summary>
+[CollectionDefinition(nameof(FdCounting), DisableParallelization = true)]
+public sealed class FdCounting;
+
+[Collection(nameof(FdCounting))]
+public class FdLeakTests
 {
     [SkippableFact]
     public void CreatingAndDisposingTenThousandObjectsLeaksNoFds()
@@ -21,6 +26,10 @@ public class SyscallLayerTests
         Assert.Equal(before, Directory.GetFiles("/proc/self/fd").Length);
     }
 
+}
+
+public class SyscallLayerTests
+{
     [SkippableFact]
     public void TraceDecodesCallsStraceStyle()
     {

@@ -6,12 +6,39 @@ namespace SharpBpf.Linux.Bpftool;
 public static class ProgramShow
 {
     /// <summary>One program as shown: the kernel's info plus fdinfo's memlock and the paths that pin it.</summary>
-    public sealed record Entry(ProgramInfo Info, long? Memlock, IReadOnlyList<string> Pinned);
+    public sealed record Entry(ProgramInfo Info, long? Memlock, IReadOnlyList<string> Pinned)
+    {
+        /// <summary>The name to show: the kernel keeps 15 characters, so a longer one comes from the BTF of the main function.</summary>
+        public string Name { get; init; } = Info.Name;
+    }
 
     public static Entry Describe(BpfFd fd, IReadOnlyDictionary<uint, List<string>>? pins = null)
     {
         var info = KernelObjectInfo.GetProgramInfo(fd);
-        return new Entry(info, KernelObjectInfo.Memlock(fd), pins is not null && pins.TryGetValue(info.Id, out var p) ? p : []);
+        return new Entry(info, KernelObjectInfo.Memlock(fd), pins is not null && pins.TryGetValue(info.Id, out var p) ? p : [])
+        {
+            Name = FullName(fd, info),
+        };
+    }
+
+    /// <summary>bpftool's get_prog_full_name: a 15-character (possibly truncated) name is replaced by the BTF name of the first function.</summary>
+    public static string FullName(BpfFd fd, ProgramInfo info)
+    {
+        if (info.BtfId == 0 || info.Name.Length < BpfObjectName.Length - 1)
+            return info.Name;
+        var full = KernelObjectInfo.GetProgramInfo(fd, KernelObjectInfo.ProgramParts.FuncInfo);
+        if (full.FuncInfo is not { Length: >= 8 } funcInfo)
+            return info.Name;
+        var btf = MapDump.LoadBtf(new MapInfo { Name = "", BtfId = info.BtfId });
+        var typeId = BitConverter.ToUInt32(funcInfo, 4);
+        try
+        {
+            return btf is not null && btf[typeId] is SharpBpf.Btf.BtfFunc func ? func.Name : info.Name;
+        }
+        catch (ArgumentOutOfRangeException)
+        {
+            return info.Name;
+        }
     }
 
     /// <summary>Every program in the kernel (skipping those that vanish while listed), by id.</summary>
@@ -53,8 +80,8 @@ public static class ProgramShow
         o.Write($"{i.Id}: ");
         var type = BpfNames.ProgramTypeOrNull(i.Type);
         o.Write(type is null ? $"type {(uint)i.Type}  " : $"{type}  ");
-        if (i.Name.Length > 0)
-            o.Write($"name {i.Name}  ");
+        if (e.Name.Length > 0)
+            o.Write($"name {e.Name}  ");
         o.Write($"tag {i.TagHex}");
         if (i.GplCompatible)
             o.Write("  gpl");
@@ -87,8 +114,8 @@ public static class ProgramShow
             j.Field("type", type);
         else
             j.Field("type", (ulong)i.Type);
-        if (i.Name.Length > 0)
-            j.Field("name", i.Name);
+        if (e.Name.Length > 0)
+            j.Field("name", e.Name);
         j.Field("tag", i.TagHex);
         j.Field("gpl_compatible", i.GplCompatible);
         if (i.RunTimeNs != 0 || showStats)

@@ -1,0 +1,142 @@
+using System.Diagnostics;
+using SharpBpf;
+using SharpBpf.Linux;
+using SharpBpf.Linux.Bpftool;
+using SharpBpf.Objects;
+
+/// <summary>
+/// SharpBpf's kernel layer against libbpf (bench/kernel/libbpf_bench.c, built with gcc) and bpftool, in the same run:
+/// single-element update/lookup/get-next-key and batch lookup on a 1,000,000-entry hash map, object load time,
+/// and a full map dump. Run: dotnet run -c Release --project bench/SharpBpf.Bench -- kernel-compare [N] [OBJECT]
+/// </summary>
+internal static class KernelComparison
+{
+    public static int Run(string[] args)
+    {
+        int n = args.Length > 0 ? int.Parse(args[0]) : 1_000_000;
+        string? obj = args.Length > 1 ? args[1] : null;
+        const int loads = 20;
+        var libbpf = RunLibbpf(n, obj, loads);
+        var ours = RunOurs(n, obj, loads);
+        Console.WriteLine($"{"operation",-16}{"libbpf ns/op",14}{"SharpBpf ns/op",16}{"ratio",8}");
+        foreach (var (name, mine) in ours)
+            if (libbpf.TryGetValue(name, out var theirs))
+                Console.WriteLine($"{name,-16}{theirs,14:F1}{mine,16:F1}{mine / theirs,8:F2}");
+        DumpVersusBpftool(n);
+        return 0;
+    }
+
+    private static Dictionary<string, double> RunLibbpf(int n, string? obj, int loads)
+    {
+        var source = Path.Combine(FindRepo(), "bench", "kernel", "libbpf_bench.c");
+        var binary = Path.Combine(Path.GetTempPath(), "sharpbpf_libbpf_bench");
+        Exec("gcc", ["-O2", source, "-lbpf", "-o", binary]);
+        var output = Exec(binary, obj is null ? [n.ToString()] : [n.ToString(), obj, loads.ToString()]);
+        return output.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(l => l.Split(' ')).ToDictionary(p => p[0], p => double.Parse(p[1], System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    private static Dictionary<string, double> RunOurs(int n, string? obj, int loads)
+    {
+        var result = new Dictionary<string, double>();
+        using var map = KernelMap.Create("sb_bench", BpfMapType.Hash, 4, 8, n);
+        Span<byte> key = stackalloc byte[4];
+        Span<byte> value = stackalloc byte[8];
+        var sw = Stopwatch.StartNew();
+        for (int i = 0; i < n; i++)
+        {
+            BitConverter.TryWriteBytes(key, i);
+            BitConverter.TryWriteBytes(value, (long)i);
+            map.Update(key, value);
+        }
+        result["update"] = sw.Elapsed.TotalNanoseconds / n;
+        sw.Restart();
+        for (int i = 0; i < n; i++)
+        {
+            BitConverter.TryWriteBytes(key, i);
+            if (!map.TryLookup(key, value))
+                throw new InvalidOperationException("lookup missed");
+        }
+        result["lookup"] = sw.Elapsed.TotalNanoseconds / n;
+        sw.Restart();
+        Span<byte> next = stackalloc byte[4];
+        int count = 0;
+        bool more = map.TryGetNextKey(ReadOnlySpan<byte>.Empty, next);
+        while (more)
+        {
+            count++;
+            next.CopyTo(key);
+            more = map.TryGetNextKey(key, next);
+        }
+        result["get_next_key"] = sw.Elapsed.TotalNanoseconds / n;
+        if (count != n)
+            throw new InvalidOperationException($"walked {count} of {n}");
+        var keys = new byte[4096 * 4];
+        var values = new byte[4096 * 8];
+        var cursor = new MapBatchCursor();
+        int total = 0;
+        sw.Restart();
+        while (!cursor.Done)
+            total += map.LookupBatch(cursor, keys, values);
+        result["batch_lookup"] = sw.Elapsed.TotalNanoseconds / n;
+        if (total != n)
+            throw new InvalidOperationException($"batch saw {total} of {n}");
+        if (obj is not null)
+        {
+            for (int i = 0; i < 50; i++) // past tiered compilation's tier 0
+                using (KernelEngine.Load(ObjectSpec.Load(obj))) { }
+            sw.Restart();
+            for (int i = 0; i < loads; i++)
+                using (KernelEngine.Load(ObjectSpec.Load(obj))) { }
+            result["object_load"] = sw.Elapsed.TotalNanoseconds / loads;
+        }
+        return result;
+    }
+
+    private static void DumpVersusBpftool(int n)
+    {
+        using var map = KernelMap.Create("sb_dump_bench", BpfMapType.Hash, 4, 8, n);
+        var keys = new byte[n * 4];
+        var values = new byte[n * 8];
+        for (int i = 0; i < n; i++)
+        {
+            BitConverter.TryWriteBytes(keys.AsSpan(i * 4), i);
+            BitConverter.TryWriteBytes(values.AsSpan(i * 8), (long)i);
+        }
+        map.UpdateBatch(keys, values, n);
+        var sw = Stopwatch.StartNew();
+        Exec("bpftool", ["-j", "map", "dump", "id", map.Id.ToString()], discard: true);
+        var bpftool = sw.Elapsed.TotalMilliseconds;
+        sw.Restart();
+        using (var sink = new StreamWriter(Stream.Null))
+            MapDump.Dump(sink, map, OutputFormat.Json);
+        var ours = sw.Elapsed.TotalMilliseconds;
+        Console.WriteLine($"map dump -j of {n} entries: bpftool {bpftool:F0} ms, SharpBpf (in-process, batched) {ours:F0} ms, ratio {ours / bpftool:F2}");
+    }
+
+    private static string Exec(string program, string[] args, bool discard = false)
+    {
+        var psi = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in args)
+            psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        string output = "";
+        if (discard)
+            p.StandardOutput.BaseStream.CopyTo(Stream.Null);
+        else
+            output = p.StandardOutput.ReadToEnd();
+        var err = p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        if (p.ExitCode != 0)
+            throw new InvalidOperationException($"{program} failed: {err}");
+        return output;
+    }
+
+    private static string FindRepo()
+    {
+        var dir = AppContext.BaseDirectory;
+        while (dir is not null && !File.Exists(Path.Combine(dir, "SharpBpf.slnx")))
+            dir = Path.GetDirectoryName(dir);
+        return dir ?? throw new InvalidOperationException("cannot find the repository root");
+    }
+}
