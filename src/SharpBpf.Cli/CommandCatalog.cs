@@ -16,9 +16,5 @@ internal static class CommandCatalog
         yield return MapCommand.Create();
         yield return FeatureCommand.Create();
         yield return GenCommand.Create();
-        yield return ObjdumpCommand.Create();
-        yield return ObjectCommand.Create();
-        yield return BtfCommand.Create();
-        yield return ConformancePluginCommand.Create();
     }
 }
