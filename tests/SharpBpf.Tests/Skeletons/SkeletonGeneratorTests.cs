@@ -210,6 +210,17 @@ public class SkeletonGeneratorTests
     }
 
     [Fact]
+    public void Internal_GlobalNamespace_Compile()
+    {
+        var path = TestPrograms.Compile("xdp_pass.c");
+        var source = SkeletonGenerator.Generate(path, new SkeletonOptions { Internal = true });
+        Assert.Contains("internal sealed partial class XdpPassSkeleton", source);
+        Assert.DoesNotContain("namespace ", source);
+        var type = SkeletonCompiler.CompileOrFail("skel_internal", source).GetType("XdpPassSkeleton")!;
+        Assert.False(type.IsPublic);
+    }
+
+    [Fact]
     public void Names_PascalCaseAndEscape()
     {
         Assert.Equal("RxBytes", CSharpNames.Pascal("rx_bytes"));
