@@ -88,6 +88,9 @@ __u64 magic = 0x1122334455667788ULL;
 char name[8] = "skel";
 __s32 delta = -5;
 
+// A section whose only variable is hidden: not a static (BTF says global, as libbpf reads it), so exposed.
+__attribute__((visibility("hidden"))) __u32 hidden_global SEC(".data.hidden") = 1;
+
 // .rodata
 const volatile __u32 threshold = 10;
 const volatile struct {
@@ -126,6 +129,7 @@ int count_packets(struct xdp_md *ctx)
     wide = WIDE_BIG;
     seen = 1;
     magic += delta;
+    hidden_global *= 2;
     if (config.enabled)
         counters.bytes += config.multiplier;
 

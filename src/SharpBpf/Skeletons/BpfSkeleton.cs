@@ -114,6 +114,10 @@ public abstract unsafe class BpfSkeleton : IDisposable
             throw new InvalidOperationException($"the skeleton of '{Spec.Name}' is already loaded ({_backend.Engine})");
         foreach (var map in Spec.Maps)
         {
+            // Every writable section is reached through its mapped memory. ObjectReader sets BPF_F_MMAPABLE from ELF
+            // symbol visibility, libbpf from BTF linkage: a section of only hidden globals is exposed here all the same.
+            if (map.Type == BpfMapType.Array && map.IsGlobalData && !map.IsReadOnlyData)
+                map.Flags |= ObjectReader.MmapableFlag;
             if (map.DataSection is { } section && _initialData.TryGetValue(section, out var memory))
             {
                 var value = new byte[map.ValueSize]; // the spec may have been resized since it was opened

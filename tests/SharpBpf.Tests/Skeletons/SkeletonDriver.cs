@@ -38,7 +38,7 @@ internal static class SkeletonDriver
                 lines.Add($"flags a={bss.Flags.A} b={bss.Flags.B} c={bss.Flags.C} d={bss.Flags.D:x} tail={bss.Flags.Tail:x}");
                 lines.Add($"mixed kind={bss.Mixed.Kind} as_u32={bss.Mixed.AsU32:x} as_s16={bss.Mixed.AsS16Span[0]},{bss.Mixed.AsS16Span[1]} half={bss.Mixed.Half.Lo:x},{bss.Mixed.Half.Hi:x} on={bss.Mixed.On} words={string.Join(",", bss.Mixed.WordsSpan.ToArray())}");
                 lines.Add($"enums mode={bss.Mode} tiny={bss.Tiny} wide={(ulong)bss.Wide:x} seen={bss.Seen}");
-                lines.Add($"data magic={skel.Data.Magic:x} delta={skel.Data.Delta} rodata threshold={skel.Rodata.Threshold}");
+                lines.Add($"data magic={skel.Data.Magic:x} delta={skel.Data.Delta} rodata threshold={skel.Rodata.Threshold} hidden={skel.DataHidden.HiddenGlobal}");
                 var flow = skel.Maps.Flows[new {{ClassName}}.FlowKey { Proto = 6, Port = 80 }];
                 lines.Add($"flows count={flow.Count} last_len={flow.LastLen} keys={skel.Maps.Flows.Keys.Count()}");
                 lines.Add($"totals[1]={skel.Maps.Totals[1]}");
@@ -70,7 +70,7 @@ internal static class SkeletonDriver
         flags a=5 b=17 c=-3 d=abcde tail=5a
         mixed kind=9 as_u32=3fffe as_s16=-2,3 half=1234,5678 on=True words=0,0,77,0
         enums mode=Auto tiny=B wide=100000000 seen=True
-        data magic=1122334455667783 delta=-1 rodata threshold=3
+        data magic=1122334455667783 delta=-1 rodata threshold=3 hidden=32
         flows count=5 last_len=64 keys=1
         totals[1]=320
         written flags a=5 b=2 c=-8 d=abcde tail=5a
