@@ -139,7 +139,10 @@ int count_packets(struct xdp_md *ctx)
         v->count++;
         v->last_len = len;
     } else {
-        struct flow_value init = { .count = 1, .last_len = len };
+        struct flow_value init;
+        __builtin_memset(&init, 0, sizeof(init)); /* the padding too: the map copies all of it */
+        init.count = 1;
+        init.last_len = len;
         bpf_map_update_elem(&flows, &key, &init, BPF_ANY);
     }
     __u32 slot = 1;

@@ -63,5 +63,8 @@ public static class TestProgramCases
         new("vm_tc_csum.c", "tc_rewrite", MixedFrames),
         new("vm_xdp_adjust.c", "xdp_adjust", MixedFrames),
         new("vm_xdp_count.c", "xdp_count", MixedFrames),
+        new("skel_globals.c", "count_packets", MixedFrames),
+        new("skel_kernel_types.c", "keep", MixedFrames),
+        new("skel_names.c", "to_string", MixedFrames),
     ];
 }
