@@ -1,3 +1,4 @@
+using SharpBpf.Text;
 using System.Text;
 using SharpBpf.Linux.Bpftool;
 

@@ -1,3 +1,4 @@
+using SharpBpf.Text;
 namespace SharpBpf.Linux.Bpftool;
 
 /// <summary>

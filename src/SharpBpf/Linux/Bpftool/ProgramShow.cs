@@ -1,3 +1,4 @@
+using SharpBpf.Text;
 using System.Globalization;
 
 namespace SharpBpf.Linux.Bpftool;
