@@ -22,7 +22,7 @@ internal static unsafe class Interpreter
         r[1] = r1;
         r[2] = r2;
         r[10] = cx.StackTop;
-        return Execute(cx, cx.CurrentCode, 0, 0, r);
+        return Execute(cx, cx.CurrentCode, 0, 0, 0, r);
     }
 
     /// <summary>Calls a function of the running code in a new frame below the caller's (callbacks of helpers).</summary>
@@ -36,7 +36,9 @@ internal static unsafe class Interpreter
         ulong* r = stackalloc ulong[11];
         r[1] = r1; r[2] = r2; r[3] = r3; r[4] = r4; r[5] = r5;
         r[10] = cx.StackTop - (ulong)(depth * VmCallContext.FrameSize);
-        ulong result = Execute(cx, savedCode, pc, depth, r);
+        ulong result = cx.Engine.Options.UseJit
+            ? Jit.JitExecutor.Execute(cx, savedCode, pc, depth, depth, r)
+            : Execute(cx, savedCode, pc, depth, depth, r);
         cx.CurrentPc = savedPc;
         cx.CurrentDepth = savedDepth;
         cx.CurrentCode = savedCode;
@@ -146,9 +148,10 @@ internal static unsafe class Interpreter
         _ => BinaryPrimitives.ReverseEndianness(v),
     };
 
-    private static ulong Execute(VmCallContext cx, VmCode code, int pc, int baseDepth, ulong* r)
+    /// <summary>Runs <paramref name="code"/> from <paramref name="pc"/> in frame <paramref name="depth"/> until it exits from
+    /// frame <paramref name="baseDepth"/>; the JIT hands runs over here.</summary>
+    internal static ulong Execute(VmCallContext cx, VmCode code, int pc, int depth, int baseDepth, ulong* r)
     {
-        int depth = baseDepth;
         VmInsn* insns = Pin(code);
         ulong stackLo = (ulong)cx.Stack;
         long budget = cx.Budget;
