@@ -150,8 +150,19 @@ internal static unsafe partial class SystemHelpers
             throw vm.Fault("bpf_spin_lock: a lock is already held (the kernel allows one at a time)", lockAddress, 4);
         ref int word = ref *(int*)vm.GetPointer(lockAddress, 4, write: true);
         var spin = new SpinWait();
+        long deadline = 0;
         while (Interlocked.CompareExchange(ref word, 1, 0) != 0)
+        {
             spin.SpinOnce();
+            if (!spin.NextSpinWillYield)
+                continue;
+            // A lock word no run will ever release (the kernel's verifier rules this out statically): fault instead of hanging.
+            long now = Stopwatch.GetTimestamp();
+            if (deadline == 0)
+                deadline = now + Stopwatch.Frequency;
+            else if (now > deadline)
+                throw vm.Fault("bpf_spin_lock: the lock stayed taken for a second (never released, or not a bpf_spin_lock)", lockAddress, 4);
+        }
         vm.SpinLockHeld = 1;
         vm.SpinLockAddress = lockAddress;
         return 0;
