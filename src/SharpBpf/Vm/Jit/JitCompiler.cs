@@ -23,7 +23,7 @@ internal static class JitCompiler
         try
         {
             var blocks = new JitBlocks(code);
-            var helpers = JitHelperCalls.Plan(code.Helpers);
+            var helpers = JitHelperCalls.Plan(code);
             var closure = new JitClosure(code, helpers.Targets);
             var method = new DynamicMethod($"bpf_{code.Name}", typeof(int),
                 [typeof(JitClosure), typeof(VmCallContext), typeof(ulong*), typeof(int), typeof(int), typeof(int)],
@@ -48,14 +48,20 @@ internal sealed class JitHelperCalls
 
     private JitHelperCalls(object?[] targets, MethodInfo?[] direct) => (Targets, Direct) = (targets, direct);
 
-    public static JitHelperCalls Plan(VmHelper?[] helpers)
+    /// <summary>Plans the helpers <paramref name="code"/> calls by id (callx through a register goes through the delegate at run time).</summary>
+    public static JitHelperCalls Plan(VmCode code)
     {
+        var helpers = code.Helpers;
         var targets = new object?[helpers.Length];
         var direct = new MethodInfo?[helpers.Length];
-        for (int id = 0; id < helpers.Length; id++)
+        for (int pc = 0; pc < code.Source.Length; pc++)
         {
+            var insn = code.Source[pc];
+            if (insn.Info.Shape != InstructionShape.Call || insn.Src != 0 || (uint)insn.Imm >= (uint)helpers.Length)
+                continue;
+            int id = insn.Imm;
             var h = helpers[id];
-            if (h is null)
+            if (h is null || targets[id] is not null || direct[id] is not null)
                 continue;
             var m = h.Method;
             bool plain = h.GetInvocationList().Length == 1 && m.GetType().Name == "RuntimeMethodInfo" && !m.IsVirtual

@@ -43,7 +43,12 @@ internal sealed unsafe class JitEmitter
         typeof(VmCallContext).GetField(name, BindingFlags.Instance | BindingFlags.NonPublic | BindingFlags.Public)
         ?? throw new MissingFieldException(nameof(VmCallContext), name);
 
-    private static MethodInfo Rt(string name) => typeof(JitRuntime).GetMethod(name) ?? throw new MissingMethodException(nameof(JitRuntime), name);
+    private static readonly Dictionary<string, MethodInfo> RuntimeMethods =
+        typeof(JitRuntime).GetMethods(BindingFlags.Public | BindingFlags.Static).ToDictionary(m => m.Name);
+    private static readonly MethodInfo IsFunction = typeof(VmHandles).GetMethod(nameof(VmHandles.IsFunction))!;
+    private static readonly MethodInfo FunctionPc = typeof(VmHandles).GetMethod(nameof(VmHandles.FunctionPc))!;
+
+    private static MethodInfo Rt(string name) => RuntimeMethods[name];
 
     private readonly VmCode _code;
     private readonly JitBlocks _blocks;
@@ -895,10 +900,10 @@ internal sealed unsafe class JitEmitter
         Ld(reg);
         _il.Emit(OpCodes.Stloc, _addr);
         _il.Emit(OpCodes.Ldloc, _addr);
-        _il.Emit(OpCodes.Call, typeof(VmHandles).GetMethod(nameof(VmHandles.IsFunction))!);
+        _il.Emit(OpCodes.Call, IsFunction);
         _il.Emit(OpCodes.Brfalse, helper);
         _il.Emit(OpCodes.Ldloc, _addr);
-        _il.Emit(OpCodes.Call, typeof(VmHandles).GetMethod(nameof(VmHandles.FunctionPc))!);
+        _il.Emit(OpCodes.Call, FunctionPc);
         _il.Emit(OpCodes.Dup);
         _il.Emit(OpCodes.Stloc, _tmpPc);
         _il.Emit(OpCodes.Ldc_I4, _n);

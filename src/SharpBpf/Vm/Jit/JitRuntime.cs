@@ -60,21 +60,23 @@ internal static unsafe class JitRuntime
         return code.Helpers[id]!(cx, r1, r2, r3, r4, r5);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    // Register divisions are calls, not inlined: RyuJIT 10 inlined into the DynamicMethod once restored a 64-bit register
+    // from its 32-bit truncation around idiv (seen as a crash of random program 61516: r10 lost its high half).
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static ulong Div64(ulong a, ulong b) => b == 0 ? 0 : a / b;
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static ulong Mod64(ulong a, ulong b) => b == 0 ? a : a % b;
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static ulong SDiv64(ulong a, ulong b) => b == 0 ? 0 : (long)b == -1 ? unchecked(0 - a) : (ulong)((long)a / (long)b);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static ulong SMod64(ulong a, ulong b) => b == 0 ? a : (long)b == -1 ? 0 : (ulong)((long)a % (long)b);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static ulong Div32(ulong a, ulong b) => (uint)b == 0 ? 0 : (uint)a / (uint)b;
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static ulong Mod32(ulong a, ulong b) => (uint)b == 0 ? (uint)a : (uint)a % (uint)b;
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static ulong SDiv32(ulong a, ulong b) => (int)b == 0 ? 0 : (int)b == -1 ? (uint)unchecked(0 - (int)a) : (uint)((int)a / (int)b);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static ulong SMod32(ulong a, ulong b) => (int)b == 0 ? (uint)a : (int)b == -1 ? 0 : (uint)((int)a % (int)b);
 
     public static ulong Swap16(ulong v) => BinaryPrimitives.ReverseEndianness((ushort)v);
