@@ -10,6 +10,7 @@ namespace SharpBpf.Vm;
 /// through the stack fast path or <see cref="VmCallContext.Load"/>/<see cref="VmCallContext.Store"/>/<see cref="VmCallContext.Resolve"/>.
 /// bpf-to-bpf calls push a frame (r6–r9, r10, return pc) without recursion; helper callbacks recurse with a new frame.
 /// </summary>
+[SkipLocalsInit]
 internal static unsafe class Interpreter
 {
     private const int TailCallHelper = 12;
@@ -19,6 +20,7 @@ internal static unsafe class Interpreter
     public static ulong Run(VmCallContext cx, ulong r1, ulong r2)
     {
         ulong* r = stackalloc ulong[11];
+        new Span<ulong>(r, 11).Clear(); // registers a program reads before writing are 0, not leftovers of the host stack
         r[1] = r1;
         r[2] = r2;
         r[10] = cx.StackTop;
@@ -31,9 +33,12 @@ internal static unsafe class Interpreter
         int depth = cx.CurrentDepth + 1;
         if (depth >= VmCallContext.MaxFrames)
             throw cx.Fault($"call stack too deep: more than {VmCallContext.MaxFrames} frames");
+        if (--cx.Budget < 0)
+            throw cx.Fault($"instruction budget of {cx.Options.InstructionBudget} instructions exhausted (a runaway loop?)");
         int savedPc = cx.CurrentPc, savedDepth = cx.CurrentDepth;
         var savedCode = cx.CurrentCode;
         ulong* r = stackalloc ulong[11];
+        new Span<ulong>(r, 11).Clear();
         r[1] = r1; r[2] = r2; r[3] = r3; r[4] = r4; r[5] = r5;
         r[10] = cx.StackTop - (ulong)(depth * VmCallContext.FrameSize);
         ulong result = cx.Engine.Options.UseJit
@@ -50,7 +55,7 @@ internal static unsafe class Interpreter
         (VmInsn*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(code.Insns)); // the array is allocated pinned
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static ulong Ld(VmCallContext cx, ulong stackLo, ulong a, int size, VmCode code, int pc)
+    private static ulong Ld(VmCallContext cx, ulong stackLo, ulong a, int size, VmCode code, VmInsn* ip)
     {
         if (a - stackLo <= StackSize - (ulong)size)
         {
@@ -62,19 +67,19 @@ internal static unsafe class Interpreter
                 _ => Unsafe.ReadUnaligned<ulong>((void*)a),
             };
         }
-        return LdSlow(cx, a, size, code, pc);
+        return LdSlow(cx, a, size, code, ip);
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static ulong LdSlow(VmCallContext cx, ulong a, int size, VmCode code, int pc)
+    private static ulong LdSlow(VmCallContext cx, ulong a, int size, VmCode code, VmInsn* ip)
     {
         cx.CurrentCode = code;
-        cx.CurrentPc = pc;
+        cx.CurrentPc = Pc(code, ip);
         return cx.Load(a, size);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void St(VmCallContext cx, ulong stackLo, ulong a, int size, ulong v, VmCode code, int pc)
+    private static void St(VmCallContext cx, ulong stackLo, ulong a, int size, ulong v, VmCode code, VmInsn* ip)
     {
         if (a - stackLo <= StackSize - (ulong)size)
         {
@@ -87,23 +92,54 @@ internal static unsafe class Interpreter
             }
             return;
         }
-        StSlow(cx, a, size, v, code, pc);
+        StSlow(cx, a, size, v, code, ip);
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void StSlow(VmCallContext cx, ulong a, int size, ulong v, VmCode code, int pc)
+    private static void StSlow(VmCallContext cx, ulong a, int size, ulong v, VmCode code, VmInsn* ip)
     {
         cx.CurrentCode = code;
-        cx.CurrentPc = pc;
+        cx.CurrentPc = Pc(code, ip);
         cx.Store(a, size, v);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int Pc(VmCode code, VmInsn* ip) => (int)(ip - Pin(code));
+
     [DoesNotReturn, MethodImpl(MethodImplOptions.NoInlining)]
-    private static void Throw(VmCallContext cx, VmCode code, int pc, string reason)
+    private static void Throw(VmCallContext cx, VmCode code, VmInsn* ip, string reason)
     {
         cx.CurrentCode = code;
-        cx.CurrentPc = pc;
+        cx.CurrentPc = Pc(code, ip);
         throw cx.Fault(reason);
+    }
+
+    [DoesNotReturn, MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowBudget(VmCallContext cx, VmCode code, VmInsn* ip) =>
+        Throw(cx, code, ip, $"instruction budget of {cx.Options.InstructionBudget} instructions exhausted (a runaway loop?)");
+
+    [DoesNotReturn, MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowTooDeep(VmCallContext cx, VmCode code, VmInsn* ip) =>
+        Throw(cx, code, ip, $"call stack too deep: more than {VmCallContext.MaxFrames} frames");
+
+    [DoesNotReturn, MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowOpcode(VmCallContext cx, VmCode code, VmInsn* ip) =>
+        Throw(cx, code, ip, ip->Op == VmInsn.FellOffEnd
+            ? "execution fell off the end of the program (or into the second half of an ld_imm64)"
+            : $"invalid opcode 0x{ip->Op:x2}");
+
+    [DoesNotReturn, MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowCallx(VmCallContext cx, VmCode code, VmInsn* ip, ulong target) =>
+        Throw(cx, code, ip, $"callx target 0x{target:x} is neither a function address nor an available helper id");
+
+    /// <summary>Calls helper <paramref name="id"/> with r1–r5 into r0; the budget lives in <paramref name="cx"/> meanwhile.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void CallHelper(VmCallContext cx, VmCode code, VmInsn* ip, int depth, long id, ulong* r)
+    {
+        cx.CurrentCode = code;
+        cx.CurrentPc = Pc(code, ip);
+        cx.CurrentDepth = depth;
+        r[0] = code.Helpers[id]!(cx, r[1], r[2], r[3], r[4], r[5]);
     }
 
     private static long SDiv64(long a, long b) => b == 0 ? 0 : b == -1 ? unchecked(-a) : a / b;
@@ -148,162 +184,156 @@ internal static unsafe class Interpreter
         _ => BinaryPrimitives.ReverseEndianness(v),
     };
 
-    /// <summary>Runs <paramref name="code"/> from <paramref name="pc"/> in frame <paramref name="depth"/> until it exits from
-    /// frame <paramref name="baseDepth"/>; the JIT hands runs over here.</summary>
+    /// <summary>
+    /// Runs from <paramref name="pc"/> in frame <paramref name="depth"/> until the exit of frame <paramref name="baseDepth"/>
+    /// (the JIT hands runs over here). The budget is charged on backward jumps with the length of the loop body they close
+    /// (every loop needs one), so straight-line code pays nothing.
+    /// </summary>
     internal static ulong Execute(VmCallContext cx, VmCode code, int pc, int depth, int baseDepth, ulong* r)
     {
-        VmInsn* insns = Pin(code);
+        VmInsn* ip = Pin(code) + pc;
         ulong stackLo = (ulong)cx.Stack;
-        long budget = cx.Budget;
         while (true)
         {
-            VmInsn* i = insns + pc;
-            if (--budget < 0)
-            {
-                cx.Budget = 0;
-                Throw(cx, code, pc, $"instruction budget of {cx.Options.InstructionBudget} instructions exhausted (a runaway loop?)");
-            }
+            VmInsn* i = ip;
             switch (i->Op)
             {
                 // ALU64, immediate operand
-                case 0x07: r[i->Dst] += (ulong)i->Imm; pc++; continue;
-                case 0x17: r[i->Dst] -= (ulong)i->Imm; pc++; continue;
-                case 0x27: r[i->Dst] *= (ulong)i->Imm; pc++; continue;
-                case 0x37: r[i->Dst] = Div64(r[i->Dst], (ulong)i->Imm, i->Aux); pc++; continue;
-                case 0x47: r[i->Dst] |= (ulong)i->Imm; pc++; continue;
-                case 0x57: r[i->Dst] &= (ulong)i->Imm; pc++; continue;
-                case 0x67: r[i->Dst] <<= (int)(i->Imm & 63); pc++; continue;
-                case 0x77: r[i->Dst] >>= (int)(i->Imm & 63); pc++; continue;
-                case 0x87: r[i->Dst] = (ulong)-(long)r[i->Dst]; pc++; continue;
-                case 0x97: r[i->Dst] = Mod64(r[i->Dst], (ulong)i->Imm, i->Aux); pc++; continue;
-                case 0xa7: r[i->Dst] ^= (ulong)i->Imm; pc++; continue;
-                case 0xb7: r[i->Dst] = (ulong)i->Imm; pc++; continue;
-                case 0xc7: r[i->Dst] = (ulong)((long)r[i->Dst] >> (int)(i->Imm & 63)); pc++; continue;
-                case 0xd7: r[i->Dst] = Swap(r[i->Dst], i->Imm); pc++; continue;
+                case 0x07: r[i->Dst] += (ulong)i->Imm; ip++; continue;
+                case 0x17: r[i->Dst] -= (ulong)i->Imm; ip++; continue;
+                case 0x27: r[i->Dst] *= (ulong)i->Imm; ip++; continue;
+                case 0x37: r[i->Dst] = Div64(r[i->Dst], (ulong)i->Imm, i->Aux); ip++; continue;
+                case 0x47: r[i->Dst] |= (ulong)i->Imm; ip++; continue;
+                case 0x57: r[i->Dst] &= (ulong)i->Imm; ip++; continue;
+                case 0x67: r[i->Dst] <<= (int)(i->Imm & 63); ip++; continue;
+                case 0x77: r[i->Dst] >>= (int)(i->Imm & 63); ip++; continue;
+                case 0x87: r[i->Dst] = (ulong)-(long)r[i->Dst]; ip++; continue;
+                case 0x97: r[i->Dst] = Mod64(r[i->Dst], (ulong)i->Imm, i->Aux); ip++; continue;
+                case 0xa7: r[i->Dst] ^= (ulong)i->Imm; ip++; continue;
+                case 0xb7: r[i->Dst] = (ulong)i->Imm; ip++; continue;
+                case 0xc7: r[i->Dst] = (ulong)((long)r[i->Dst] >> (int)(i->Imm & 63)); ip++; continue;
+                case 0xd7: r[i->Dst] = Swap(r[i->Dst], i->Imm); ip++; continue;
                 // ALU64, register operand
-                case 0x0f: r[i->Dst] += r[i->Src]; pc++; continue;
-                case 0x1f: r[i->Dst] -= r[i->Src]; pc++; continue;
-                case 0x2f: r[i->Dst] *= r[i->Src]; pc++; continue;
-                case 0x3f: r[i->Dst] = Div64(r[i->Dst], r[i->Src], i->Aux); pc++; continue;
-                case 0x4f: r[i->Dst] |= r[i->Src]; pc++; continue;
-                case 0x5f: r[i->Dst] &= r[i->Src]; pc++; continue;
-                case 0x6f: r[i->Dst] <<= (int)(r[i->Src] & 63); pc++; continue;
-                case 0x7f: r[i->Dst] >>= (int)(r[i->Src] & 63); pc++; continue;
-                case 0x9f: r[i->Dst] = Mod64(r[i->Dst], r[i->Src], i->Aux); pc++; continue;
-                case 0xaf: r[i->Dst] ^= r[i->Src]; pc++; continue;
-                case 0xbf: r[i->Dst] = i->Aux == 0 ? r[i->Src] : MovSx64(r[i->Src], i->Aux); pc++; continue;
-                case 0xcf: r[i->Dst] = (ulong)((long)r[i->Dst] >> (int)(r[i->Src] & 63)); pc++; continue;
+                case 0x0f: r[i->Dst] += r[i->Src]; ip++; continue;
+                case 0x1f: r[i->Dst] -= r[i->Src]; ip++; continue;
+                case 0x2f: r[i->Dst] *= r[i->Src]; ip++; continue;
+                case 0x3f: r[i->Dst] = Div64(r[i->Dst], r[i->Src], i->Aux); ip++; continue;
+                case 0x4f: r[i->Dst] |= r[i->Src]; ip++; continue;
+                case 0x5f: r[i->Dst] &= r[i->Src]; ip++; continue;
+                case 0x6f: r[i->Dst] <<= (int)(r[i->Src] & 63); ip++; continue;
+                case 0x7f: r[i->Dst] >>= (int)(r[i->Src] & 63); ip++; continue;
+                case 0x9f: r[i->Dst] = Mod64(r[i->Dst], r[i->Src], i->Aux); ip++; continue;
+                case 0xaf: r[i->Dst] ^= r[i->Src]; ip++; continue;
+                case 0xbf: r[i->Dst] = i->Aux == 0 ? r[i->Src] : MovSx64(r[i->Src], i->Aux); ip++; continue;
+                case 0xcf: r[i->Dst] = (ulong)((long)r[i->Dst] >> (int)(r[i->Src] & 63)); ip++; continue;
                 // ALU (32-bit), immediate operand; results zero-extended
-                case 0x04: r[i->Dst] = (uint)((uint)r[i->Dst] + (uint)i->Imm); pc++; continue;
-                case 0x14: r[i->Dst] = (uint)((uint)r[i->Dst] - (uint)i->Imm); pc++; continue;
-                case 0x24: r[i->Dst] = (uint)((uint)r[i->Dst] * (uint)i->Imm); pc++; continue;
-                case 0x34: r[i->Dst] = Div32((uint)r[i->Dst], (uint)i->Imm, i->Aux); pc++; continue;
-                case 0x44: r[i->Dst] = (uint)r[i->Dst] | (uint)i->Imm; pc++; continue;
-                case 0x54: r[i->Dst] = (uint)r[i->Dst] & (uint)i->Imm; pc++; continue;
-                case 0x64: r[i->Dst] = (uint)r[i->Dst] << (int)(i->Imm & 31); pc++; continue;
-                case 0x74: r[i->Dst] = (uint)r[i->Dst] >> (int)(i->Imm & 31); pc++; continue;
-                case 0x84: r[i->Dst] = (uint)-(int)r[i->Dst]; pc++; continue;
-                case 0x94: r[i->Dst] = Mod32((uint)r[i->Dst], (uint)i->Imm, i->Aux); pc++; continue;
-                case 0xa4: r[i->Dst] = (uint)r[i->Dst] ^ (uint)i->Imm; pc++; continue;
-                case 0xb4: r[i->Dst] = (uint)i->Imm; pc++; continue;
-                case 0xc4: r[i->Dst] = (uint)((int)r[i->Dst] >> (int)(i->Imm & 31)); pc++; continue;
-                case 0xd4: r[i->Dst] = ToLe(r[i->Dst], i->Imm); pc++; continue;
+                case 0x04: r[i->Dst] = (uint)((uint)r[i->Dst] + (uint)i->Imm); ip++; continue;
+                case 0x14: r[i->Dst] = (uint)((uint)r[i->Dst] - (uint)i->Imm); ip++; continue;
+                case 0x24: r[i->Dst] = (uint)((uint)r[i->Dst] * (uint)i->Imm); ip++; continue;
+                case 0x34: r[i->Dst] = Div32((uint)r[i->Dst], (uint)i->Imm, i->Aux); ip++; continue;
+                case 0x44: r[i->Dst] = (uint)r[i->Dst] | (uint)i->Imm; ip++; continue;
+                case 0x54: r[i->Dst] = (uint)r[i->Dst] & (uint)i->Imm; ip++; continue;
+                case 0x64: r[i->Dst] = (uint)r[i->Dst] << (int)(i->Imm & 31); ip++; continue;
+                case 0x74: r[i->Dst] = (uint)r[i->Dst] >> (int)(i->Imm & 31); ip++; continue;
+                case 0x84: r[i->Dst] = (uint)-(int)r[i->Dst]; ip++; continue;
+                case 0x94: r[i->Dst] = Mod32((uint)r[i->Dst], (uint)i->Imm, i->Aux); ip++; continue;
+                case 0xa4: r[i->Dst] = (uint)r[i->Dst] ^ (uint)i->Imm; ip++; continue;
+                case 0xb4: r[i->Dst] = (uint)i->Imm; ip++; continue;
+                case 0xc4: r[i->Dst] = (uint)((int)r[i->Dst] >> (int)(i->Imm & 31)); ip++; continue;
+                case 0xd4: r[i->Dst] = ToLe(r[i->Dst], i->Imm); ip++; continue;
                 // ALU (32-bit), register operand
-                case 0x0c: r[i->Dst] = (uint)((uint)r[i->Dst] + (uint)r[i->Src]); pc++; continue;
-                case 0x1c: r[i->Dst] = (uint)((uint)r[i->Dst] - (uint)r[i->Src]); pc++; continue;
-                case 0x2c: r[i->Dst] = (uint)((uint)r[i->Dst] * (uint)r[i->Src]); pc++; continue;
-                case 0x3c: r[i->Dst] = Div32((uint)r[i->Dst], (uint)r[i->Src], i->Aux); pc++; continue;
-                case 0x4c: r[i->Dst] = (uint)r[i->Dst] | (uint)r[i->Src]; pc++; continue;
-                case 0x5c: r[i->Dst] = (uint)r[i->Dst] & (uint)r[i->Src]; pc++; continue;
-                case 0x6c: r[i->Dst] = (uint)r[i->Dst] << (int)(r[i->Src] & 31); pc++; continue;
-                case 0x7c: r[i->Dst] = (uint)r[i->Dst] >> (int)(r[i->Src] & 31); pc++; continue;
-                case 0x9c: r[i->Dst] = Mod32((uint)r[i->Dst], (uint)r[i->Src], i->Aux); pc++; continue;
-                case 0xac: r[i->Dst] = (uint)r[i->Dst] ^ (uint)r[i->Src]; pc++; continue;
-                case 0xbc: r[i->Dst] = MovSx32(r[i->Src], i->Aux); pc++; continue;
-                case 0xcc: r[i->Dst] = (uint)((int)r[i->Dst] >> (int)(r[i->Src] & 31)); pc++; continue;
-                case 0xdc: r[i->Dst] = ToBe(r[i->Dst], i->Imm); pc++; continue;
+                case 0x0c: r[i->Dst] = (uint)((uint)r[i->Dst] + (uint)r[i->Src]); ip++; continue;
+                case 0x1c: r[i->Dst] = (uint)((uint)r[i->Dst] - (uint)r[i->Src]); ip++; continue;
+                case 0x2c: r[i->Dst] = (uint)((uint)r[i->Dst] * (uint)r[i->Src]); ip++; continue;
+                case 0x3c: r[i->Dst] = Div32((uint)r[i->Dst], (uint)r[i->Src], i->Aux); ip++; continue;
+                case 0x4c: r[i->Dst] = (uint)r[i->Dst] | (uint)r[i->Src]; ip++; continue;
+                case 0x5c: r[i->Dst] = (uint)r[i->Dst] & (uint)r[i->Src]; ip++; continue;
+                case 0x6c: r[i->Dst] = (uint)r[i->Dst] << (int)(r[i->Src] & 31); ip++; continue;
+                case 0x7c: r[i->Dst] = (uint)r[i->Dst] >> (int)(r[i->Src] & 31); ip++; continue;
+                case 0x9c: r[i->Dst] = Mod32((uint)r[i->Dst], (uint)r[i->Src], i->Aux); ip++; continue;
+                case 0xac: r[i->Dst] = (uint)r[i->Dst] ^ (uint)r[i->Src]; ip++; continue;
+                case 0xbc: r[i->Dst] = MovSx32(r[i->Src], i->Aux); ip++; continue;
+                case 0xcc: r[i->Dst] = (uint)((int)r[i->Dst] >> (int)(r[i->Src] & 31)); ip++; continue;
+                case 0xdc: r[i->Dst] = ToBe(r[i->Dst], i->Imm); ip++; continue;
 
                 // Jumps
-                case 0x05: pc = i->Aux; continue;
-                case 0x06: pc = i->Aux; continue;
-                case 0x15: pc = r[i->Dst] == (ulong)i->Imm ? i->Aux : pc + 1; continue;
-                case 0x1d: pc = r[i->Dst] == r[i->Src] ? i->Aux : pc + 1; continue;
-                case 0x25: pc = r[i->Dst] > (ulong)i->Imm ? i->Aux : pc + 1; continue;
-                case 0x2d: pc = r[i->Dst] > r[i->Src] ? i->Aux : pc + 1; continue;
-                case 0x35: pc = r[i->Dst] >= (ulong)i->Imm ? i->Aux : pc + 1; continue;
-                case 0x3d: pc = r[i->Dst] >= r[i->Src] ? i->Aux : pc + 1; continue;
-                case 0x45: pc = (r[i->Dst] & (ulong)i->Imm) != 0 ? i->Aux : pc + 1; continue;
-                case 0x4d: pc = (r[i->Dst] & r[i->Src]) != 0 ? i->Aux : pc + 1; continue;
-                case 0x55: pc = r[i->Dst] != (ulong)i->Imm ? i->Aux : pc + 1; continue;
-                case 0x5d: pc = r[i->Dst] != r[i->Src] ? i->Aux : pc + 1; continue;
-                case 0x65: pc = (long)r[i->Dst] > i->Imm ? i->Aux : pc + 1; continue;
-                case 0x6d: pc = (long)r[i->Dst] > (long)r[i->Src] ? i->Aux : pc + 1; continue;
-                case 0x75: pc = (long)r[i->Dst] >= i->Imm ? i->Aux : pc + 1; continue;
-                case 0x7d: pc = (long)r[i->Dst] >= (long)r[i->Src] ? i->Aux : pc + 1; continue;
-                case 0xa5: pc = r[i->Dst] < (ulong)i->Imm ? i->Aux : pc + 1; continue;
-                case 0xad: pc = r[i->Dst] < r[i->Src] ? i->Aux : pc + 1; continue;
-                case 0xb5: pc = r[i->Dst] <= (ulong)i->Imm ? i->Aux : pc + 1; continue;
-                case 0xbd: pc = r[i->Dst] <= r[i->Src] ? i->Aux : pc + 1; continue;
-                case 0xc5: pc = (long)r[i->Dst] < i->Imm ? i->Aux : pc + 1; continue;
-                case 0xcd: pc = (long)r[i->Dst] < (long)r[i->Src] ? i->Aux : pc + 1; continue;
-                case 0xd5: pc = (long)r[i->Dst] <= i->Imm ? i->Aux : pc + 1; continue;
-                case 0xdd: pc = (long)r[i->Dst] <= (long)r[i->Src] ? i->Aux : pc + 1; continue;
-                case 0x16: pc = (uint)r[i->Dst] == (uint)i->Imm ? i->Aux : pc + 1; continue;
-                case 0x1e: pc = (uint)r[i->Dst] == (uint)r[i->Src] ? i->Aux : pc + 1; continue;
-                case 0x26: pc = (uint)r[i->Dst] > (uint)i->Imm ? i->Aux : pc + 1; continue;
-                case 0x2e: pc = (uint)r[i->Dst] > (uint)r[i->Src] ? i->Aux : pc + 1; continue;
-                case 0x36: pc = (uint)r[i->Dst] >= (uint)i->Imm ? i->Aux : pc + 1; continue;
-                case 0x3e: pc = (uint)r[i->Dst] >= (uint)r[i->Src] ? i->Aux : pc + 1; continue;
-                case 0x46: pc = ((uint)r[i->Dst] & (uint)i->Imm) != 0 ? i->Aux : pc + 1; continue;
-                case 0x4e: pc = ((uint)r[i->Dst] & (uint)r[i->Src]) != 0 ? i->Aux : pc + 1; continue;
-                case 0x56: pc = (uint)r[i->Dst] != (uint)i->Imm ? i->Aux : pc + 1; continue;
-                case 0x5e: pc = (uint)r[i->Dst] != (uint)r[i->Src] ? i->Aux : pc + 1; continue;
-                case 0x66: pc = (int)r[i->Dst] > (int)i->Imm ? i->Aux : pc + 1; continue;
-                case 0x6e: pc = (int)r[i->Dst] > (int)r[i->Src] ? i->Aux : pc + 1; continue;
-                case 0x76: pc = (int)r[i->Dst] >= (int)i->Imm ? i->Aux : pc + 1; continue;
-                case 0x7e: pc = (int)r[i->Dst] >= (int)r[i->Src] ? i->Aux : pc + 1; continue;
-                case 0xa6: pc = (uint)r[i->Dst] < (uint)i->Imm ? i->Aux : pc + 1; continue;
-                case 0xae: pc = (uint)r[i->Dst] < (uint)r[i->Src] ? i->Aux : pc + 1; continue;
-                case 0xb6: pc = (uint)r[i->Dst] <= (uint)i->Imm ? i->Aux : pc + 1; continue;
-                case 0xbe: pc = (uint)r[i->Dst] <= (uint)r[i->Src] ? i->Aux : pc + 1; continue;
-                case 0xc6: pc = (int)r[i->Dst] < (int)i->Imm ? i->Aux : pc + 1; continue;
-                case 0xce: pc = (int)r[i->Dst] < (int)r[i->Src] ? i->Aux : pc + 1; continue;
-                case 0xd6: pc = (int)r[i->Dst] <= (int)i->Imm ? i->Aux : pc + 1; continue;
-                case 0xde: pc = (int)r[i->Dst] <= (int)r[i->Src] ? i->Aux : pc + 1; continue;
+                case 0x05: goto Jump;
+                case 0x06: goto Jump;
+                case 0x15: if (r[i->Dst] == (ulong)i->Imm) goto Jump; ip++; continue;
+                case 0x1d: if (r[i->Dst] == r[i->Src]) goto Jump; ip++; continue;
+                case 0x25: if (r[i->Dst] > (ulong)i->Imm) goto Jump; ip++; continue;
+                case 0x2d: if (r[i->Dst] > r[i->Src]) goto Jump; ip++; continue;
+                case 0x35: if (r[i->Dst] >= (ulong)i->Imm) goto Jump; ip++; continue;
+                case 0x3d: if (r[i->Dst] >= r[i->Src]) goto Jump; ip++; continue;
+                case 0x45: if ((r[i->Dst] & (ulong)i->Imm) != 0) goto Jump; ip++; continue;
+                case 0x4d: if ((r[i->Dst] & r[i->Src]) != 0) goto Jump; ip++; continue;
+                case 0x55: if (r[i->Dst] != (ulong)i->Imm) goto Jump; ip++; continue;
+                case 0x5d: if (r[i->Dst] != r[i->Src]) goto Jump; ip++; continue;
+                case 0x65: if ((long)r[i->Dst] > i->Imm) goto Jump; ip++; continue;
+                case 0x6d: if ((long)r[i->Dst] > (long)r[i->Src]) goto Jump; ip++; continue;
+                case 0x75: if ((long)r[i->Dst] >= i->Imm) goto Jump; ip++; continue;
+                case 0x7d: if ((long)r[i->Dst] >= (long)r[i->Src]) goto Jump; ip++; continue;
+                case 0xa5: if (r[i->Dst] < (ulong)i->Imm) goto Jump; ip++; continue;
+                case 0xad: if (r[i->Dst] < r[i->Src]) goto Jump; ip++; continue;
+                case 0xb5: if (r[i->Dst] <= (ulong)i->Imm) goto Jump; ip++; continue;
+                case 0xbd: if (r[i->Dst] <= r[i->Src]) goto Jump; ip++; continue;
+                case 0xc5: if ((long)r[i->Dst] < i->Imm) goto Jump; ip++; continue;
+                case 0xcd: if ((long)r[i->Dst] < (long)r[i->Src]) goto Jump; ip++; continue;
+                case 0xd5: if ((long)r[i->Dst] <= i->Imm) goto Jump; ip++; continue;
+                case 0xdd: if ((long)r[i->Dst] <= (long)r[i->Src]) goto Jump; ip++; continue;
+                case 0x16: if ((uint)r[i->Dst] == (uint)i->Imm) goto Jump; ip++; continue;
+                case 0x1e: if ((uint)r[i->Dst] == (uint)r[i->Src]) goto Jump; ip++; continue;
+                case 0x26: if ((uint)r[i->Dst] > (uint)i->Imm) goto Jump; ip++; continue;
+                case 0x2e: if ((uint)r[i->Dst] > (uint)r[i->Src]) goto Jump; ip++; continue;
+                case 0x36: if ((uint)r[i->Dst] >= (uint)i->Imm) goto Jump; ip++; continue;
+                case 0x3e: if ((uint)r[i->Dst] >= (uint)r[i->Src]) goto Jump; ip++; continue;
+                case 0x46: if (((uint)r[i->Dst] & (uint)i->Imm) != 0) goto Jump; ip++; continue;
+                case 0x4e: if (((uint)r[i->Dst] & (uint)r[i->Src]) != 0) goto Jump; ip++; continue;
+                case 0x56: if ((uint)r[i->Dst] != (uint)i->Imm) goto Jump; ip++; continue;
+                case 0x5e: if ((uint)r[i->Dst] != (uint)r[i->Src]) goto Jump; ip++; continue;
+                case 0x66: if ((int)r[i->Dst] > (int)i->Imm) goto Jump; ip++; continue;
+                case 0x6e: if ((int)r[i->Dst] > (int)r[i->Src]) goto Jump; ip++; continue;
+                case 0x76: if ((int)r[i->Dst] >= (int)i->Imm) goto Jump; ip++; continue;
+                case 0x7e: if ((int)r[i->Dst] >= (int)r[i->Src]) goto Jump; ip++; continue;
+                case 0xa6: if ((uint)r[i->Dst] < (uint)i->Imm) goto Jump; ip++; continue;
+                case 0xae: if ((uint)r[i->Dst] < (uint)r[i->Src]) goto Jump; ip++; continue;
+                case 0xb6: if ((uint)r[i->Dst] <= (uint)i->Imm) goto Jump; ip++; continue;
+                case 0xbe: if ((uint)r[i->Dst] <= (uint)r[i->Src]) goto Jump; ip++; continue;
+                case 0xc6: if ((int)r[i->Dst] < (int)i->Imm) goto Jump; ip++; continue;
+                case 0xce: if ((int)r[i->Dst] < (int)r[i->Src]) goto Jump; ip++; continue;
+                case 0xd6: if ((int)r[i->Dst] <= (int)i->Imm) goto Jump; ip++; continue;
+                case 0xde: if ((int)r[i->Dst] <= (int)r[i->Src]) goto Jump; ip++; continue;
 
                 // Loads
-                case 0x18: r[i->Dst] = (ulong)i->Imm; pc += 2; continue;
-                case 0x61: r[i->Dst] = Ld(cx, stackLo, r[i->Src] + (ulong)i->Aux, 4, code, pc); pc++; continue;
-                case 0x69: r[i->Dst] = Ld(cx, stackLo, r[i->Src] + (ulong)i->Aux, 2, code, pc); pc++; continue;
-                case 0x71: r[i->Dst] = Ld(cx, stackLo, r[i->Src] + (ulong)i->Aux, 1, code, pc); pc++; continue;
-                case 0x79: r[i->Dst] = Ld(cx, stackLo, r[i->Src] + (ulong)i->Aux, 8, code, pc); pc++; continue;
-                case 0x81: r[i->Dst] = (ulong)(long)(int)Ld(cx, stackLo, r[i->Src] + (ulong)i->Aux, 4, code, pc); pc++; continue;
-                case 0x89: r[i->Dst] = (ulong)(long)(short)Ld(cx, stackLo, r[i->Src] + (ulong)i->Aux, 2, code, pc); pc++; continue;
-                case 0x91: r[i->Dst] = (ulong)(long)(sbyte)Ld(cx, stackLo, r[i->Src] + (ulong)i->Aux, 1, code, pc); pc++; continue;
+                case 0x18: r[i->Dst] = (ulong)i->Imm; ip += 2; continue;
+                case 0x61: r[i->Dst] = Ld(cx, stackLo, r[i->Src] + (ulong)i->Aux, 4, code, i); ip++; continue;
+                case 0x69: r[i->Dst] = Ld(cx, stackLo, r[i->Src] + (ulong)i->Aux, 2, code, i); ip++; continue;
+                case 0x71: r[i->Dst] = Ld(cx, stackLo, r[i->Src] + (ulong)i->Aux, 1, code, i); ip++; continue;
+                case 0x79: r[i->Dst] = Ld(cx, stackLo, r[i->Src] + (ulong)i->Aux, 8, code, i); ip++; continue;
+                case 0x81: r[i->Dst] = (ulong)(long)(int)Ld(cx, stackLo, r[i->Src] + (ulong)i->Aux, 4, code, i); ip++; continue;
+                case 0x89: r[i->Dst] = (ulong)(long)(short)Ld(cx, stackLo, r[i->Src] + (ulong)i->Aux, 2, code, i); ip++; continue;
+                case 0x91: r[i->Dst] = (ulong)(long)(sbyte)Ld(cx, stackLo, r[i->Src] + (ulong)i->Aux, 1, code, i); ip++; continue;
                 // Stores
-                case 0x62: St(cx, stackLo, r[i->Dst] + (ulong)i->Aux, 4, (ulong)i->Imm, code, pc); pc++; continue;
-                case 0x6a: St(cx, stackLo, r[i->Dst] + (ulong)i->Aux, 2, (ulong)i->Imm, code, pc); pc++; continue;
-                case 0x72: St(cx, stackLo, r[i->Dst] + (ulong)i->Aux, 1, (ulong)i->Imm, code, pc); pc++; continue;
-                case 0x7a: St(cx, stackLo, r[i->Dst] + (ulong)i->Aux, 8, (ulong)i->Imm, code, pc); pc++; continue;
-                case 0x63: St(cx, stackLo, r[i->Dst] + (ulong)i->Aux, 4, r[i->Src], code, pc); pc++; continue;
-                case 0x6b: St(cx, stackLo, r[i->Dst] + (ulong)i->Aux, 2, r[i->Src], code, pc); pc++; continue;
-                case 0x73: St(cx, stackLo, r[i->Dst] + (ulong)i->Aux, 1, r[i->Src], code, pc); pc++; continue;
-                case 0x7b: St(cx, stackLo, r[i->Dst] + (ulong)i->Aux, 8, r[i->Src], code, pc); pc++; continue;
+                case 0x62: St(cx, stackLo, r[i->Dst] + (ulong)i->Aux, 4, (ulong)i->Imm, code, i); ip++; continue;
+                case 0x6a: St(cx, stackLo, r[i->Dst] + (ulong)i->Aux, 2, (ulong)i->Imm, code, i); ip++; continue;
+                case 0x72: St(cx, stackLo, r[i->Dst] + (ulong)i->Aux, 1, (ulong)i->Imm, code, i); ip++; continue;
+                case 0x7a: St(cx, stackLo, r[i->Dst] + (ulong)i->Aux, 8, (ulong)i->Imm, code, i); ip++; continue;
+                case 0x63: St(cx, stackLo, r[i->Dst] + (ulong)i->Aux, 4, r[i->Src], code, i); ip++; continue;
+                case 0x6b: St(cx, stackLo, r[i->Dst] + (ulong)i->Aux, 2, r[i->Src], code, i); ip++; continue;
+                case 0x73: St(cx, stackLo, r[i->Dst] + (ulong)i->Aux, 1, r[i->Src], code, i); ip++; continue;
+                case 0x7b: St(cx, stackLo, r[i->Dst] + (ulong)i->Aux, 8, r[i->Src], code, i); ip++; continue;
                 // Atomics
-                case 0xc3: Atomic32(cx, code, pc, i, r); pc++; continue;
-                case 0xdb: Atomic64(cx, code, pc, i, r); pc++; continue;
+                case 0xc3: Atomic32(cx, code, i, r); ip++; continue;
+                case 0xdb: Atomic64(cx, code, i, r); ip++; continue;
                 // Legacy packet loads: an out-of-bounds read ends the program with r0 = 0, as in the kernel
                 case 0x20: case 0x28: case 0x30: case 0x40: case 0x48: case 0x50:
                 {
                     long offset = (i->Op & 0x40) != 0 ? (int)((uint)r[i->Src] + (uint)i->Imm) : i->Imm;
                     int size = (i->Op & 0x18) switch { 0x00 => 4, 0x08 => 2, _ => 1 };
                     if (!cx.TryLoadPacket(offset, size, out ulong value))
-                    {
-                        cx.Budget = budget;
                         return 0;
-                    }
                     r[0] = value;
-                    pc++;
+                    ip++;
                     continue;
                 }
 
@@ -313,89 +343,77 @@ internal static unsafe class Interpreter
                         goto LocalCall;
                     if (i->Imm == TailCallHelper)
                         goto TailCall;
-                    cx.Budget = budget;
-                    cx.CurrentCode = code;
-                    cx.CurrentPc = pc;
-                    cx.CurrentDepth = depth;
-                    r[0] = code.Helpers[i->Imm]!(cx, r[1], r[2], r[3], r[4], r[5]);
-                    budget = cx.Budget;
-                    pc++;
+                    CallHelper(cx, code, ip, depth, i->Imm, r);
+                    ip++;
                     continue;
                 case 0x8d:
                 {
                     ulong target = r[i->Dst];
                     if (VmHandles.IsFunction(target) && VmHandles.FunctionPc(target) < code.Source.Length)
                     {
-                        int to = VmHandles.FunctionPc(target);
                         if (depth + 1 >= VmCallContext.MaxFrames)
-                            Throw(cx, code, pc, $"call stack too deep: more than {VmCallContext.MaxFrames} frames");
-                        PushFrame(cx, code, depth, pc + 1, r);
+                            ThrowTooDeep(cx, code, ip);
+                        PushFrame(cx, code, depth, Pc(code, ip) + 1, r);
                         depth++;
                         r[10] = cx.StackTop - (ulong)(depth * VmCallContext.FrameSize);
-                        pc = to;
+                        ip = Pin(code) + VmHandles.FunctionPc(target);
                         continue;
                     }
                     // uBPF's convention (the conformance suite's callx test): a register holding a helper id calls that helper.
                     if (target == TailCallHelper || target >= (ulong)code.Helpers.Length || code.Helpers[target] is null)
-                        Throw(cx, code, pc, $"callx target 0x{target:x} is neither a function address nor an available helper id");
-                    cx.Budget = budget;
-                    cx.CurrentCode = code;
-                    cx.CurrentPc = pc;
-                    cx.CurrentDepth = depth;
-                    r[0] = code.Helpers[target]!(cx, r[1], r[2], r[3], r[4], r[5]);
-                    budget = cx.Budget;
-                    pc++;
+                        ThrowCallx(cx, code, ip, target);
+                    CallHelper(cx, code, ip, depth, (long)target, r);
+                    ip++;
                     continue;
                 }
                 case 0x95:
                     if (depth == baseDepth)
-                    {
-                        cx.Budget = budget;
                         return r[0];
-                    }
                     depth--;
                     {
                         ref var f = ref cx.Frames[depth];
                         r[6] = f.R6; r[7] = f.R7; r[8] = f.R8; r[9] = f.R9; r[10] = f.R10;
-                        pc = f.ReturnPc;
-                        if (!ReferenceEquals(f.Code, code))
-                        {
-                            code = f.Code;
-                            insns = Pin(code);
-                        }
+                        code = f.Code;
+                        ip = Pin(code) + f.ReturnPc;
                     }
                     continue;
 
-                case VmInsn.FellOffEnd:
-                    Throw(cx, code, pc, "execution fell off the end of the program (or into the second half of an ld_imm64)");
-                    break;
                 default:
-                    Throw(cx, code, pc, $"invalid opcode 0x{i->Op:x2}");
+                    ThrowOpcode(cx, code, ip);
                     break;
             }
 
+        Jump:
+            if (i->Aux <= 0)
+            {
+                cx.Budget -= 1 - i->Aux;
+                if (cx.Budget < 0)
+                    ThrowBudget(cx, code, ip);
+            }
+            ip += i->Aux;
+            continue;
+
         LocalCall:
             if (depth + 1 >= VmCallContext.MaxFrames)
-                Throw(cx, code, pc, $"call stack too deep: more than {VmCallContext.MaxFrames} frames");
-            PushFrame(cx, code, depth, pc + 1, r);
+                ThrowTooDeep(cx, code, ip);
+            PushFrame(cx, code, depth, Pc(code, ip) + 1, r);
             depth++;
             r[10] = cx.StackTop - (ulong)(depth * VmCallContext.FrameSize);
-            pc = i->Aux;
+            ip += i->Aux;
             continue;
 
         TailCall:
             {
                 cx.CurrentCode = code;
-                cx.CurrentPc = pc;
+                cx.CurrentPc = Pc(code, ip);
                 var next = cx.ResolveTailCall(r[2], r[3]);
                 if (next is null)
                 {
-                    pc++; // a failed tail call falls through, as in the kernel
+                    ip++; // a failed tail call falls through, as in the kernel
                     continue;
                 }
                 code = next;
-                insns = Pin(code);
-                pc = 0;
+                ip = Pin(code);
                 continue;
             }
         }
@@ -409,25 +427,25 @@ internal static unsafe class Interpreter
         f.R6 = r[6]; f.R7 = r[7]; f.R8 = r[8]; f.R9 = r[9]; f.R10 = r[10];
     }
 
-    private static byte* AtomicAddress(VmCallContext cx, VmCode code, int pc, VmInsn* i, ulong* r, int size)
+    private static byte* AtomicAddress(VmCallContext cx, VmCode code, VmInsn* i, ulong* r, int size)
     {
         ulong a = r[i->Dst] + (ulong)i->Aux;
         cx.CurrentCode = code;
-        cx.CurrentPc = pc;
+        cx.CurrentPc = Pc(code, i);
         if ((a & (ulong)(size - 1)) != 0)
             throw cx.Fault("misaligned atomic access", a, size);
         bool write = i->Imm != VmAtomic.LoadAcquire;
         return cx.Resolve(a, size, write);
     }
 
-    private static void Atomic32(VmCallContext cx, VmCode code, int pc, VmInsn* i, ulong* r)
+    private static void Atomic32(VmCallContext cx, VmCode code, VmInsn* i, ulong* r)
     {
         if (i->Imm == VmAtomic.LoadAcquire)
         {
-            r[i->Dst] = Volatile.Read(ref *(uint*)AtomicAddress(cx, code, pc, i, r, 4));
+            r[i->Dst] = Volatile.Read(ref *(uint*)AtomicAddress(cx, code, i, r, 4));
             return;
         }
-        ref int loc = ref *(int*)AtomicAddress(cx, code, pc, i, r, 4);
+        ref int loc = ref *(int*)AtomicAddress(cx, code, i, r, 4);
         int v = (int)r[i->Src];
         switch (i->Imm)
         {
@@ -445,14 +463,14 @@ internal static unsafe class Interpreter
         }
     }
 
-    private static void Atomic64(VmCallContext cx, VmCode code, int pc, VmInsn* i, ulong* r)
+    private static void Atomic64(VmCallContext cx, VmCode code, VmInsn* i, ulong* r)
     {
         if (i->Imm == VmAtomic.LoadAcquire)
         {
-            r[i->Dst] = Volatile.Read(ref *(ulong*)AtomicAddress(cx, code, pc, i, r, 8));
+            r[i->Dst] = Volatile.Read(ref *(ulong*)AtomicAddress(cx, code, i, r, 8));
             return;
         }
-        ref long loc = ref *(long*)AtomicAddress(cx, code, pc, i, r, 8);
+        ref long loc = ref *(long*)AtomicAddress(cx, code, i, r, 8);
         long v = (long)r[i->Src];
         switch (i->Imm)
         {

@@ -76,7 +76,7 @@ internal sealed class VmCode
                 case InstructionShape.Ja:
                 {
                     long target = (long)pc + 1 + (insn.Opcode == Opcodes.Ja32 ? insn.Imm : insn.Offset);
-                    d.Aux = CheckTarget(target, n, pc, "jump");
+                    d.Aux = CheckTarget(target, n, pc, "jump") - pc; // relative: the interpreter moves its instruction pointer
                     break;
                 }
                 case InstructionShape.Call:
@@ -87,7 +87,7 @@ internal sealed class VmCode
                                 throw new VmLoadException(HelperMissing(insn.Imm), pc);
                             break;
                         case PseudoSource.Call:
-                            d.Aux = CheckTarget((long)pc + 1 + insn.Imm, n, pc, "call");
+                            d.Aux = CheckTarget((long)pc + 1 + insn.Imm, n, pc, "call") - pc;
                             localCalls = true;
                             break;
                         case PseudoSource.KfuncCall:
@@ -127,7 +127,7 @@ internal sealed class VmCode
             var shape = source[pc].Info.Shape;
             bool jumps = shape is InstructionShape.CondJump or InstructionShape.Ja
                 || (shape == InstructionShape.Call && source[pc].Src == PseudoSource.Call);
-            if (jumps && secondHalf[insns[pc].Aux])
+            if (jumps && secondHalf[pc + insns[pc].Aux])
                 throw new VmLoadException("jump into the middle of an ld_imm64", pc);
             if (shape == InstructionShape.LoadImm64 && source[pc].Src == PseudoSource.Func)
             {

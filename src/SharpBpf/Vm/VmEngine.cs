@@ -13,6 +13,7 @@ public sealed class VmEngine : IVmObjectResolver, IDisposable
 {
     private readonly object _lock = new();
     private readonly List<object?> _objects = [null]; // id 0 is never used
+    private object?[] _objectsSnapshot = [null];     // copy-on-write view for lock-free reads during runs
     private readonly Dictionary<object, int> _ids = new(ReferenceEqualityComparer.Instance);
     private readonly List<IVmMap> _ownedMaps = [];
     private readonly Stack<VmCallContext> _pool = new();
@@ -66,6 +67,7 @@ public sealed class VmEngine : IVmObjectResolver, IDisposable
             id = _objects.Count;
             _objects.Add(item);
             _ids.Add(item, id);
+            Volatile.Write(ref _objectsSnapshot, [.. _objects]);
             if (item is IVmMap map)
                 MapsSnapshot = [.. MapsSnapshot, map];
             return id;
@@ -92,9 +94,8 @@ public sealed class VmEngine : IVmObjectResolver, IDisposable
 
     internal IVmMap? MapById(int id)
     {
-        var objects = _objects;
-        // Reads without the lock: entries are only appended, and a stale count only makes a new id miss.
-        return (uint)id < (uint)objects.Count ? objects[id] as IVmMap : null;
+        var objects = Volatile.Read(ref _objectsSnapshot);
+        return (uint)id < (uint)objects.Length ? objects[id] as IVmMap : null;
     }
 
     /// <summary>

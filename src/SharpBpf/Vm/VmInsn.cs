@@ -4,7 +4,7 @@ namespace SharpBpf.Vm;
 
 /// <summary>
 /// An instruction decoded once at load for the interpreter: registers split out, the immediate sign-extended
-/// (or the whole 64-bit constant of <c>ld_imm64</c>, resolved), jump and call targets made absolute.
+/// (or the whole 64-bit constant of <c>ld_imm64</c>, resolved), jump and call targets checked and made relative to the instruction.
 /// </summary>
 [StructLayout(LayoutKind.Sequential)]
 internal struct VmInsn
@@ -13,7 +13,7 @@ internal struct VmInsn
     public byte Dst;
     public byte Src;
     public byte Flags;
-    /// <summary>Memory offset for loads and stores; absolute target pc for jumps and local calls.</summary>
+    /// <summary>Memory offset for loads and stores; target minus own index for jumps and local calls.</summary>
     public int Aux;
     /// <summary>Sign-extended immediate; the constant of ld_imm64; the helper id of a call; the atomic operation.</summary>
     public long Imm;

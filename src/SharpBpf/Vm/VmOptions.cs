@@ -3,11 +3,15 @@ namespace SharpBpf.Vm;
 /// <summary>How a <see cref="VmEngine"/> runs programs.</summary>
 public sealed class VmOptions
 {
-    /// <summary>The default instruction budget: ten million instructions per run (well above what the kernel verifier lets one
-    /// program execute without loops helpers, low enough to stop a runaway loop in well under a second).</summary>
+    /// <summary>The default instruction budget: ten million instructions per run (far more than a verified program without
+    /// loop helpers can execute, few enough to stop a runaway loop within a fraction of a second).</summary>
     public const long DefaultInstructionBudget = 10_000_000;
 
-    /// <summary>Instructions one run may execute (callbacks and tail calls included) before it stops with a <see cref="VmFault"/>.</summary>
+    /// <summary>
+    /// Instructions one run may execute (callbacks and tail calls included) before it stops with a <see cref="VmFault"/>.
+    /// Charged where loops close: each taken backward jump costs the length of the loop body it closes, each callback
+    /// invocation one; straight-line code (at most the program's length) is free, so the check stays off the hot path.
+    /// </summary>
     public long InstructionBudget { get; init; } = DefaultInstructionBudget;
 
     /// <summary>Possible CPUs: how many value copies per-CPU maps keep.</summary>

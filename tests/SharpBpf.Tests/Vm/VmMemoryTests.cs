@@ -152,6 +152,28 @@ public class VmMemoryTests
         Assert.Contains("fell off the end", Assert.Throws<VmFault>(() => program.RunOnMemory([])).Message);
     }
 
+    [Fact]
+    public void RunsOnSeveralThreadsAtOnceAreIndependent()
+    {
+        using var engine = new VmEngine();
+        var program = Load(engine, "ldxdw %r2, [%r1+0]\nstxdw [%r10-8], %r2\nmov %r0, 0\nmov %r3, 1000\nloop:\nldxdw %r4, [%r10-8]\nadd %r0, %r4\nsub %r3, 1\njne %r3, 0, loop\nexit");
+        Parallel.For(0, 8, t =>
+        {
+            var memory = BitConverter.GetBytes((ulong)t + 1);
+            for (int i = 0; i < 200; i++)
+                Assert.Equal(((ulong)t + 1) * 1000, program.RunOnMemory(memory));
+        });
+    }
+
+    [Fact]
+    public void ADisposedEngineRefusesToRun()
+    {
+        var engine = new VmEngine();
+        var program = Load(engine, "mov %r0, 1\nexit");
+        engine.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => program.RunOnMemory([]));
+    }
+
     /// <summary>Random programs from valid opcodes (mostly well-formed, with random registers, offsets, helper calls and memory)
     /// must load-fail, fault or return: never crash or corrupt the process.</summary>
     [Fact]

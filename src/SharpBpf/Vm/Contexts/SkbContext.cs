@@ -21,8 +21,8 @@ internal sealed class SkbContext : VmContext
 
     // Offsets in struct __sk_buff (checked against linux/bpf.h with clang).
     private const int Len = 0, PktType = 4, Mark = 8, QueueMapping = 12, Protocol = 16, VlanPresent = 20, VlanTci = 24,
-        VlanProto = 28, Priority = 32, IngressIfindex = 36, Ifindex = 40, TcIndex = 44, Cb = 48, CbEnd = 68, Hash = 68,
-        TcClassid = 72, Data = 76, DataEnd = 80, NapiId = 84, Family = 88, LocalPortEnd = 140, DataMeta = 140,
+        VlanProto = 28, Priority = 32, IngressIfindex = 36, Ifindex = 40, TcIndex = 44, Cb = 48, CbEnd = 68,
+        TcClassid = 72, Data = 76, DataEnd = 80, NapiId = 84, Family = 88, DataMeta = 140,
         FlowKeys = 144, Tstamp = 152, WireLen = 160, GsoSegs = 164, Sk = 168, GsoSize = 176, TstampType = 180, Hwtstamp = 184;
     private const int StructSize = 192;
 
@@ -83,6 +83,10 @@ internal sealed class SkbContext : VmContext
     {
         if (data.Length < EthHeader || data.Length > MaxData)
             throw Invalid($"skb packets must be {EthHeader}..{MaxData} bytes (got {data.Length})");
+        ushort etherType = BinaryPrimitives.ReadUInt16BigEndian(data[12..]);
+        // test_run reads the IP addresses for the socket: the kernel refuses IPv4/IPv6 frames shorter than their header.
+        if ((etherType == 0x0800 && data.Length < EthHeader + 20) || (etherType == 0x86dd && data.Length < EthHeader + 40))
+            throw Invalid($"the packet ({data.Length} bytes) is too short for its {(etherType == 0x0800 ? "IPv4" : "IPv6")} header");
         // Socket filters see the packet from the network header on: eth_type_trans pulled the Ethernet header.
         cx.SetPacket(data, Headroom, 4096, 4096 - SharedInfoSize, metaLength: 0, writable: _isL2);
         if (!_isL2)
@@ -93,12 +97,12 @@ internal sealed class SkbContext : VmContext
         var ctx = CtxSpan(cx, StructSize);
         ctxIn.CopyTo(ctx);
         int len = (int)(cx.DataEnd - cx.Data);
+        BinaryPrimitives.WriteUInt32LittleEndian(ctx[Len..], (uint)len);
         // eth_type_trans on the loopback device (address 00:00:00:00:00:00).
         var dest = data[..6];
         uint pktType = (dest[0] & 1) != 0 ? (dest.IndexOfAnyExcept((byte)0xff) < 0 ? 1u : 2u) : dest.IndexOfAnyExcept((byte)0) < 0 ? 0u : 3u;
-        ushort ethType = BinaryPrimitives.ReadUInt16BigEndian(data[12..]);
         // skb->protocol is big-endian; programs read it as the u32 holding those two bytes in memory order.
-        uint protocol = ethType >= 0x600 ? BinaryPrimitives.ReverseEndianness(ethType) : BinaryPrimitives.ReverseEndianness((ushort)0x0004);
+        uint protocol = etherType >= 0x600 ? BinaryPrimitives.ReverseEndianness(etherType) : BinaryPrimitives.ReverseEndianness((ushort)0x0004);
         BinaryPrimitives.WriteUInt32LittleEndian(ctx[PktType..], pktType);
         BinaryPrimitives.WriteUInt32LittleEndian(ctx[Protocol..], protocol);
         if (U32(ctx, Ifindex) == 0)
@@ -115,30 +119,33 @@ internal sealed class SkbContext : VmContext
             return false;
         switch (offset)
         {
-            case Data or DataEnd or DataMeta when _isL2:
-                if (size != 4)
+            case >= Data and < NapiId:
+            case >= DataMeta and < FlowKeys:
+                // Direct packet access: tc only, whole u32 fields, read as pointers.
+                if (!_isL2 || size != 4)
                     return false;
                 value = offset switch { Data => (ulong)cx.Data, DataEnd => (ulong)cx.DataEnd, _ => (ulong)cx.DataMeta };
                 return true;
+            case >= Family and < DataMeta:   // the socket's addresses and ports: not for tc or socket filters
+            case >= FlowKeys and < Tstamp:   // flow_keys: flow dissector only
+            case >= Sk and < GsoSize:        // sk: a kernel pointer
+            case > TstampType and < Hwtstamp:
+                return false;
             case Tstamp or Hwtstamp:
-                if (size != 8 || !_isL2)
+                if (!_isL2 || size != 8)
                     return false;
                 value = ReadU64(cx, offset);
                 return true;
+            case >= TcClassid and < Data:
+            case >= WireLen and < GsoSegs:
+            case TstampType:
+                if (!_isL2)
+                    return false;
+                break;
         }
-        if (offset >= Data && offset < Tstamp)
-            return false; // packet pointers (socket filters), family..local_port, flow_keys
-        if (offset >= Sk && offset < Hwtstamp && !(offset >= GsoSize && offset < GsoSize + 4) && !(offset == TstampType && size == 1 && _isL2))
+        if (size == 8 || (offset >= Tstamp && offset < Tstamp + 8) || (offset >= Hwtstamp))
             return false;
-        if (!_isL2 && offset >= TcClassid && offset < TcClassid + 4)
-            return false;
-        if (!_isL2 && offset >= WireLen && offset < WireLen + 4)
-            return false;
-        if (size == 8)
-            return false;
-        value = offset >= Len && offset < Len + 4 && size == 4
-            ? (ulong)(cx.DataEnd - cx.Data)
-            : ReadBytes(cx, offset, size);
+        value = ReadBytes(cx, offset, size);
         return true;
     }
 

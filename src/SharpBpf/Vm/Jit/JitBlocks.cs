@@ -3,14 +3,14 @@ using SharpBpf.Isa;
 namespace SharpBpf.Vm.Jit;
 
 /// <summary>
-/// The control-flow facts the compiler needs: where basic blocks start (each charges its length to the instruction
-/// budget on entry), where compiled code may be entered from outside (program start, callback targets, callx
+/// The control-flow facts the compiler needs: where basic blocks start (control flow merges there, so the compiler forgets
+/// what it knew about registers), where compiled code may be entered from outside (program start, callback targets, callx
 /// targets, return sites when another program may return into this one), and where local calls return to.
 /// </summary>
 internal sealed class JitBlocks
 {
-    /// <summary>Per pc (and the sentinel pc n): the block's length in instructions if a block starts there, else 0.</summary>
-    public readonly int[] BlockLength;
+    /// <summary>Per pc (and the sentinel pc n): a block starts there.</summary>
+    public readonly bool[] Leader;
     /// <summary>pcs where compiled code can start (the entry switch), ascending.</summary>
     public readonly int[] Entries;
     /// <summary>pcs callx may jump to through the dispatch switch: local call targets and function addresses, ascending.</summary>
@@ -24,7 +24,7 @@ internal sealed class JitBlocks
     {
         var insns = code.Insns;
         int n = code.Source.Length;
-        var leader = new bool[n + 1];
+        var leader = Leader = new bool[n + 1];
         var functions = new SortedSet<int>();
         var returns = new SortedSet<int>();
         leader[0] = true;
@@ -36,7 +36,7 @@ internal sealed class JitBlocks
             {
                 case InstructionShape.CondJump:
                 case InstructionShape.Ja:
-                    leader[insns[pc].Aux] = true;
+                    leader[pc + insns[pc].Aux] = true;
                     leader[pc + 1] = true;
                     break;
                 case InstructionShape.Exit:
@@ -46,8 +46,8 @@ internal sealed class JitBlocks
                     leader[pc + 1] = true;
                     if (insn.Src == PseudoSource.Call)
                     {
-                        leader[insns[pc].Aux] = true;
-                        functions.Add(insns[pc].Aux);
+                        leader[pc + insns[pc].Aux] = true;
+                        functions.Add(pc + insns[pc].Aux);
                         returns.Add(pc + 1);
                         HasLocalCalls = true;
                     }
@@ -73,21 +73,6 @@ internal sealed class JitBlocks
             }
         }
 
-        BlockLength = new int[n + 1];
-        int start = 0, count = 0;
-        for (int pc = 0; pc <= n; pc++)
-        {
-            if (leader[pc] && pc > start)
-            {
-                BlockLength[start] = count;
-                start = pc;
-                count = 0;
-            }
-            count++;
-            if (pc < n && code.Source[pc].Info.Shape == InstructionShape.LoadImm64)
-                pc++;
-        }
-        BlockLength[start] = count; // the sentinel block: one instruction (the interpreter charges it too)
 
         FunctionTargets = [.. functions];
         ReturnSites = [.. returns];

@@ -7,6 +7,7 @@ namespace SharpBpf.Vm.Jit;
 
 /// <summary>
 /// Emits the IL of one program, instruction by instruction in pc order (so a block falls through to the next).
+/// The budget is charged as the interpreter charges it: by taken backward jumps, with the length of the loop they close.
 /// Arguments: 0 closure, 1 cx, 2 register array, 3 entry pc, 4 depth, 5 base depth (see <see cref="JitEntry"/>).
 /// Memory accesses check inline: the stack, then the last region the slow path found (one cache for reads, one for
 /// writes, reset after every helper call since helpers may move the packet or free memory); only a miss calls the
@@ -61,12 +62,9 @@ internal sealed unsafe class JitEmitter
     private LocalBuilder _rcLo = null!, _rcLen = null!, _wcLo = null!, _wcLen = null!, _frame = null!, _next = null!, _value = null!;
     private readonly Label[] _blockLabel;
     private Label _interpret, _done, _continue, _exitCommon, _pop;
-    private readonly List<(Label Stub, int Pc, int Length)> _budgetStubs = [];
 
     /// <summary>Registers known to hold r10 + offset within the current block.</summary>
     private readonly long?[] _fp = new long?[11];
-    /// <summary>Instructions of the current block not yet emitted (the current one included).</summary>
-    private int _blockRemaining;
 
     public JitEmitter(VmCode code, JitBlocks blocks, JitHelperCalls helpers, ILGenerator il)
     {
@@ -82,7 +80,7 @@ internal sealed unsafe class JitEmitter
     {
         DeclareLocals();
         for (int pc = 0; pc <= _n; pc++)
-            if (_blocks.BlockLength[pc] > 0)
+            if (_blocks.Leader[pc])
                 _blockLabel[pc] = _il.DefineLabel();
         _interpret = _il.DefineLabel();
         _done = _il.DefineLabel();
@@ -93,10 +91,9 @@ internal sealed unsafe class JitEmitter
         EmitPrologue();
         for (int pc = 0; pc < _n; pc++)
         {
-            if (_blocks.BlockLength[pc] > 0)
+            if (_blocks.Leader[pc])
                 StartBlock(pc);
             EmitInstruction(pc);
-            _blockRemaining--;
             if (_code.Source[pc].Info.Shape == InstructionShape.LoadImm64)
                 pc++;
         }
@@ -192,36 +189,34 @@ internal sealed unsafe class JitEmitter
     private void StartBlock(int pc)
     {
         _il.MarkLabel(_blockLabel[pc]);
-        int length = _blocks.BlockLength[pc];
-        _blockRemaining = length;
         Array.Clear(_fp);
         _fp[10] = 0;
-        var stub = _il.DefineLabel();
-        _budgetStubs.Add((stub, pc, length));
+    }
+
+    /// <summary>Branches to the jump target of <paramref name="pc"/>; a backward jump first charges the loop it closes.</summary>
+    private void EmitTakenJump(int pc, int target)
+    {
+        if (target > pc)
+        {
+            _il.Emit(OpCodes.Br, _blockLabel[target]);
+            return;
+        }
         _il.Emit(OpCodes.Ldloc, _budget);
-        _il.Emit(OpCodes.Ldc_I8, (long)length);
+        _il.Emit(OpCodes.Ldc_I8, (long)(pc - target + 1));
         _il.Emit(OpCodes.Sub);
         _il.Emit(OpCodes.Dup);
         _il.Emit(OpCodes.Stloc, _budget);
         _il.Emit(OpCodes.Ldc_I8, 0L);
-        _il.Emit(OpCodes.Blt, stub);
+        _il.Emit(OpCodes.Bge, _blockLabel[target]);
+        _il.Emit(OpCodes.Ldarg_1);
+        _il.Emit(OpCodes.Ldc_I4, pc);
+        _il.Emit(OpCodes.Call, Rt(nameof(JitRuntime.BudgetExhausted)));
+        _il.Emit(OpCodes.Ldc_I4_0);
+        _il.Emit(OpCodes.Ret);
     }
 
     private void EmitEpilogues()
     {
-        // A block the budget cannot pay for: give the budget back and let the interpreter run it instruction by instruction.
-        foreach (var (stub, pc, length) in _budgetStubs)
-        {
-            _il.MarkLabel(stub);
-            _il.Emit(OpCodes.Ldloc, _budget);
-            _il.Emit(OpCodes.Ldc_I8, (long)length);
-            _il.Emit(OpCodes.Add);
-            _il.Emit(OpCodes.Stloc, _budget);
-            _il.Emit(OpCodes.Ldc_I4, pc);
-            _il.Emit(OpCodes.Stloc, _tmpPc);
-            _il.Emit(OpCodes.Br, _interpret);
-        }
-
         // Exit below the base depth: pop the frame; return into this code or hand over to the program that pushed it.
         _il.MarkLabel(_pop);
         _il.Emit(OpCodes.Ldloc, _depth);
@@ -345,10 +340,10 @@ internal sealed unsafe class JitEmitter
                 _fp[i.Dst] = null;
                 break;
             case InstructionShape.CondJump:
-                EmitCondJump(in i, info);
+                EmitCondJump(pc, in i, info);
                 break;
             case InstructionShape.Ja:
-                _il.Emit(OpCodes.Br, _blockLabel[i.Aux]);
+                EmitTakenJump(pc, pc + i.Aux);
                 break;
             case InstructionShape.Exit:
                 _il.Emit(OpCodes.Ldloc, _depth);
@@ -358,7 +353,7 @@ internal sealed unsafe class JitEmitter
                 break;
             case InstructionShape.Call:
                 if (i.Src == PseudoSource.Call)
-                    EmitLocalCall(pc, i.Aux);
+                    EmitLocalCall(pc, pc + i.Aux);
                 else if (i.Imm == JitCompiler.TailCallHelper)
                     EmitTailCall(pc);
                 else
@@ -600,10 +595,11 @@ internal sealed unsafe class JitEmitter
         }
     }
 
-    private void EmitCondJump(in VmInsn i, OpcodeInfo info)
+    private void EmitCondJump(int pc, in VmInsn i, OpcodeInfo info)
     {
         bool is64 = info.Is64, reg = info.UsesRegisterSource;
-        var target = _blockLabel[i.Aux];
+        int targetPc = pc + i.Aux;
+        var target = targetPc > pc ? _blockLabel[targetPc] : _il.DefineLabel();
         Ld(i.Dst);
         if (!is64)
             _il.Emit(OpCodes.Conv_U4);
@@ -639,6 +635,14 @@ internal sealed unsafe class JitEmitter
                 break;
             default:
                 throw new InvalidOperationException($"unexpected jump opcode 0x{i.Op:x2}");
+        }
+        if (targetPc <= pc)
+        {
+            var notTaken = _il.DefineLabel();
+            _il.Emit(OpCodes.Br, notTaken);
+            _il.MarkLabel(target);
+            EmitTakenJump(pc, targetPc);
+            _il.MarkLabel(notTaken);
         }
     }
 
@@ -823,13 +827,9 @@ internal sealed unsafe class JitEmitter
         _il.Emit(OpCodes.Ldloca, _value);
         _il.Emit(OpCodes.Call, Rt(nameof(JitRuntime.LoadPacket)));
         _il.Emit(OpCodes.Brtrue, ok);
-        // Out of bounds: the program ends with r0 = 0; the rest of the block was charged but does not run.
+        // Out of bounds: the program ends with r0 = 0.
         _il.Emit(OpCodes.Ldc_I8, 0L);
         St(0);
-        _il.Emit(OpCodes.Ldloc, _budget);
-        _il.Emit(OpCodes.Ldc_I8, (long)(_blockRemaining - 1));
-        _il.Emit(OpCodes.Add);
-        _il.Emit(OpCodes.Stloc, _budget);
         _il.Emit(OpCodes.Br, _done);
         _il.MarkLabel(ok);
         _il.Emit(OpCodes.Ldloc, _value);

@@ -38,6 +38,10 @@ internal static unsafe class JitRuntime
     }
 
     [DoesNotReturn, MethodImpl(MethodImplOptions.NoInlining)]
+    public static void BudgetExhausted(VmCallContext cx, int pc) =>
+        Fault(cx, pc, $"instruction budget of {cx.Options.InstructionBudget} instructions exhausted (a runaway loop?)");
+
+    [DoesNotReturn, MethodImpl(MethodImplOptions.NoInlining)]
     public static void StackTooDeep(VmCallContext cx, int pc) =>
         Fault(cx, pc, $"call stack too deep: more than {VmCallContext.MaxFrames} frames");
 
