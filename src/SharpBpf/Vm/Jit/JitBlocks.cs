@@ -19,6 +19,9 @@ internal sealed class JitBlocks
     public readonly int[] ReturnSites;
     public readonly bool HasLocalCalls;
     public readonly bool HasTailCalls;
+    /// <summary>Registers the code reads or writes (loaded on entry), and writes (stored back on return); the others stay
+    /// as they are in the register array, which is already right for whoever reads it next.</summary>
+    public readonly bool[] Touched = new bool[11], Written = new bool[11];
 
     public JitBlocks(VmCode code)
     {
@@ -74,6 +77,7 @@ internal sealed class JitBlocks
         }
 
 
+        FindRegisterUse(code);
         FunctionTargets = [.. functions];
         ReturnSites = [.. returns];
         var entries = new SortedSet<int>(functions) { 0 };
@@ -84,4 +88,69 @@ internal sealed class JitBlocks
     }
 
     public bool IsEntry(int pc) => Array.BinarySearch(Entries, pc) >= 0;
+
+    private void FindRegisterUse(VmCode code)
+    {
+        void Read(int r) => Touched[r] = true;
+        void Write(int r) => Touched[r] = Written[r] = true;
+        for (int pc = 0; pc < code.Source.Length; pc++)
+        {
+            var insn = code.Source[pc];
+            var info = insn.Info;
+            switch (info.Shape)
+            {
+                case InstructionShape.Alu or InstructionShape.Neg or InstructionShape.Endian:
+                    Read(insn.Dst);
+                    if (info.UsesRegisterSource && info.Shape == InstructionShape.Alu)
+                        Read(insn.Src);
+                    Write(insn.Dst);
+                    break;
+                case InstructionShape.CondJump:
+                    Read(insn.Dst);
+                    if (info.UsesRegisterSource)
+                        Read(insn.Src);
+                    break;
+                case InstructionShape.Load:
+                    Read(insn.Src);
+                    Write(insn.Dst);
+                    break;
+                case InstructionShape.StoreImm:
+                    Read(insn.Dst);
+                    break;
+                case InstructionShape.StoreReg:
+                    Read(insn.Dst);
+                    Read(insn.Src);
+                    break;
+                case InstructionShape.Atomic:
+                    Write(insn.Dst);
+                    Write(insn.Src);
+                    Write(0);
+                    break;
+                case InstructionShape.LoadImm64:
+                    Write(insn.Dst);
+                    pc++;
+                    break;
+                case InstructionShape.LoadPacket:
+                    Read(insn.Src);
+                    Write(0);
+                    break;
+                case InstructionShape.Call or InstructionShape.Callx:
+                    if (info.Shape == InstructionShape.Callx)
+                        Read(insn.Dst);
+                    for (int r = 1; r <= 5; r++)
+                        Read(r);
+                    Write(0);
+                    break;
+                case InstructionShape.Exit:
+                    Read(0);
+                    break;
+            }
+        }
+        if (HasLocalCalls)
+        {
+            // frames save and restore r6-r10; the return path writes them
+            for (int r = 6; r <= 10; r++)
+                Write(r);
+        }
+    }
 }

@@ -125,10 +125,18 @@ internal sealed unsafe class JitEmitter
 
     private void EmitPrologue()
     {
+        // cx.CurrentCode = this code, without the write barrier when it already is (the common case)
+        var same = _il.DefineLabel();
+        _il.Emit(OpCodes.Ldarg_1);
+        _il.Emit(OpCodes.Ldfld, CxCurrentCode);
+        _il.Emit(OpCodes.Ldarg_0);
+        _il.Emit(OpCodes.Ldfld, ClosureCode);
+        _il.Emit(OpCodes.Beq, same);
         _il.Emit(OpCodes.Ldarg_1);
         _il.Emit(OpCodes.Ldarg_0);
         _il.Emit(OpCodes.Ldfld, ClosureCode);
         _il.Emit(OpCodes.Stfld, CxCurrentCode);
+        _il.MarkLabel(same);
         _il.Emit(OpCodes.Ldarg_1);
         _il.Emit(OpCodes.Ldfld, CxStack);
         _il.Emit(OpCodes.Conv_U8);
@@ -140,6 +148,8 @@ internal sealed unsafe class JitEmitter
         _il.Emit(OpCodes.Stloc, _depth);
         for (int i = 0; i < 11; i++)
         {
+            if (!_blocks.Touched[i])
+                continue;
             _il.Emit(OpCodes.Ldarg_2);
             if (i > 0)
             {
@@ -230,9 +240,22 @@ internal sealed unsafe class JitEmitter
         _il.Emit(OpCodes.Stloc, _frame);
         for (int i = 0; i < 5; i++)
         {
-            _il.Emit(OpCodes.Ldloc, _frame);
-            _il.Emit(OpCodes.Ldfld, FrameRegs[i]);
-            _il.Emit(OpCodes.Stloc, _r[6 + i]);
+            if (_blocks.HasLocalCalls)
+            {
+                _il.Emit(OpCodes.Ldloc, _frame);
+                _il.Emit(OpCodes.Ldfld, FrameRegs[i]);
+                _il.Emit(OpCodes.Stloc, _r[6 + i]);
+            }
+            else
+            {
+                // only another program's frame can be popped here: restore into the register array it continues from
+                _il.Emit(OpCodes.Ldarg_2);
+                _il.Emit(OpCodes.Ldc_I4, (6 + i) * 8);
+                _il.Emit(OpCodes.Add);
+                _il.Emit(OpCodes.Ldloc, _frame);
+                _il.Emit(OpCodes.Ldfld, FrameRegs[i]);
+                _il.Emit(OpCodes.Stind_I8);
+            }
         }
         _il.Emit(OpCodes.Ldloc, _frame);
         _il.Emit(OpCodes.Ldfld, FrameReturnPc);
@@ -279,6 +302,8 @@ internal sealed unsafe class JitEmitter
         _il.MarkLabel(_exitCommon);
         for (int i = 0; i < 11; i++)
         {
+            if (!_blocks.Written[i])
+                continue;
             _il.Emit(OpCodes.Ldarg_2);
             if (i > 0)
             {
@@ -662,20 +687,21 @@ internal sealed unsafe class JitEmitter
         }
     }
 
-    /// <summary>Branches to <paramref name="direct"/> when _addr (size bytes) is in the stack or in the cached region.</summary>
+    /// <summary>Branches to <paramref name="direct"/> when _addr (size bytes) is in the cached region (the last one hit;
+    /// the stack until then) or in the stack.</summary>
     private void EmitFastCheck(int size, LocalBuilder lo, LocalBuilder len, Label direct)
     {
-        _il.Emit(OpCodes.Ldloc, _addr);
-        _il.Emit(OpCodes.Ldloc, _stackLo);
-        _il.Emit(OpCodes.Sub);
-        _il.Emit(OpCodes.Ldc_I8, (long)JitRuntime.StackSize - size);
-        _il.Emit(OpCodes.Ble_Un, direct);
         _il.Emit(OpCodes.Ldloc, _addr);
         _il.Emit(OpCodes.Ldloc, lo);
         _il.Emit(OpCodes.Sub);
         _il.Emit(OpCodes.Ldloc, len);
         _il.Emit(OpCodes.Ldc_I8, (long)size);
         _il.Emit(OpCodes.Sub);
+        _il.Emit(OpCodes.Ble_Un, direct);
+        _il.Emit(OpCodes.Ldloc, _addr);
+        _il.Emit(OpCodes.Ldloc, _stackLo);
+        _il.Emit(OpCodes.Sub);
+        _il.Emit(OpCodes.Ldc_I8, (long)JitRuntime.StackSize - size);
         _il.Emit(OpCodes.Ble_Un, direct);
     }
 
