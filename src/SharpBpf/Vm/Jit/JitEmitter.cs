@@ -25,8 +25,10 @@ internal sealed unsafe class JitEmitter
     private static readonly FieldInfo CxBudget = CxField(nameof(VmCallContext.Budget));
     private static readonly FieldInfo CxStack = CxField(nameof(VmCallContext.Stack));
     private static readonly FieldInfo CxFrames = CxField(nameof(VmCallContext.Frames));
-    private static readonly FieldInfo CxCacheLo = CxField(nameof(VmCallContext.JitCacheLo));
-    private static readonly FieldInfo CxCacheLen = CxField(nameof(VmCallContext.JitCacheLen));
+    private static readonly FieldInfo CxReadLo = CxField(nameof(VmCallContext.JitReadLo));
+    private static readonly FieldInfo CxReadLen = CxField(nameof(VmCallContext.JitReadLen));
+    private static readonly FieldInfo CxWriteLo = CxField(nameof(VmCallContext.JitWriteLo));
+    private static readonly FieldInfo CxWriteLen = CxField(nameof(VmCallContext.JitWriteLen));
     private static readonly FieldInfo CxNextCode = CxField(nameof(VmCallContext.JitNextCode));
     private static readonly FieldInfo CxNextPc = CxField(nameof(VmCallContext.JitNextPc));
     private static readonly FieldInfo CxNextDepth = CxField(nameof(VmCallContext.JitNextDepth));
@@ -58,10 +60,10 @@ internal sealed unsafe class JitEmitter
     private readonly int _n;
 
     private readonly LocalBuilder[] _r = new LocalBuilder[11];
-    private LocalBuilder _budget = null!, _depth = null!, _stackLo = null!, _addr = null!, _tmpPc = null!, _status = null!;
-    private LocalBuilder _rcLo = null!, _rcLen = null!, _wcLo = null!, _wcLen = null!, _frame = null!, _next = null!, _value = null!;
+    private LocalBuilder _budget = null!, _depth = null!, _addr = null!, _tmpPc = null!, _status = null!;
+    private LocalBuilder _frame = null!, _next = null!, _value = null!, _popDepth = null!;
     private readonly Label[] _blockLabel;
-    private Label _interpret, _done, _continue, _exitCommon, _pop;
+    private Label _interpret, _done, _continue, _continueDepthSet, _exitCommon, _pop;
 
     /// <summary>Registers known to hold r10 + offset within the current block.</summary>
     private readonly long?[] _fp = new long?[11];
@@ -85,6 +87,7 @@ internal sealed unsafe class JitEmitter
         _interpret = _il.DefineLabel();
         _done = _il.DefineLabel();
         _continue = _il.DefineLabel();
+        _continueDepthSet = _il.DefineLabel();
         _exitCommon = _il.DefineLabel();
         _pop = _il.DefineLabel();
 
@@ -108,17 +111,13 @@ internal sealed unsafe class JitEmitter
             _r[i] = _il.DeclareLocal(typeof(ulong));
         _budget = _il.DeclareLocal(typeof(long));
         _depth = _il.DeclareLocal(typeof(int));
-        _stackLo = _il.DeclareLocal(typeof(ulong));
         _addr = _il.DeclareLocal(typeof(ulong));
         _tmpPc = _il.DeclareLocal(typeof(int));
         _status = _il.DeclareLocal(typeof(int));
-        _rcLo = _il.DeclareLocal(typeof(ulong));
-        _rcLen = _il.DeclareLocal(typeof(ulong));
-        _wcLo = _il.DeclareLocal(typeof(ulong));
-        _wcLen = _il.DeclareLocal(typeof(ulong));
         _frame = _il.DeclareLocal(typeof(VmCallContext.Frame).MakeByRefType());
         _next = _il.DeclareLocal(typeof(VmCode));
         _value = _il.DeclareLocal(typeof(ulong));
+        _popDepth = _il.DeclareLocal(typeof(int));
     }
 
     // ---- prologue, block starts, epilogues ----------------------------------------------------------------------
@@ -138,14 +137,13 @@ internal sealed unsafe class JitEmitter
         _il.Emit(OpCodes.Stfld, CxCurrentCode);
         _il.MarkLabel(same);
         _il.Emit(OpCodes.Ldarg_1);
-        _il.Emit(OpCodes.Ldfld, CxStack);
-        _il.Emit(OpCodes.Conv_U8);
-        _il.Emit(OpCodes.Stloc, _stackLo);
-        _il.Emit(OpCodes.Ldarg_1);
         _il.Emit(OpCodes.Ldfld, CxBudget);
         _il.Emit(OpCodes.Stloc, _budget);
-        _il.Emit(OpCodes.Ldarg_S, (byte)ArgDepth);
-        _il.Emit(OpCodes.Stloc, _depth);
+        if (_blocks.HasLocalCalls)
+        {
+            _il.Emit(OpCodes.Ldarg_S, (byte)ArgDepth);
+            _il.Emit(OpCodes.Stloc, _depth);
+        }
         for (int i = 0; i < 11; i++)
         {
             if (!_blocks.Touched[i])
@@ -229,13 +227,18 @@ internal sealed unsafe class JitEmitter
     {
         // Exit below the base depth: pop the frame; return into this code or hand over to the program that pushed it.
         _il.MarkLabel(_pop);
-        _il.Emit(OpCodes.Ldloc, _depth);
+        LdDepth();
         _il.Emit(OpCodes.Ldc_I4_1);
         _il.Emit(OpCodes.Sub);
-        _il.Emit(OpCodes.Stloc, _depth);
+        _il.Emit(OpCodes.Stloc, _popDepth);
+        if (_blocks.HasLocalCalls)
+        {
+            _il.Emit(OpCodes.Ldloc, _popDepth);
+            _il.Emit(OpCodes.Stloc, _depth);
+        }
         _il.Emit(OpCodes.Ldarg_1);
         _il.Emit(OpCodes.Ldfld, CxFrames);
-        _il.Emit(OpCodes.Ldloc, _depth);
+        _il.Emit(OpCodes.Ldloc, _popDepth);
         _il.Emit(OpCodes.Ldelema, typeof(VmCallContext.Frame));
         _il.Emit(OpCodes.Stloc, _frame);
         for (int i = 0; i < 5; i++)
@@ -261,13 +264,19 @@ internal sealed unsafe class JitEmitter
         _il.Emit(OpCodes.Ldfld, FrameReturnPc);
         _il.Emit(OpCodes.Stloc, _tmpPc);
         var foreign = _il.DefineLabel();
-        _il.Emit(OpCodes.Ldloc, _frame);
-        _il.Emit(OpCodes.Ldfld, FrameCode);
-        _il.Emit(OpCodes.Ldarg_0);
-        _il.Emit(OpCodes.Ldfld, ClosureCode);
-        _il.Emit(OpCodes.Bne_Un, foreign);
-        EmitDispatch(_blocks.ReturnSites, _interpret);
+        if (_blocks.HasLocalCalls)
+        {
+            _il.Emit(OpCodes.Ldloc, _frame);
+            _il.Emit(OpCodes.Ldfld, FrameCode);
+            _il.Emit(OpCodes.Ldarg_0);
+            _il.Emit(OpCodes.Ldfld, ClosureCode);
+            _il.Emit(OpCodes.Bne_Un, foreign);
+            EmitDispatch(_blocks.ReturnSites, _interpret);
+        }
         _il.MarkLabel(foreign);
+        _il.Emit(OpCodes.Ldarg_1);
+        _il.Emit(OpCodes.Ldloc, _popDepth);
+        _il.Emit(OpCodes.Stfld, CxNextDepth);
         _il.Emit(OpCodes.Ldarg_1);
         _il.Emit(OpCodes.Ldloc, _frame);
         _il.Emit(OpCodes.Ldfld, FrameCode);
@@ -275,7 +284,7 @@ internal sealed unsafe class JitEmitter
         _il.Emit(OpCodes.Ldarg_1);
         _il.Emit(OpCodes.Ldloc, _tmpPc);
         _il.Emit(OpCodes.Stfld, CxNextPc);
-        _il.Emit(OpCodes.Br, _continue);
+        _il.Emit(OpCodes.Br, _continueDepthSet);
 
         // The interpreter takes over this code at _tmpPc.
         _il.MarkLabel(_interpret);
@@ -286,11 +295,18 @@ internal sealed unsafe class JitEmitter
         _il.Emit(OpCodes.Ldarg_1);
         _il.Emit(OpCodes.Ldloc, _tmpPc);
         _il.Emit(OpCodes.Stfld, CxNextPc);
+        _il.Emit(OpCodes.Ldarg_1);
+        LdDepth();
+        _il.Emit(OpCodes.Stfld, CxNextDepth);
         _il.Emit(OpCodes.Ldc_I4, JitProgram.Interpret);
         _il.Emit(OpCodes.Stloc, _status);
         _il.Emit(OpCodes.Br, _exitCommon);
 
         _il.MarkLabel(_continue);
+        _il.Emit(OpCodes.Ldarg_1);
+        LdDepth();
+        _il.Emit(OpCodes.Stfld, CxNextDepth);
+        _il.MarkLabel(_continueDepthSet);
         _il.Emit(OpCodes.Ldc_I4, JitProgram.Continue);
         _il.Emit(OpCodes.Stloc, _status);
         _il.Emit(OpCodes.Br, _exitCommon);
@@ -314,9 +330,6 @@ internal sealed unsafe class JitEmitter
             _il.Emit(OpCodes.Stind_I8);
         }
         _il.Emit(OpCodes.Ldarg_1);
-        _il.Emit(OpCodes.Ldloc, _depth);
-        _il.Emit(OpCodes.Stfld, CxNextDepth);
-        _il.Emit(OpCodes.Ldarg_1);
         _il.Emit(OpCodes.Ldloc, _budget);
         _il.Emit(OpCodes.Stfld, CxBudget);
         _il.Emit(OpCodes.Ldloc, _status);
@@ -325,14 +338,15 @@ internal sealed unsafe class JitEmitter
 
     private void ResetCaches()
     {
-        _il.Emit(OpCodes.Ldloc, _stackLo);
-        _il.Emit(OpCodes.Dup);
-        _il.Emit(OpCodes.Stloc, _rcLo);
-        _il.Emit(OpCodes.Stloc, _wcLo);
-        _il.Emit(OpCodes.Ldc_I8, (long)JitRuntime.StackSize);
-        _il.Emit(OpCodes.Dup);
-        _il.Emit(OpCodes.Stloc, _rcLen);
-        _il.Emit(OpCodes.Stloc, _wcLen);
+        _il.Emit(OpCodes.Ldarg_1);
+        _il.Emit(OpCodes.Call, Rt(nameof(JitRuntime.ResetCaches)));
+    }
+
+    private void LoadStackLo()
+    {
+        _il.Emit(OpCodes.Ldarg_1);
+        _il.Emit(OpCodes.Ldfld, CxStack);
+        _il.Emit(OpCodes.Conv_U8);
     }
 
     private void EmitFault(int pc, string reason)
@@ -371,7 +385,7 @@ internal sealed unsafe class JitEmitter
                 EmitTakenJump(pc, pc + i.Aux);
                 break;
             case InstructionShape.Exit:
-                _il.Emit(OpCodes.Ldloc, _depth);
+                LdDepth();
                 _il.Emit(OpCodes.Ldarg_S, (byte)ArgBaseDepth);
                 _il.Emit(OpCodes.Beq, _done);
                 _il.Emit(OpCodes.Br, _pop);
@@ -418,6 +432,69 @@ internal sealed unsafe class JitEmitter
             default:
                 EmitFault(pc, $"invalid opcode 0x{i.Op:x2}");
                 break;
+        }
+    }
+
+    /// <summary>
+    /// Before a call out of compiled code: registers, budget and depth go to memory (the register array, cx), and are
+    /// reloaded after it (<see cref="ReloadAfterCall"/>). No local is then live across a call, so RyuJIT can keep them all
+    /// in registers, caller-saved ones included, instead of giving long-lived locals a stack home that loops pay for.
+    /// </summary>
+    private void SpillForCall()
+    {
+        for (int i = 0; i < 11; i++)
+        {
+            if (!_blocks.Written[i])
+                continue;
+            RegSlot(i);
+            _il.Emit(OpCodes.Ldloc, _r[i]);
+            _il.Emit(OpCodes.Stind_I8);
+        }
+        _il.Emit(OpCodes.Ldarg_1);
+        _il.Emit(OpCodes.Ldloc, _budget);
+        _il.Emit(OpCodes.Stfld, CxBudget);
+        _il.Emit(OpCodes.Ldarg_1);
+        LdDepth();
+        _il.Emit(OpCodes.Stfld, CxCurrentDepth);
+    }
+
+    /// <summary>The current frame depth: a local in code with local calls, else the depth it was entered at.</summary>
+    private void LdDepth()
+    {
+        if (_blocks.HasLocalCalls)
+            _il.Emit(OpCodes.Ldloc, _depth);
+        else
+            _il.Emit(OpCodes.Ldarg_S, (byte)ArgDepth);
+    }
+
+    private void ReloadAfterCall()
+    {
+        for (int i = 0; i < 11; i++)
+        {
+            if (!_blocks.Touched[i])
+                continue;
+            RegSlot(i);
+            _il.Emit(OpCodes.Ldind_I8);
+            _il.Emit(OpCodes.Stloc, _r[i]);
+        }
+        _il.Emit(OpCodes.Ldarg_1);
+        _il.Emit(OpCodes.Ldfld, CxBudget);
+        _il.Emit(OpCodes.Stloc, _budget);
+        if (_blocks.HasLocalCalls)
+        {
+            _il.Emit(OpCodes.Ldarg_1);
+            _il.Emit(OpCodes.Ldfld, CxCurrentDepth);
+            _il.Emit(OpCodes.Stloc, _depth);
+        }
+    }
+
+    private void RegSlot(int i)
+    {
+        _il.Emit(OpCodes.Ldarg_2);
+        if (i > 0)
+        {
+            _il.Emit(OpCodes.Ldc_I4, i * 8);
+            _il.Emit(OpCodes.Add);
         }
     }
 
@@ -689,17 +766,19 @@ internal sealed unsafe class JitEmitter
 
     /// <summary>Branches to <paramref name="direct"/> when _addr (size bytes) is in the cached region (the last one hit;
     /// the stack until then) or in the stack.</summary>
-    private void EmitFastCheck(int size, LocalBuilder lo, LocalBuilder len, Label direct)
+    private void EmitFastCheck(int size, FieldInfo lo, FieldInfo len, Label direct)
     {
         _il.Emit(OpCodes.Ldloc, _addr);
-        _il.Emit(OpCodes.Ldloc, lo);
+        _il.Emit(OpCodes.Ldarg_1);
+        _il.Emit(OpCodes.Ldfld, lo);
         _il.Emit(OpCodes.Sub);
-        _il.Emit(OpCodes.Ldloc, len);
+        _il.Emit(OpCodes.Ldarg_1);
+        _il.Emit(OpCodes.Ldfld, len);
         _il.Emit(OpCodes.Ldc_I8, (long)size);
         _il.Emit(OpCodes.Sub);
         _il.Emit(OpCodes.Ble_Un, direct);
         _il.Emit(OpCodes.Ldloc, _addr);
-        _il.Emit(OpCodes.Ldloc, _stackLo);
+        LoadStackLo();
         _il.Emit(OpCodes.Sub);
         _il.Emit(OpCodes.Ldc_I8, (long)JitRuntime.StackSize - size);
         _il.Emit(OpCodes.Ble_Un, direct);
@@ -718,24 +797,22 @@ internal sealed unsafe class JitEmitter
         var done = _il.DefineLabel();
         EmitAddress(i.Src, i.Aux);
         _il.Emit(OpCodes.Stloc, _addr);
-        EmitFastCheck(size, _rcLo, _rcLen, direct);
+        EmitFastCheck(size, CxReadLo, CxReadLen, direct);
+        SpillForCall();
         _il.Emit(OpCodes.Ldarg_1);
         _il.Emit(OpCodes.Ldc_I4, pc);
         _il.Emit(OpCodes.Ldloc, _addr);
         _il.Emit(OpCodes.Ldc_I4, size);
         _il.Emit(OpCodes.Call, Rt(nameof(JitRuntime.Load)));
+        _il.Emit(OpCodes.Stloc, _value);
+        ReloadAfterCall();
+        _il.Emit(OpCodes.Ldloc, _value);
         if (signExtend)
         {
             _il.Emit(size switch { 1 => OpCodes.Conv_I1, 2 => OpCodes.Conv_I2, _ => OpCodes.Conv_I4 });
             _il.Emit(OpCodes.Conv_I8);
         }
         St(i.Dst);
-        _il.Emit(OpCodes.Ldarg_1);
-        _il.Emit(OpCodes.Ldfld, CxCacheLo);
-        _il.Emit(OpCodes.Stloc, _rcLo);
-        _il.Emit(OpCodes.Ldarg_1);
-        _il.Emit(OpCodes.Ldfld, CxCacheLen);
-        _il.Emit(OpCodes.Stloc, _rcLen);
         _il.Emit(OpCodes.Br, done);
         _il.MarkLabel(direct);
         _il.Emit(OpCodes.Ldloc, _addr);
@@ -774,19 +851,17 @@ internal sealed unsafe class JitEmitter
         var done = _il.DefineLabel();
         EmitAddress(baseReg, off);
         _il.Emit(OpCodes.Stloc, _addr);
-        EmitFastCheck(size, _wcLo, _wcLen, direct);
+        EmitFastCheck(size, CxWriteLo, CxWriteLen, direct);
+        value();
+        _il.Emit(OpCodes.Stloc, _value);
+        SpillForCall();
         _il.Emit(OpCodes.Ldarg_1);
         _il.Emit(OpCodes.Ldc_I4, pc);
         _il.Emit(OpCodes.Ldloc, _addr);
         _il.Emit(OpCodes.Ldc_I4, size);
-        value();
+        _il.Emit(OpCodes.Ldloc, _value);
         _il.Emit(OpCodes.Call, Rt(nameof(JitRuntime.Store)));
-        _il.Emit(OpCodes.Ldarg_1);
-        _il.Emit(OpCodes.Ldfld, CxCacheLo);
-        _il.Emit(OpCodes.Stloc, _wcLo);
-        _il.Emit(OpCodes.Ldarg_1);
-        _il.Emit(OpCodes.Ldfld, CxCacheLen);
-        _il.Emit(OpCodes.Stloc, _wcLen);
+        ReloadAfterCall();
         _il.Emit(OpCodes.Br, done);
         _il.MarkLabel(direct);
         _il.Emit(OpCodes.Ldloc, _addr);
@@ -815,6 +890,7 @@ internal sealed unsafe class JitEmitter
     private void EmitAtomic(int pc, in VmInsn i, int size)
     {
         int op = (int)i.Imm;
+        SpillForCall();
         _il.Emit(OpCodes.Ldarg_1);
         _il.Emit(OpCodes.Ldc_I4, pc);
         EmitAddress(i.Dst, i.Aux);
@@ -822,6 +898,9 @@ internal sealed unsafe class JitEmitter
         Ld(i.Src);
         Ld(0);
         _il.Emit(OpCodes.Call, Rt(size == 4 ? nameof(JitRuntime.Atomic32) : nameof(JitRuntime.Atomic64)));
+        _il.Emit(OpCodes.Stloc, _value);
+        ReloadAfterCall();
+        _il.Emit(OpCodes.Ldloc, _value);
         if (op == VmAtomic.LoadAcquire)
             St(i.Dst);
         else if (op == AtomicOp.CmpXchg)
@@ -836,6 +915,7 @@ internal sealed unsafe class JitEmitter
     {
         int size = (i.Op & 0x18) switch { 0x00 => 4, 0x08 => 2, _ => 1 };
         var ok = _il.DefineLabel();
+        SpillForCall();
         _il.Emit(OpCodes.Ldarg_1);
         if ((i.Op & 0x40) != 0)
         {
@@ -852,6 +932,9 @@ internal sealed unsafe class JitEmitter
         _il.Emit(OpCodes.Ldc_I4, size);
         _il.Emit(OpCodes.Ldloca, _value);
         _il.Emit(OpCodes.Call, Rt(nameof(JitRuntime.LoadPacket)));
+        _il.Emit(OpCodes.Stloc, _tmpPc);
+        ReloadAfterCall();
+        _il.Emit(OpCodes.Ldloc, _tmpPc);
         _il.Emit(OpCodes.Brtrue, ok);
         // Out of bounds: the program ends with r0 = 0.
         _il.Emit(OpCodes.Ldc_I8, 0L);
@@ -902,7 +985,7 @@ internal sealed unsafe class JitEmitter
         _il.Emit(OpCodes.Ldc_I4_1);
         _il.Emit(OpCodes.Add);
         _il.Emit(OpCodes.Stloc, _depth);
-        _il.Emit(OpCodes.Ldloc, _stackLo);
+        LoadStackLo();
         _il.Emit(OpCodes.Ldc_I8, (long)JitRuntime.StackSize);
         _il.Emit(OpCodes.Add);
         _il.Emit(OpCodes.Ldloc, _depth);
@@ -948,28 +1031,24 @@ internal sealed unsafe class JitEmitter
         for (int k = 1; k <= 5; k++)
             Ld(k);
         _il.Emit(OpCodes.Call, Rt(nameof(JitRuntime.CallHelperById)));
-        St(0);
         EmitAfterHelper();
     }
 
     private void EmitBeforeHelper(int pc)
     {
-        _il.Emit(OpCodes.Ldarg_1);
-        _il.Emit(OpCodes.Ldloc, _budget);
-        _il.Emit(OpCodes.Stfld, CxBudget);
+        SpillForCall();
         _il.Emit(OpCodes.Ldarg_1);
         _il.Emit(OpCodes.Ldc_I4, pc);
         _il.Emit(OpCodes.Stfld, CxCurrentPc);
-        _il.Emit(OpCodes.Ldarg_1);
-        _il.Emit(OpCodes.Ldloc, _depth);
-        _il.Emit(OpCodes.Stfld, CxCurrentDepth);
     }
 
+    /// <summary>With the helper's result on the stack: reload, r0 = result, forget the cached regions.</summary>
     private void EmitAfterHelper()
     {
-        _il.Emit(OpCodes.Ldarg_1);
-        _il.Emit(OpCodes.Ldfld, CxBudget);
-        _il.Emit(OpCodes.Stloc, _budget);
+        _il.Emit(OpCodes.Stloc, _value);
+        ReloadAfterCall();
+        _il.Emit(OpCodes.Ldloc, _value);
+        St(0);
         ResetCaches();
     }
 
@@ -1003,20 +1082,21 @@ internal sealed unsafe class JitEmitter
                 Ld(k);
             _il.Emit(OpCodes.Call, direct);
         }
-        St(0);
         EmitAfterHelper();
     }
 
     private void EmitTailCall(int pc)
     {
         var failed = _il.DefineLabel();
+        SpillForCall();
         _il.Emit(OpCodes.Ldarg_1);
         _il.Emit(OpCodes.Ldc_I4, pc);
         Ld(2);
         Ld(3);
         _il.Emit(OpCodes.Call, Rt(nameof(JitRuntime.TailCall)));
-        _il.Emit(OpCodes.Dup);
         _il.Emit(OpCodes.Stloc, _next);
+        ReloadAfterCall();
+        _il.Emit(OpCodes.Ldloc, _next);
         _il.Emit(OpCodes.Brfalse, failed);
         _il.Emit(OpCodes.Ldarg_1);
         _il.Emit(OpCodes.Ldloc, _next);

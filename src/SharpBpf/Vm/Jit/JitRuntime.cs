@@ -18,7 +18,7 @@ internal static unsafe class JitRuntime
     {
         cx.CurrentPc = pc;
         ulong value = cx.Load(address, size);
-        cx.SetJitCache(address, size);
+        cx.SetJitCache(address, size, write: false);
         return value;
     }
 
@@ -27,8 +27,11 @@ internal static unsafe class JitRuntime
     {
         cx.CurrentPc = pc;
         cx.Store(address, size, value);
-        cx.SetJitCache(address, size);
+        cx.SetJitCache(address, size, write: true);
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void ResetCaches(VmCallContext cx) => cx.ResetJitCaches();
 
     [DoesNotReturn, MethodImpl(MethodImplOptions.NoInlining)]
     public static void Fault(VmCallContext cx, int pc, string reason)

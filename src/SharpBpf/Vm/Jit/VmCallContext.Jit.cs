@@ -3,8 +3,9 @@ namespace SharpBpf.Vm;
 /// <summary>The run state the JIT's compiled code shares with its runtime: its region cache and how it hands over.</summary>
 public sealed unsafe partial class VmCallContext
 {
-    /// <summary>The region the last slow-path access hit, for the compiled code's inline cache (the stack when not cacheable).</summary>
-    internal ulong JitCacheLo, JitCacheLen;
+    /// <summary>The regions the last slow-path load and store hit, which compiled code checks inline before the stack (the
+    /// stack itself when nothing cacheable was hit since the last helper call).</summary>
+    internal ulong JitReadLo, JitReadLen, JitWriteLo, JitWriteLen;
 
     /// <summary>Where execution continues when compiled code returns anything but "done": a tail call's target, a frame of
     /// another program to return to, or the interpreter taking over.</summary>
@@ -17,7 +18,13 @@ public sealed unsafe partial class VmCallContext
     /// the raw memory, the packet and map regions (disjoint allocations), at least 8 bytes long (the inline check needs it).
     /// Context memory is never cached: it is translated field by field.
     /// </summary>
-    internal void SetJitCache(ulong address, int size)
+    internal void ResetJitCaches()
+    {
+        JitReadLo = JitWriteLo = (ulong)Stack;
+        JitReadLen = JitWriteLen = StackSize;
+    }
+
+    internal void SetJitCache(ulong address, int size, bool write)
     {
         ulong lo = (ulong)Stack, len = StackSize;
         if (Context is not null && address - (ulong)CtxBuffer < (ulong)Context.Size)
@@ -48,7 +55,15 @@ public sealed unsafe partial class VmCallContext
             lo = (ulong)Stack;
             len = StackSize;
         }
-        JitCacheLo = lo;
-        JitCacheLen = len;
+        if (write)
+        {
+            JitWriteLo = lo;
+            JitWriteLen = len;
+        }
+        else
+        {
+            JitReadLo = lo;
+            JitReadLen = len;
+        }
     }
 }
