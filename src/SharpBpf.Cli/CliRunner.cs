@@ -11,7 +11,8 @@ internal static class CliRunner
         {
             if (args.Length == 0)
                 args = ["--help"];
-            return root.Parse(args).Invoke();
+            // Without this, System.CommandLine catches exceptions thrown by actions and prints a stack trace.
+            return root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }
         catch (Exception e) when (e is BpfException or IOException or UnauthorizedAccessException or FormatException or ArgumentException)
         {

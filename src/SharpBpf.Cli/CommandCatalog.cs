@@ -8,6 +8,9 @@ internal static class CommandCatalog
     public static IEnumerable<Command> All()
     {
         yield return VersionCommand.Create();
+        yield return ObjdumpCommand.Create();
+        yield return ObjectCommand.Create();
+        yield return BtfCommand.Create();
         yield return ConformancePluginCommand.Create();
     }
 }

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text;
 
 namespace SharpBpf.Btf;
@@ -5,12 +6,14 @@ namespace SharpBpf.Btf;
 /// <summary>
 /// A BTF string table: NUL-terminated UTF-8 strings addressed by byte offset. In split BTF, offsets below
 /// the base's length resolve in the base table; the split table's own strings continue after it.
+/// Strings are decoded on first use and cached per offset without locks (a race only decodes twice).
 /// </summary>
 internal sealed class BtfStringTable
 {
     private readonly byte[] _bytes;
     private readonly BtfStringTable? _base;
-    private readonly Dictionary<uint, string> _cache = new();
+    private StringCache? _cache; // built on first use
+    private Dictionary<string, uint>? _index;
 
     public BtfStringTable(byte[] bytes, BtfStringTable? baseTable)
     {
@@ -32,36 +35,99 @@ internal sealed class BtfStringTable
     public bool Contains(uint offset) => offset < TotalLength;
 
     /// <summary>The string at <paramref name="offset"/>; throws <see cref="BpfFormatException"/> when out of range or unterminated.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public string Get(uint offset)
     {
         if (offset < BaseLength)
             return _base!.Get(offset);
-        if (offset == 0)
-            return "";
-        if (_cache.TryGetValue(offset, out var cached))
-            return cached;
         var local = offset - BaseLength;
-        if (local >= _bytes.Length)
+        if (local >= (uint)_bytes.Length)
             throw new BpfFormatException($"BTF string offset {offset} is past the end of the string table ({TotalLength} bytes)");
+        var cache = _cache ??= new StringCache(_bytes);
+        var slot = cache.Slot(local);
+        if (slot >= 0 && cache.Values[slot] is { } cached)
+            return cached;
         var rest = _bytes.AsSpan((int)local);
         var end = rest.IndexOf((byte)0);
         if (end < 0)
             throw new BpfFormatException($"BTF string at offset {offset} is not NUL-terminated");
         var s = end == 0 ? "" : Encoding.UTF8.GetString(rest[..end]);
-        _cache[offset] = s;
+        if (slot >= 0)
+            cache.Values[slot] = s;
         return s;
     }
 
-    private Dictionary<string, uint>? _index;
+    /// <summary>
+    /// Open-addressing table from the offset of each string start to its decoded string. Keys are all filled
+    /// up front, so readers on several threads only ever publish values (a race decodes a string twice).
+    /// </summary>
+    private sealed class StringCache
+    {
+        private readonly int[] _keys; // offset + 1; 0 = empty
+        private readonly int _mask;
+        private readonly int _shift;
+        public readonly string?[] Values;
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public StringCache(byte[] bytes)
+        {
+            var count = bytes.AsSpan().Count((byte)0);
+            var capacity = 16;
+            var bits = 4;
+            while (capacity < count * 3)
+            {
+                capacity <<= 1;
+                bits++;
+            }
+            _shift = 32 - bits;
+            _keys = new int[capacity];
+            Values = new string?[capacity];
+            _mask = capacity - 1;
+            var pos = 0;
+            while (pos < bytes.Length)
+            {
+                var h = Hash(pos);
+                while (_keys[h] != 0)
+                    h = (h + 1) & _mask;
+                _keys[h] = pos + 1;
+                var end = bytes.AsSpan(pos).IndexOf((byte)0);
+                if (end < 0)
+                    break;
+                pos += end + 1;
+            }
+        }
+
+        /// <summary>Fibonacci hashing: the top bits of the product are the well-mixed ones.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private int Hash(int key) => (int)(((uint)key * 0x9E3779B1u) >> _shift);
+
+        /// <summary>The slot of a string starting at <paramref name="offset"/>, or -1 when no string starts there.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public int Slot(uint offset)
+        {
+            var key = (int)offset + 1;
+            var h = Hash((int)offset);
+            while (true)
+            {
+                var k = _keys[h];
+                if (k == key)
+                    return h;
+                if (k == 0)
+                    return -1;
+                h = (h + 1) & _mask;
+            }
+        }
+    }
 
     /// <summary>Finds an existing string (base tables first, as libbpf does); offsets are absolute.</summary>
     public bool TryFind(string value, out uint offset)
     {
         if (_base is not null && _base.TryFind(value, out offset))
             return true;
-        if (_index is null)
+        var index = _index;
+        if (index is null)
         {
-            var index = new Dictionary<string, uint>();
+            index = new Dictionary<string, uint>();
             var pos = 0;
             while (pos < _bytes.Length)
             {
@@ -73,7 +139,7 @@ internal sealed class BtfStringTable
             }
             _index = index;
         }
-        return _index.TryGetValue(value, out offset);
+        return index.TryGetValue(value, out offset);
     }
 
     /// <summary>True when the string at <paramref name="offset"/> is exactly <paramref name="value"/>.</summary>
@@ -81,8 +147,6 @@ internal sealed class BtfStringTable
     {
         if (offset == uint.MaxValue || !Contains(offset))
             return false;
-        if (offset < BaseLength)
-            return _base!.Matches(offset, value);
-        return offset == 0 ? value.Length == 0 : Get(offset) == value;
+        return Get(offset) == value;
     }
 }

@@ -28,10 +28,11 @@ internal sealed class BtfWriter
 
     private byte[] Run()
     {
-        var types = _spec.OwnTypes;
-        var start = _spec.Base is null ? 1 : 0; // void is implicit
-        for (var i = start; i < types.Count; i++)
-            WriteType(types[i]);
+        foreach (var type in _spec.OwnTypes())
+        {
+            if (type is not BtfVoid) // void (id 0) is implicit
+                WriteType(type);
+        }
         var strLen = (int)_strings.Length;
         var result = new byte[BtfSpec.HeaderSize + _len + strLen];
         var header = result.AsSpan();

@@ -54,19 +54,17 @@ public sealed class ElfFile
         CheckRange(shoff, shnum * ElfConstants.SectionHeaderSize, $"{shnum} section headers", 40);
 
         _sections = new ElfSection[shnum];
-        var raw = new (uint Name, long HeaderOffset)[shnum];
         for (int i = 0; i < (int)shnum; i++)
         {
             int h = (int)shoff + i * ElfConstants.SectionHeaderSize;
             var type = (ElfSectionType)EndianReader.U32(s, h + 4, be);
             ulong offset = EndianReader.U64(s, h + 24, be), size = EndianReader.U64(s, h + 32, be);
-            if (type != ElfSectionType.NoBits && type != ElfSectionType.Null)
+            if (type != ElfSectionType.NoBits)
                 CheckRange(offset, size, $"section {i}'s contents ({size} bytes at 0x{offset:x})", h + 24);
-            raw[i] = (EndianReader.U32(s, h, be), h);
             _sections[i] = new ElfSection
             {
                 Index = i,
-                NameOffset = raw[i].Name,
+                NameOffset = EndianReader.U32(s, h, be),
                 Type = type,
                 Flags = (ElfSectionFlags)EndianReader.U64(s, h + 8, be),
                 Address = EndianReader.U64(s, h + 16, be),
@@ -144,7 +142,7 @@ public sealed class ElfFile
 
     /// <summary>The section's bytes (empty for SHT_NOBITS), a slice of the input.</summary>
     public ReadOnlyMemory<byte> GetData(ElfSection section) =>
-        section.Type is ElfSectionType.NoBits or ElfSectionType.Null ? ReadOnlyMemory<byte>.Empty : Data.Slice((int)section.FileOffset, (int)section.Size);
+        section.Type is ElfSectionType.NoBits ? ReadOnlyMemory<byte>.Empty : Data.Slice((int)section.FileOffset, (int)section.Size);
 
     /// <summary>The relocation table of a SHT_REL/SHT_RELA section.</summary>
     public ElfRelocationTable GetRelocations(ElfSection relocationSection)

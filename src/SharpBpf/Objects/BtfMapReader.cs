@@ -121,6 +121,8 @@ internal sealed class BtfMapReader
                     map.ValueSize = (int)_btf!.SizeOf(map.BtfValueTypeId);
                     break;
                 case "values":
+                    if (isInner)
+                        throw new BpfFormatException($"inner map '{name}' cannot have 'values' (multi-level inner maps are not supported)", _btfOffset, _elf.FileName);
                     ParseValues(map, member);
                     break;
             }
@@ -233,7 +235,8 @@ internal sealed class BtfMapReader
                 KeySize = 4,
                 ValueSize = offset,
                 MaxEntries = 1,
-                Flags = ObjectReader.ReadOnlyProgFlag,
+                // Its DATASEC holds extern (non-static) variables, so libbpf also makes it mmap-able.
+                Flags = ObjectReader.ReadOnlyProgFlag | ObjectReader.MmapableFlag,
                 InitialValue = new byte[offset],
                 DataSection = ".kconfig",
             });
@@ -258,8 +261,10 @@ internal sealed class BtfMapReader
         return (ExternKindOf(name), 0, 1);
     }
 
-    private static int AlignOf(BtfSpec btf, uint id)
+    private static int AlignOf(BtfSpec btf, uint id, int nesting = 0)
     {
+        if (nesting > 32)
+            throw new BpfFormatException($"BTF type {id} nests too deeply (a loop?)");
         for (int depth = 0; depth < 64; depth++)
         {
             switch (btf[btf.ResolveModifiers(id)])
@@ -269,7 +274,7 @@ internal sealed class BtfMapReader
                 case BtfFloat t: return (int)Math.Clamp(t.Size, 1, 8);
                 case BtfPtr: return 8;
                 case BtfArray a: id = a.ElementType; break;
-                case BtfComposite c: return c.Members.Count == 0 ? 1 : c.Members.Max(m => AlignOf(btf, m.Type));
+                case BtfComposite c: return c.Members.Count == 0 ? 1 : c.Members.Max(m => AlignOf(btf, m.Type, nesting + 1));
                 default: return 1;
             }
         }

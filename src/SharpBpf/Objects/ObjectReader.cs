@@ -1,3 +1,4 @@
+using SharpBpf.Btf;
 using SharpBpf.Elf;
 using SharpBpf.Isa;
 
@@ -65,6 +66,9 @@ internal sealed class ObjectReader
         ReadFunctions();
         LegacyMapReader.Read(_elf, _obj, _definedMaps);
         var btf = BtfMapReader.Read(_elf, _obj, _definedMaps);
+        _obj.BtfTypes = btf;
+        if (btf is not null && _obj.BtfExt is { } ext)
+            ReadBtfExt(ext, btf);
         ReadGlobalData();
         foreach (var section in _elf.Sections)
             if (section.IsRelocation && section.Info < _elf.Sections.Count && _functions.ContainsKey((int)section.Info))
@@ -86,6 +90,50 @@ internal sealed class ObjectReader
             p.License = _obj.License;
             p.KernelVersion = _obj.KernelVersion;
             p.Relocations.Sort((a, b) => a.InstructionIndex.CompareTo(b.InstructionIndex));
+        }
+    }
+
+    /// <summary>Hands each function its .BTF.ext records (func_info, line_info, CO-RE), offsets re-based to the function in instructions.</summary>
+    private void ReadBtfExt(ReadOnlyMemory<byte> bytes, BtfSpec btf)
+    {
+        var section = _elf.FindSection(".BTF.ext")!;
+        BtfExt ext;
+        try
+        {
+            ext = BtfExt.Parse(bytes.Span, btf);
+        }
+        catch (BpfFormatException e)
+        {
+            var message = e.Message;
+            var suffix = $" (at file offset 0x{e.Offset:x})";
+            if (e.Offset >= 0 && message.EndsWith(suffix, StringComparison.Ordinal))
+                message = message[..^suffix.Length];
+            throw Error(message, (long)section.FileOffset + Math.Max(e.Offset, 0));
+        }
+        catch (Exception e) when (e is BpfException or ArgumentException or OverflowException)
+        {
+            throw Error($".BTF.ext: {e.Message}", (long)section.FileOffset);
+        }
+        Distribute(ext.FuncInfos, r => r.InstructionOffset, (f, r, at) => f.FuncInfos.Add(r with { InstructionOffset = at }), section);
+        Distribute(ext.LineInfos, r => r.InstructionOffset, (f, r, at) => f.LineInfos.Add(r with { InstructionOffset = at }), section);
+        Distribute(ext.CoreRelocations, r => r.InstructionOffset, (f, r, at) => f.CoreRelocations.Add(r with { InstructionOffset = at }), section);
+    }
+
+    private void Distribute<T>(IReadOnlyList<BtfExtSection<T>> sections, Func<T, uint> byteOffset, Action<ProgramSpec, T, uint> add, ElfSection ext)
+    {
+        foreach (var part in sections)
+        {
+            var target = _elf.FindSection(part.SectionName);
+            if (target is null || !_functions.TryGetValue(target.Index, out var functions))
+                throw Error($".BTF.ext refers to section '{part.SectionName}', which has no functions", ext.HeaderOffset);
+            foreach (var record in part.Records)
+            {
+                uint bytes = byteOffset(record);
+                var function = bytes % Instruction.Size == 0 ? FunctionAt(functions, (int)Math.Min(bytes / Instruction.Size, int.MaxValue)) : null;
+                if (function is null)
+                    throw Error($".BTF.ext record at byte {bytes} of '{part.SectionName}' is not inside a function", ext.HeaderOffset);
+                add(function, record, (uint)((int)(bytes / Instruction.Size) - function.SectionOffset));
+            }
         }
     }
 
@@ -145,7 +193,9 @@ internal sealed class ObjectReader
                 var spec = new ProgramSpec
                 {
                     Name = name,
-                    SectionName = section.Name,
+                    // SEC("?xdp") means "don't autoload"; like libbpf, the program's section name drops the '?'.
+                    SectionName = section.Name.StartsWith('?') ? section.Name[1..] : section.Name,
+                    Autoload = !section.Name.StartsWith('?'),
                     Instructions = instructions,
                     SectionOffset = (int)(start / Instruction.Size),
                 };
@@ -178,7 +228,6 @@ internal sealed class ObjectReader
             spec.ProgramFlags |= SectionDefinitions.SleepableFlag;
         if ((def.Flags & SectionFlags.XdpFrags) != 0)
             spec.ProgramFlags |= SectionDefinitions.XdpHasFragsFlag;
-        spec.Autoload = !spec.SectionName.StartsWith('?');
     }
 
     private void ReadGlobalData()
@@ -208,6 +257,20 @@ internal sealed class ObjectReader
             };
             _obj.Maps.Add(map);
             _dataMaps[section.Index] = map;
+            AddVariables(symbols, section, map);
+        }
+    }
+
+    private void AddVariables(ElfSymbolTable symbols, ElfSection section, MapSpec map)
+    {
+        for (int i = 1; i < symbols.Count; i++)
+        {
+            var sym = symbols[i];
+            if (sym.SectionIndex != section.Index || sym.Type != ElfSymbolType.Object)
+                continue;
+            if (sym.Value > section.Size || sym.Size > section.Size - sym.Value)
+                throw Error($"variable '{symbols.GetName(i)}' (0x{sym.Value:x}, {sym.Size} bytes) lies outside '{section.Name}' ({section.Size} bytes)", symbols.EntryOffset(i));
+            _obj.Variables.Add(new GlobalVariable(symbols.GetName(i), map, (int)sym.Value, (int)sym.Size, !sym.IsGlobal || (sym.Other & 3) != 0));
         }
     }
 
@@ -268,11 +331,13 @@ internal sealed class ObjectReader
                 throw Error($"relocation {r} of '{table.Section.Name}' has no symbol", where + 8);
             var sym = symbols[rel.SymbolIndex];
             var name = symbols.GetName(rel.SymbolIndex);
-            function.Relocations.Add(Classify(function, index, insn, sym, name, where));
+            // REL keeps the addend in the instruction's immediate (as clang writes BPF objects); RELA carries its own.
+            long addend = table.IsRela ? rel.Addend : insn.Imm;
+            function.Relocations.Add(Classify(function, index, insn, sym, name, addend, where));
         }
     }
 
-    private Relocation Classify(ProgramSpec function, int index, Instruction insn, ElfSymbol sym, string symbolName, long where)
+    private Relocation Classify(ProgramSpec function, int index, Instruction insn, ElfSymbol sym, string symbolName, long addend, long where)
     {
         bool isCall = insn.Opcode == Opcodes.Call;
         bool isLoad = insn.Opcode == Opcodes.LdDw;
@@ -298,21 +363,21 @@ internal sealed class ObjectReader
                 throw Error($"relocation against '{symbolName}' at {at}: a call relocation needs src_reg 1 (bpf-to-bpf call), got {insn.Src}", where);
             if (sym.Value % Instruction.Size != 0)
                 throw Error($"call at {at} targets '{symbolName}' at unaligned offset 0x{sym.Value:x}", where);
-            long target = (long)(sym.Value / Instruction.Size) + insn.Imm + 1;
+            long target = (long)(sym.Value / Instruction.Size) + addend + 1;
             return Call(index, targetSection, target, isAddress: false, at, where);
         }
         if (targetSection.IsExecutable)
         {
-            long bytes = (long)sym.Value + insn.Imm;
+            long bytes = (long)sym.Value + addend;
             if (bytes % Instruction.Size != 0)
                 throw Error($"function address at {at} targets unaligned offset 0x{bytes:x} of '{targetSection.Name}'", where);
             return Call(index, targetSection, bytes / Instruction.Size, isAddress: true, at, where);
         }
         if (_dataMaps.TryGetValue(targetSection.Index, out var data))
         {
-            long offset = (long)sym.Value + insn.Imm;
+            long offset = (long)sym.Value + addend;
             if (offset < 0 || offset > data.ValueSize)
-                throw Error($"reference at {at} to '{symbolName}' + {insn.Imm} lies outside '{targetSection.Name}' ({data.ValueSize} bytes)", where);
+                throw Error($"reference at {at} to '{symbolName}' + {addend} lies outside '{targetSection.Name}' ({data.ValueSize} bytes)", where);
             return new MapValueReference(index, data.Name, (int)offset);
         }
         if (_definedMaps.TryGetValue((targetSection.Index, sym.Value), out var map))
@@ -325,7 +390,7 @@ internal sealed class ObjectReader
         if (!_functions.TryGetValue(section.Index, out var functions) || target < 0 || FunctionAt(functions, (int)Math.Min(target, int.MaxValue)) is not { } callee
             || callee.SectionOffset != target)
             throw Error($"{(isAddress ? "function address" : "call")} at {at} targets instruction {target} of '{section.Name}', which starts no function", where);
-        return new SubprogramCall(index, callee.Name, section.Name, (int)target, isAddress);
+        return new SubprogramCall(index, callee.Name, callee.SectionName, (int)target, isAddress);
     }
 
     /// <summary>Records the extern; the reference is a placeholder until <see cref="ResolveExternReferences"/> knows its kind and offset.</summary>

@@ -1,3 +1,4 @@
+using SharpBpf.Btf;
 using SharpBpf.Elf;
 
 namespace SharpBpf.Objects;
@@ -39,11 +40,38 @@ public sealed class ObjectSpec
 
     /// <summary>The raw .BTF section, or null.</summary>
     public ReadOnlyMemory<byte>? Btf { get; internal set; }
+    /// <summary>The parsed .BTF (types and strings), or null when the object has none.</summary>
+    public BtfSpec? BtfTypes { get; internal set; }
     /// <summary>The raw .BTF.ext section, or null.</summary>
     public ReadOnlyMemory<byte>? BtfExt { get; internal set; }
 
     /// <summary>The extern variables (<c>__kconfig</c> and <c>__ksym</c>) programs refer to.</summary>
     public List<ExternSpec> Externs { get; } = [];
+
+    /// <summary>The variables of the global data maps (.data, .rodata, .bss...), from the ELF symbol table.</summary>
+    public List<GlobalVariable> Variables { get; } = [];
+
+    /// <summary>Replaces a global variable's initial value (e.g. a <c>const volatile</c> setting in .rodata) before the
+    /// object is loaded. <paramref name="value"/> is in the object's byte order and exactly the variable's size.</summary>
+    /// <exception cref="BpfException">no such variable, or a value of the wrong size.</exception>
+    public void SetVariable(string name, ReadOnlySpan<byte> value)
+    {
+        var variable = FindVariable(name);
+        if (value.Length != variable.Size)
+            throw new BpfException($"variable '{name}' is {variable.Size} bytes, the new value {value.Length}");
+        value.CopyTo(variable.Map.InitialValue.AsSpan(variable.Offset, variable.Size));
+    }
+
+    /// <summary>A global variable's current initial value (in the object's byte order).</summary>
+    public ReadOnlySpan<byte> GetVariable(string name)
+    {
+        var variable = FindVariable(name);
+        return variable.Map.InitialValue.AsSpan(variable.Offset, variable.Size);
+    }
+
+    private GlobalVariable FindVariable(string name) =>
+        Variables.Find(v => v.Name == name)
+        ?? throw new BpfException($"the object has no global variable '{name}' (known: {string.Join(", ", Variables.Select(v => v.Name))})");
 
     public ProgramSpec? FindProgram(string name) => Programs.Find(p => p.Name == name);
     public MapSpec? FindMap(string name) => Maps.Find(m => m.Name == name);
@@ -63,6 +91,9 @@ public sealed class ObjectSpec
         return null;
     }
 }
+
+/// <summary>A variable living in a global data map: <see cref="Size"/> bytes at <see cref="Offset"/> of the map's value.</summary>
+public sealed record GlobalVariable(string Name, MapSpec Map, int Offset, int Size, bool IsStatic);
 
 /// <summary>An extern the object declares: a <c>__kconfig</c> value (laid out in the .kconfig map at <see cref="Offset"/>)
 /// or a <c>__ksym</c> kernel symbol.</summary>

@@ -1,3 +1,4 @@
+using SharpBpf.Btf;
 using SharpBpf.Isa;
 
 namespace SharpBpf.Objects;
@@ -27,6 +28,22 @@ public sealed class LinkedProgram
     public List<Relocation> Relocations { get; }
     /// <summary>The main function first (at 0), then each subprogram in the order it was appended.</summary>
     public IReadOnlyList<LinkedFunction> Functions { get; }
+
+    /// <summary>func_info for the kernel (one per function with BTF), offsets in instructions of <see cref="Instructions"/>.</summary>
+    public IReadOnlyList<BtfFuncInfo> FuncInfos => Collect(f => f.FuncInfos, (r, at) => r with { InstructionOffset = r.InstructionOffset + at });
+    /// <summary>line_info, offsets in instructions of <see cref="Instructions"/>.</summary>
+    public IReadOnlyList<BtfLineInfo> LineInfos => Collect(f => f.LineInfos, (r, at) => r with { InstructionOffset = r.InstructionOffset + at });
+    /// <summary>CO-RE relocations, offsets in instructions of <see cref="Instructions"/>.</summary>
+    public IReadOnlyList<BtfCoreRelocation> CoreRelocations => Collect(f => f.CoreRelocations, (r, at) => r with { InstructionOffset = r.InstructionOffset + at });
+
+    private List<T> Collect<T>(Func<ProgramSpec, List<T>> records, Func<T, uint, T> shift)
+    {
+        var result = new List<T>();
+        foreach (var f in Functions)
+            foreach (var r in records(f.Function))
+                result.Add(shift(r, (uint)f.StartIndex));
+        return result;
+    }
 }
 
 /// <summary>

@@ -1,3 +1,4 @@
+using SharpBpf.Btf;
 using SharpBpf.Isa;
 
 namespace SharpBpf.Objects;
@@ -23,6 +24,13 @@ public sealed class ProgramSpec
 
     public required Instruction[] Instructions { get; set; }
     public List<Relocation> Relocations { get; init; } = [];
+
+    /// <summary>.BTF.ext func_info for this function (normally one record at 0); offsets in instructions from its start.</summary>
+    public List<BtfFuncInfo> FuncInfos { get; init; } = [];
+    /// <summary>.BTF.ext line_info; offsets in instructions from the function's start.</summary>
+    public List<BtfLineInfo> LineInfos { get; init; } = [];
+    /// <summary>.BTF.ext CO-RE relocations; offsets in instructions from the function's start.</summary>
+    public List<BtfCoreRelocation> CoreRelocations { get; init; } = [];
 
     /// <summary>Offset of the function inside its section, in instructions.</summary>
     public int SectionOffset { get; set; }

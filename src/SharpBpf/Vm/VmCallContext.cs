@@ -368,7 +368,9 @@ public sealed unsafe partial class VmCallContext : IDisposable
             PacketCapacity = Math.Max(bufferSize, 4096);
             PacketBuffer = (byte*)NativeMemory.AlignedAlloc((nuint)PacketCapacity, 64);
         }
-        NativeMemory.Clear(PacketBuffer, (nuint)bufferSize);
+        // Zero around the data (the kernel's buffer is kzalloc'ed): headroom and room to grow are readable after adjustments.
+        NativeMemory.Clear(PacketBuffer, (nuint)headroom);
+        NativeMemory.Clear(PacketBuffer + headroom + data.Length, (nuint)(bufferSize - headroom - data.Length));
         data.CopyTo(new Span<byte>(PacketBuffer + headroom, data.Length));
         HardStart = (nint)PacketBuffer;
         DataMeta = (nint)(PacketBuffer + headroom);

@@ -27,7 +27,7 @@ public sealed class VmEngine : IVmObjectResolver, IDisposable
         if (Options.InstructionBudget < 1)
             throw new ArgumentException("the instruction budget must be positive", nameof(options));
         Helpers = Options.Helpers ?? VmHelperTable.CreateDefault();
-        Random = Options.RandomSeed is { } seed ? new Random(seed) : new Random();
+        _seededRandom = Options.RandomSeed is { } seed ? new Random(seed) : null;
     }
 
     public VmOptions Options { get; }
@@ -35,7 +35,16 @@ public sealed class VmEngine : IVmObjectResolver, IDisposable
     /// <summary>The helpers programs loaded from now on may call; add your own before loading.</summary>
     public VmHelperTable Helpers { get; }
 
-    internal Random Random { get; }
+    private readonly Random? _seededRandom;
+
+    /// <summary>bpf_get_prandom_u32: reproducible when <see cref="VmOptions.RandomSeed"/> is set (then serialized across threads).</summary>
+    internal uint NextRandom()
+    {
+        if (_seededRandom is null)
+            return (uint)Random.Shared.NextInt64(0, 1L << 32);
+        lock (_seededRandom)
+            return (uint)_seededRandom.NextInt64(0, 1L << 32);
+    }
 
     /// <summary>Every map of the engine, for the bounds check's map-region scan (replaced, never mutated).</summary>
     internal IVmMap[] MapsSnapshot { get; private set; } = [];
@@ -124,6 +133,8 @@ public sealed class VmEngine : IVmObjectResolver, IDisposable
     {
         ArgumentNullException.ThrowIfNull(obj);
         ThrowIfDisposed();
+        if (obj.BigEndian != !BitConverter.IsLittleEndian)
+            throw new VmLoadException($"object '{obj.Name}' is {(obj.BigEndian ? "big" : "little")}-endian; the VM runs programs in the host's byte order (build with -target bpf{(BitConverter.IsLittleEndian ? "el" : "eb")})");
         return VmObjectLoader.Load(this, obj);
     }
 

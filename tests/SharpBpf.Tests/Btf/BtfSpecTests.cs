@@ -186,4 +186,27 @@ public class BtfSpecTests
         badString[24] = 0xff; // INT's name offset
         Assert.Contains("string", Assert.Throws<BpfFormatException>(() => BtfSpec.Parse(badString)).Message);
     }
+
+    [Fact]
+    public void ErrorsInsideAnObjectNameTheFileAndTheFileOffset()
+    {
+        var obj = TestPrograms.Compile("btf_rich_types.c");
+        var bytes = File.ReadAllBytes(obj);
+        var section = SharpBpf.Elf.ElfFile.Parse(bytes).FindSection(".BTF")!;
+        var firstType = (int)section.FileOffset + 24; // after the BTF header
+        bytes[firstType + 7] = 31; // kind byte of type 1's info word (little endian): an unknown kind
+        var path = Path.Combine(Path.GetTempPath(), $"sharpbpf-badbtf-{Environment.ProcessId}.o");
+        File.WriteAllBytes(path, bytes);
+        try
+        {
+            var e = Assert.Throws<BpfFormatException>(() => BtfFile.Load(path));
+            Assert.Equal(path, e.File);
+            Assert.Equal(firstType, e.Offset);
+            Assert.Contains("unknown kind", e.Message);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
 }

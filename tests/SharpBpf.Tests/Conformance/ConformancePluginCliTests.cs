@@ -73,4 +73,14 @@ public class ConformancePluginCliTests
         Assert.Equal("", stdout);
         Assert.Contains("pc 0: ldxw %r0, [%r1+8]", stderr);
     }
+
+    [Fact]
+    public void ElfInputRunsTheProgramSection()
+    {
+        // As with the runner's --elf --xdp_prolog: the program lives in a section named xdp (.text is empty).
+        var elf = File.ReadAllBytes(TestPrograms.Compile("xdp_pass.c"));
+        var (exit, stdout, stderr) = SharpBpfCli.RunWithInput(Hex(elf) + "\n", "conformance-plugin", "--elf");
+        Assert.True(exit == 0, stderr);
+        Assert.Equal("2\n", stdout);
+    }
 }

@@ -67,10 +67,32 @@ public class LlvmDisassemblerOracleTests
         AssertSameLines(expected, actual, slots);
     }
 
-    internal static List<LlvmObjdumpOracle.Line> Listing(ReadOnlySpan<Instruction> slots, LlvmDisassemblyOptions options)
+    [SkippableTheory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Alu32MatchesLlvmObjdumpMattrAlu32(bool bigEndian)
+    {
+        Requirements.Tool(LlvmObjdumpOracle.Mc);
+        var slots = Sweep();
+        var expected = LlvmObjdumpOracle.DisassembleBytes(Instruction.WriteAll(slots, bigEndian), bigEndian, immHex: false, alu32: true);
+        AssertSameLines(expected, Listing(slots, LlvmDisassemblyOptions.Alu32), slots);
+    }
+
+    [SkippableFact]
+    public void BranchTargetsLandWhereLlvmObjdumpSaysTheyDo()
+    {
+        Requirements.Tool(LlvmObjdumpOracle.Mc);
+        var slots = Sweep();
+        var expected = LlvmObjdumpOracle.DisassembleBytes(Instruction.WriteAll(slots), false, false, keepBranchTargets: true);
+        var actual = Listing(slots, LlvmDisassemblyOptions.None, target => $"<.text+0x{unchecked((ulong)(target * 8L)):x}>");
+        AssertSameLines(expected, actual, slots);
+    }
+
+    internal static List<LlvmObjdumpOracle.Line> Listing(ReadOnlySpan<Instruction> slots, LlvmDisassemblyOptions options,
+        Func<int, string?>? annotate = null)
     {
         var writer = new StringWriter();
-        LlvmDisassembler.WriteListing(writer, slots, options);
+        LlvmDisassembler.WriteListing(writer, slots, options, annotate);
         return writer.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries)
             .Select(l => l.Split(":\t", 2))
             .Select(p => new LlvmObjdumpOracle.Line(int.Parse(p[0]), p[1]))

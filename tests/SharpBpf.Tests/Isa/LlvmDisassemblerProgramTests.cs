@@ -23,15 +23,15 @@ public class LlvmDisassemblerProgramTests
         var obj = file.EndsWith(".s", StringComparison.Ordinal)
             ? LlvmObjdumpOracle.Assemble(Path.Combine(TestPrograms.SourceDir, file), bigEndian)
             : TestPrograms.Compile(file, cpu, bigEndian);
-        foreach (var immHex in new[] { false, true })
+        foreach (var (immHex, alu32) in new[] { (false, false), (true, false), (false, true) })
         {
-            var sections = LlvmObjdumpOracle.Disassemble(obj, immHex);
+            var sections = LlvmObjdumpOracle.Disassemble(obj, immHex, alu32: alu32);
             Assert.NotEmpty(sections);
             foreach (var (name, expected) in sections)
             {
                 var slots = Instruction.ReadAll(LlvmObjdumpOracle.SectionBytes(obj, name), bigEndian);
                 Assert.True(slots.Length > 0, name);
-                var options = immHex ? LlvmDisassemblyOptions.ImmHex : LlvmDisassemblyOptions.None;
+                var options = (immHex ? LlvmDisassemblyOptions.ImmHex : 0) | (alu32 ? LlvmDisassemblyOptions.Alu32 : 0);
                 LlvmDisassemblerOracleTests.AssertSameLines(expected, LlvmDisassemblerOracleTests.Listing(slots, options), slots);
             }
         }

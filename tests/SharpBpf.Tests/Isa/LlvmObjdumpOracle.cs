@@ -22,7 +22,8 @@ public static partial class LlvmObjdumpOracle
     public readonly record struct Line(int Index, string Text);
 
     /// <summary>Disassembles raw slots (already in the target byte order).</summary>
-    public static IReadOnlyList<Line> DisassembleBytes(byte[] bytes, bool bigEndian, bool immHex)
+    public static IReadOnlyList<Line> DisassembleBytes(byte[] bytes, bool bigEndian, bool immHex, bool keepBranchTargets = false,
+        bool alu32 = false)
     {
         var source = new StringBuilder(".text\n");
         for (int i = 0; i < bytes.Length; i += 8)
@@ -34,7 +35,7 @@ public static partial class LlvmObjdumpOracle
             File.WriteAllText(asm, source.ToString());
             Check(TestPrograms.Run(Mc, ["-triple", bigEndian ? "bpfeb" : "bpfel", "-filetype=obj", asm, "-o", path]), Mc);
         });
-        return Disassemble(obj, immHex).Single().Value;
+        return Disassemble(obj, immHex, keepBranchTargets, alu32).Single().Value;
     }
 
     /// <summary>Assembles LLVM-syntax assembly with llvm-mc (-mcpu=v3) and returns the object's path.</summary>
@@ -46,9 +47,14 @@ public static partial class LlvmObjdumpOracle
     }
 
     /// <summary>llvm-objdump -d of an object: lines per executable section.</summary>
-    public static Dictionary<string, IReadOnlyList<Line>> Disassemble(string obj, bool immHex)
+    public static Dictionary<string, IReadOnlyList<Line>> Disassemble(string obj, bool immHex, bool keepBranchTargets = false,
+        bool alu32 = false)
     {
-        string[] args = ["-d", "--no-show-raw-insn", .. immHex ? new[] { "--print-imm-hex" } : [], obj];
+        string[] args =
+        [
+            "-d", "--no-show-raw-insn", .. immHex ? new[] { "--print-imm-hex" } : [],
+            .. alu32 ? new[] { "--mattr=+alu32" } : [], obj,
+        ];
         var (code, stdout, stderr) = TestPrograms.Run(Objdump, args);
         Check((code, stdout, stderr), Objdump);
         var result = new Dictionary<string, IReadOnlyList<Line>>();
@@ -63,7 +69,8 @@ public static partial class LlvmObjdumpOracle
             }
             var m = LineRegex().Match(raw);
             if (m.Success && current is not null)
-                current.Add(new Line(int.Parse(m.Groups[1].Value), BranchTarget().Replace(m.Groups[2].Value, "")));
+                current.Add(new Line(int.Parse(m.Groups[1].Value),
+                    keepBranchTargets ? m.Groups[2].Value : BranchTarget().Replace(m.Groups[2].Value, "")));
         }
         return result;
     }

@@ -47,9 +47,28 @@ public class BtfMapTests
         Assert.Equal((ExternKind.Kconfig, 0, 4, true), (hz.Kind, hz.Offset, hz.Size, hz.Weak));
         Assert.Equal((ExternKind.Kconfig, 4, 4, false), (version.Kind, version.Offset, version.Size, version.Weak));
         var kconfig = obj.Maps.Single(m => m.DataSection == ".kconfig");
-        Assert.Equal(("obj_glo.kconfig", 8, 0x80u), (kconfig.Name, kconfig.ValueSize, kconfig.Flags));
+        Assert.Equal(("obj_glo.kconfig", 8, 0x480u), (kconfig.Name, kconfig.ValueSize, kconfig.Flags));
         var relocs = obj.FindProgram("on_getpid")!.Relocations;
         Assert.Contains(relocs, r => r is KconfigReference { Symbol: "LINUX_KERNEL_VERSION", Offset: 4 });
         Assert.Contains(relocs, r => r is KconfigReference { Symbol: "CONFIG_HZ", Offset: 0 });
+    }
+
+    [Theory, MemberData(nameof(ByteOrders))]
+    public void ClassifiesKfuncsKsymsAndKconfig(bool bigEndian)
+    {
+        var obj = ObjectSpec.Load(TestPrograms.Compile("obj_externs.c", bigEndian: bigEndian));
+        var kinds = obj.Externs.ToDictionary(e => e.Name, e => (e.Kind, e.Offset, e.Size));
+        Assert.Equal((ExternKind.Kfunc, -1, 0), kinds["bpf_rcu_read_lock"]);
+        Assert.Equal((ExternKind.Ksym, -1, 0), kinds["bpf_prog_active"]);
+        // libbpf's order: larger alignment first, then smaller size, then name.
+        Assert.Equal((ExternKind.Kconfig, 0, 8), kinds["CONFIG_BASE_SMALL"]);
+        Assert.Equal((ExternKind.Kconfig, 8, 4), kinds["LINUX_KERNEL_VERSION"]);
+        Assert.Equal((ExternKind.Kconfig, 12, 1), kinds["CONFIG_BPF_SYSCALL"]);
+        Assert.Equal((ExternKind.Kconfig, 13, 1), kinds["CONFIG_X86_64"]);
+        Assert.Equal(14, obj.Maps.Single(m => m.DataSection == ".kconfig").ValueSize);
+        var relocs = obj.FindProgram("on_switch")!.Relocations;
+        Assert.Equal([new KfuncCall(0, "bpf_rcu_read_lock"), new KfuncCall(4, "bpf_rcu_read_unlock")], relocs.OfType<KfuncCall>());
+        Assert.Equal([new KsymReference(1, "bpf_prog_active")], relocs.OfType<KsymReference>());
+        Assert.Contains(new KconfigReference(10, "CONFIG_X86_64", 13), relocs);
     }
 }

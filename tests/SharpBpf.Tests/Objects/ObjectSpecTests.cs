@@ -110,6 +110,56 @@ public class ObjectSpecTests
         Assert.Contains(linked.Relocations, r => r is MapValueReference { MapName: "obj_btf_.rodata", Offset: 0 });
     }
 
+    [Theory, MemberData(nameof(ByteOrders))]
+    public void LinkedProgramsCarryFuncAndLineInfoForEveryFunction(bool bigEndian)
+    {
+        var obj = ObjectSpec.Load(TestPrograms.Compile("obj_subprogs.c", bigEndian: bigEndian));
+        var linked = ProgramLinker.Link(obj, obj.FindProgram("tc_calls")!);
+        var funcs = linked.FuncInfos;
+        Assert.Equal(linked.Functions.Select(f => (uint)f.StartIndex), funcs.Select(f => f.InstructionOffset));
+        Assert.Equal(linked.Functions.Select(f => f.Function.Name), funcs.Select(f => obj.BtfTypes![f.TypeId].Name));
+        var lines = linked.LineInfos;
+        Assert.NotEmpty(lines);
+        Assert.All(linked.Functions, f => Assert.Contains(lines, l => l.InstructionOffset == (uint)f.StartIndex));
+        Assert.All(lines, l => Assert.True(l.InstructionOffset < linked.Instructions.Length));
+        Assert.Equal(lines.Select(l => l.InstructionOffset).Order(), lines.Select(l => l.InstructionOffset));
+    }
+
+    [Theory, MemberData(nameof(ByteOrders))]
+    public void CoreRelocationsFollowTheirFunctions(bool bigEndian)
+    {
+        var obj = ObjectSpec.Load(TestPrograms.Compile("btf_core_reads.c", bigEndian: bigEndian));
+        var withCore = obj.Programs.Concat(obj.Subprograms).Where(p => p.CoreRelocations.Count > 0).ToList();
+        Assert.NotEmpty(withCore);
+        foreach (var program in obj.Programs)
+        {
+            var linked = ProgramLinker.Link(obj, program);
+            var own = linked.Functions.Sum(f => f.Function.CoreRelocations.Count);
+            Assert.Equal(own, linked.CoreRelocations.Count);
+            Assert.All(linked.CoreRelocations, r => Assert.True(r.InstructionOffset < linked.Instructions.Length));
+        }
+    }
+
+    [Theory, MemberData(nameof(ByteOrders))]
+    public void GlobalVariablesCanBeReadAndReplaced(bool bigEndian)
+    {
+        var obj = ObjectSpec.Load(TestPrograms.Compile("obj_global_data.c", bigEndian: bigEndian));
+        var threshold = obj.Variables.Single(v => v.Name == "threshold");
+        Assert.Equal((".rodata", 4, false), (threshold.Map.DataSection, threshold.Size, threshold.IsStatic));
+        Assert.True(obj.Variables.Single(v => v.Name == "hidden_total").IsStatic);
+        Assert.Equal(42, Read32(obj.GetVariable("threshold"), bigEndian));
+        var value = new byte[4];
+        if (bigEndian) System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(value, 7);
+        else System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(value, 7);
+        obj.SetVariable("threshold", value);
+        Assert.Equal(7, Read32(threshold.Map.InitialValue.AsSpan(threshold.Offset), bigEndian));
+        Assert.Throws<BpfException>(() => obj.SetVariable("threshold", new byte[8]));
+        Assert.Throws<BpfException>(() => obj.SetVariable("nope", value));
+    }
+
+    private static int Read32(ReadOnlySpan<byte> bytes, bool bigEndian) =>
+        bigEndian ? System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(bytes) : System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(bytes);
+
     private static void AssertCallsLandOnFunctions(LinkedProgram linked)
     {
         var starts = linked.Functions.Select(f => f.StartIndex).ToHashSet();

@@ -19,7 +19,8 @@ public partial class VmKernelDifferentialTests
         public Pinned(string obj)
         {
             Dir = $"/sys/fs/bpf/sharpbpf_vmtest_{Environment.ProcessId}_{Guid.NewGuid():N}"[..60];
-            var (code, _, err) = TestPrograms.Run("bpftool", ["prog", "loadall", obj, Dir]);
+            // Maps are pinned too: a PROG_ARRAY loses its entries when its last user reference goes (bpftool exiting).
+            var (code, _, err) = TestPrograms.Run("bpftool", ["prog", "loadall", obj, Dir, "pinmaps", Dir + "_maps"]);
             Assert.True(code == 0, $"bpftool prog loadall failed: {err}");
         }
 
@@ -50,7 +51,12 @@ public partial class VmKernelDifferentialTests
             }
         }
 
-        public void Dispose() => Directory.Delete(Dir, recursive: true);
+        public void Dispose()
+        {
+            Directory.Delete(Dir, recursive: true);
+            if (Directory.Exists(Dir + "_maps"))
+                Directory.Delete(Dir + "_maps", recursive: true);
+        }
     }
 
     public static TheoryData<byte, ushort, ushort, int> Packets() => new()
@@ -108,5 +114,84 @@ public partial class VmKernelDifferentialTests
             Assert.Equal(kernel.DataOut, vm.DataOut);
             Assert.Equal(kernel.CtxOut, vm.ContextOut);
         }
+    }
+
+    [SkippableTheory]
+    [InlineData("loop_squares", 2)]
+    [InlineData("tail_caller", 1)]
+    [InlineData("tail_caller_init", 3)]
+    [InlineData("map_in_map", 2)]
+    public void CallbacksTailCallsAndMapsOfMapsAgreeWithTheKernel(string name, ulong expected)
+    {
+        Requirements.Kernel();
+        Requirements.Tool("bpftool");
+        var obj = TestPrograms.Compile("vm_features.c");
+        var packet = VmObjectTests.Packet(17, 53);
+        using var pinned = new Pinned(obj);
+        var kernel = pinned.Run(name, packet, null);
+        using var engine = new VmEngine();
+        var vm = engine.Load(ObjectSpec.Load(obj)).Program(name).Run(packet);
+        Assert.Equal(expected, kernel.Retval);
+        Assert.Equal(kernel.Retval, vm.ReturnValue);
+        Assert.Equal(kernel.DataOut, vm.DataOut);
+    }
+
+    [SkippableTheory]
+    [InlineData(0, 0, 0, 64)]
+    [InlineData(-8, 0, 0, 64)]
+    [InlineData(-32, 0, 0, 64)]
+    [InlineData(-36, 0, 0, 64)]      // more than 32 bytes of metadata (allowed since the limit became meta_len's 255)
+    [InlineData(-216, 0, 0, 64)]
+    [InlineData(-220, 0, 0, 64)]     // into struct xdp_frame: -EINVAL
+    [InlineData(-6, 0, 0, 64)]       // not a multiple of 4: -EACCES
+    [InlineData(0, -216, 0, 64)]     // headroom down to sizeof(struct xdp_frame)
+    [InlineData(0, -217, 0, 64)]
+    [InlineData(-8, -208, 0, 64)]
+    [InlineData(-8, -209, 0, 64)]
+    [InlineData(0, 14, 0, 64)]
+    [InlineData(0, 50, 0, 64)]       // leaves less than an Ethernet header
+    [InlineData(0, 51, 0, 64)]
+    [InlineData(0, 0, 100, 64)]
+    [InlineData(0, 0, 3456, 64)]     // up to the frame end minus skb_shared_info
+    [InlineData(0, 0, 3457, 64)]
+    [InlineData(0, 0, -50, 64)]
+    [InlineData(0, 0, -51, 64)]
+    [InlineData(-4, -100, 200, 300)]
+    public void XdpAdjustHelpersAgreeWithTheKernel(int meta, int head, int tail, int length)
+    {
+        Requirements.Kernel();
+        Requirements.Tool("bpftool");
+        var obj = TestPrograms.Compile("vm_xdp_adjust.c");
+        var packet = new byte[length];
+        for (int i = 12; i < length; i++) packet[i] = (byte)i;
+        BitConverter.TryWriteBytes(packet.AsSpan(0), meta);
+        BitConverter.TryWriteBytes(packet.AsSpan(4), head);
+        BitConverter.TryWriteBytes(packet.AsSpan(8), tail);
+        using var pinned = new Pinned(obj);
+        var kernel = pinned.Run("xdp_adjust", packet, null);
+        using var engine = new VmEngine();
+        var vm = engine.Load(ObjectSpec.Load(obj)).Program("xdp_adjust").Run(packet);
+        Assert.Equal(kernel.Retval.ToString("x6"), vm.ReturnValue.ToString("x6"));
+        Assert.Equal(kernel.DataOut, vm.DataOut);
+    }
+
+    [SkippableTheory]
+    [InlineData(64, 0)]
+    [InlineData(100, 0x1234)]
+    [InlineData(64, 0xffff)]
+    public void ChecksumHelpersAgreeWithTheKernel(int length, int udpChecksum)
+    {
+        Requirements.Kernel();
+        Requirements.Tool("bpftool");
+        var obj = TestPrograms.Compile("vm_tc_csum.c");
+        var packet = VmObjectTests.Packet(17, 53, 0x0800, length);
+        packet[24] = 0xb1; packet[25] = 0x7c;                                 // some IP checksum
+        packet[40] = (byte)(udpChecksum >> 8); packet[41] = (byte)udpChecksum;  // UDP checksum
+        using var pinned = new Pinned(obj);
+        var kernel = pinned.Run("tc_rewrite", packet, new byte[192]);
+        using var engine = new VmEngine();
+        var vm = engine.Load(ObjectSpec.Load(obj)).Program("tc_rewrite").Run(new VmRunInput { Data = packet, Context = new byte[192] });
+        Assert.Equal(kernel.Retval.ToString("x6"), vm.ReturnValue.ToString("x6"));
+        Assert.Equal(Convert.ToHexString(kernel.DataOut), Convert.ToHexString(vm.DataOut));
     }
 }

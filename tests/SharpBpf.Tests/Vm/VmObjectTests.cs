@@ -72,7 +72,7 @@ public class VmObjectTests
         var collection = engine.Load(Object("vm_features.c"));
         var result = collection.Program("loop_squares").Run(new byte[64]);
         Assert.Equal(2UL, result.ReturnValue);
-        Assert.Equal(["sum=285 n=10"], lines);
+        Assert.Equal(["sum=285 n=10", "1 2 3 64", "sum-285"], lines);
         Assert.Equal(285UL, new BpfMap<uint, ulong>(collection.Map("results"))[0]);
 
         var records = new List<byte[]>();
@@ -94,6 +94,36 @@ public class VmObjectTests
         Assert.Equal(3UL, caller.Run(new byte[64]).ReturnValue); // XDP_TX from the target
 
         Assert.Equal(3UL, collection.Program("tail_caller_init").Run(new byte[64]).ReturnValue);
+    }
+
+    [Fact]
+    public void BigEndianObjectsAreRefused()
+    {
+        using var engine = new VmEngine();
+        var e = Assert.Throws<VmLoadException>(() => engine.Load(ObjectSpec.Load(TestPrograms.Compile("xdp_pass.c", bigEndian: true))));
+        Assert.Contains("big-endian", e.Message);
+    }
+
+    [Fact]
+    public void SeededRandomnessIsReproducible()
+    {
+        ulong Draw()
+        {
+            using var engine = new VmEngine(new VmOptions { RandomSeed = 42 });
+            return engine.LoadProgram(SharpBpf.Isa.Assembly.Assembler.Assemble("call 7\nmov %r6, %r0\ncall 7\nlsh %r0, 32\nor %r0, %r6\nexit")).RunOnMemory([]);
+        }
+        Assert.Equal(Draw(), Draw());
+    }
+
+    [Fact]
+    public void MapInMapLookupsReachTheInnerMap()
+    {
+        using var engine = new VmEngine();
+        var collection = engine.Load(Object("vm_features.c"));
+        var program = collection.Program("map_in_map");
+        Assert.Equal(2UL, program.Run(new byte[64]).ReturnValue);
+        Assert.Equal(2UL, program.Run(new byte[64]).ReturnValue);
+        Assert.Equal(10UL, new BpfMap<uint, ulong>(collection.Map("inner_a"))[0]);
     }
 
     [Fact]

@@ -117,8 +117,7 @@ public static class Assembler
                 var dst = Register(ops[0], line);
                 if (IsRegister(ops[1]))
                     return new(new Instruction((byte)(info.Opcode | (byte)OpSource.X), dst, Register(ops[1], line), offset, 0));
-                if (info.Opcode == (byte)((byte)OpClass.Alu64 | (byte)AluOp.Mov) && offset != 0 ||
-                    info.Opcode == (byte)((byte)OpClass.Alu | (byte)AluOp.Mov) && offset != 0)
+                if (offset != 0 && (AluOp)(info.Opcode & 0xf0) == AluOp.Mov)
                     throw line.Error("movsx takes a source register");
                 return new(new Instruction(info.Opcode, dst, 0, offset, Imm32(ops[1], line)));
             }
@@ -202,14 +201,12 @@ public static class Assembler
         bool narrow = op.EndsWith("32", StringComparison.Ordinal);
         if (narrow)
             op = op[..^2];
+        // add/and/or/xor carry their ALU operation code in imm; xchg and cmpxchg are fixed values.
         int imm = op switch
         {
-            "add" => AtomicOp.Add,
-            "and" => AtomicOp.And,
-            "or" => AtomicOp.Or,
-            "xor" => AtomicOp.Xor,
             "xchg" => AtomicOp.Xchg,
             "cmpxchg" => AtomicOp.CmpXchg,
+            "add" or "and" or "or" or "xor" => OpcodeTable.ByMnemonic[op].Opcode & 0xf0,
             _ => throw line.Error($"unknown atomic operation '{ops[0]}'"),
         };
         if (fetch)

@@ -14,6 +14,9 @@ public enum LlvmDisassemblyOptions
     /// <c>gotol</c>), 32-bit atomics with <c>w</c> registers, and <c>callx</c> through dst.
     /// </summary>
     ModernIsa = 2,
+    /// <summary>As <c>llvm-objdump --mattr=+alu32</c>: 8/16/32-bit loads, stores and atomics use <c>w</c> registers,
+    /// and all 32-bit atomics decode (<c>w2 = atomic_fetch_or((u32 *)(r1 + 0), w2)</c>, <c>xchg32_32</c>, <c>cmpxchg32_32</c>).</summary>
+    Alu32 = 4,
 }
 
 /// <summary>
@@ -22,6 +25,15 @@ public enum LlvmDisassemblyOptions
 /// from <see cref="OpcodeTable"/>. What LLVM 14 cannot decode prints as <c>&lt;unknown&gt;</c>, including its quirks:
 /// fields an instruction does not use are ignored, registers r0-r11 are accepted, MOD/JSET/ST and v4 are unknown.
 /// </summary>
+/// <remarks>
+/// What llvm-objdump 14 does with ISA v4 (checked by feeding it bytes): LDXS*, BSWAP (0xd7) and JA32/gotol (0x06) print
+/// <c>&lt;unknown&gt;</c>; SDIV/SMOD and MOVSX print as plain <c>/=</c> and <c>=</c> because LLVM 14 ignores the offset field;
+/// 32-bit atomics other than add print <c>&lt;unknown&gt;</c> (its decoder lacks alu32). The default mode reproduces all of
+/// that; <see cref="LlvmDisassemblyOptions.ModernIsa"/> prints them as newer LLVM does instead.
+/// One quirk is not reproduced: LLVM 14 decodes <c>ld_imm64</c> with dst 0, src 2, off 0, imm 0 as its internal
+/// one-slot <c>lea</c> pseudo with a register left over from the previous instruction; we print <c>ld_pseudo</c>.
+/// An ld_imm64 with a non-zero src prints as LLVM's <c>ld_pseudo	dst, src, imm</c>.
+/// </remarks>
 public static class LlvmDisassembler
 {
     /// <summary>What llvm-objdump prints for bytes it cannot decode.</summary>
@@ -68,10 +80,25 @@ public static class LlvmDisassembler
         return Write(ref sink, insn, default, options) ? 2 : 1;
     }
 
-    /// <summary>Formats a run of slots as llvm-objdump's body lines (<c>"      12:\t..."</c>, no raw bytes and no
-    /// branch-target annotations), one per instruction, each ending in a newline.</summary>
+    /// <summary>The slot a jump lands on, for the branch-target annotation llvm-objdump appends (<c>goto +3 &lt;LBB0_2&gt;</c>):
+    /// set for <c>goto</c> and conditional jumps it can decode, null otherwise (calls are not annotated).</summary>
+    public static int? JumpTarget(Instruction insn, int index, LlvmDisassemblyOptions options = LlvmDisassemblyOptions.None)
+    {
+        var info = OpcodeTable.Get(insn.Opcode);
+        if (info.Shape is not (InstructionShape.Ja or InstructionShape.CondJump))
+            return null;
+        Span<char> buffer = stackalloc char[MaxLength];
+        var sink = new TextSink(buffer);
+        if (!Write(ref sink, insn, default, options))
+            return null;
+        return index + 1 + (insn.Opcode == Opcodes.Ja32 ? insn.Imm : insn.Offset);
+    }
+
+    /// <summary>Formats a run of slots as llvm-objdump's body lines (<c>"      12:\t..."</c>, no raw bytes), one per
+    /// instruction, each ending in a newline. <paramref name="annotate"/> may name a jump's target slot
+    /// (e.g. <c>&lt;.text+0x48&gt;</c>), appended after a space as llvm-objdump does.</summary>
     public static void WriteListing(TextWriter writer, ReadOnlySpan<Instruction> slots,
-        LlvmDisassemblyOptions options = LlvmDisassemblyOptions.None)
+        LlvmDisassemblyOptions options = LlvmDisassemblyOptions.None, Func<int, string?>? annotate = null)
     {
         Span<char> buffer = stackalloc char[MaxLength + 16];
         for (int i = 0; i < slots.Length;)
@@ -91,6 +118,11 @@ public static class LlvmDisassembler
             {
                 TryFormat(insn, used == 2 ? slots[i + 1] : default, buffer, out int m, options);
                 writer.Write(buffer[..m]);
+                if (annotate is not null && JumpTarget(insn, i, options) is { } target && annotate(target) is { } note)
+                {
+                    writer.Write(' ');
+                    writer.Write(note);
+                }
             }
             writer.Write('\n');
             i += used;
@@ -111,6 +143,9 @@ public static class LlvmDisassembler
         var info = OpcodeTable.Get(insn.Opcode);
         bool modern = (options & LlvmDisassemblyOptions.ModernIsa) != 0;
         bool hex = (options & LlvmDisassemblyOptions.ImmHex) != 0;
+        bool alu32 = (options & LlvmDisassemblyOptions.Alu32) != 0;
+        // With alu32, sub-64-bit plain loads and stores move w registers.
+        char memReg = alu32 && info.Width < 8 && (insn.Mode == OpMode.Mem) ? 'w' : 'r';
         if (!info.IsValid || (!info.KnownToLlvm14 && !modern))
             return false;
         char w = info.Is64 ? 'r' : 'w';
@@ -215,7 +250,7 @@ public static class LlvmDisassembler
             case InstructionShape.Load:
                 if (!Reg(insn.Dst) || !Reg(insn.Src))
                     return false;
-                Register(ref s, 'r', insn.Dst);
+                Register(ref s, memReg, insn.Dst);
                 s.Append(" = *(");
                 if (insn.Mode == OpMode.MemSx)
                 {
@@ -237,12 +272,12 @@ public static class LlvmDisassembler
                 Address(ref s, insn.Dst, insn.Offset, hex);
                 s.Append(" = ");
                 if (info.Shape == InstructionShape.StoreReg)
-                    Register(ref s, 'r', insn.Src);
+                    Register(ref s, memReg, insn.Src);
                 else
                     s.AppendSigned(insn.Imm, hex);
                 return true;
             case InstructionShape.Atomic:
-                return WriteAtomic(ref s, insn, info, modern, hex);
+                return WriteAtomic(ref s, insn, info, modern || alu32, hex);
             default:
                 return false;
         }
@@ -275,6 +310,7 @@ public static class LlvmDisassembler
         return true;
     }
 
+    /// <param name="modern">Decode every 32-bit atomic with w registers (LLVM with alu32), not only LLVM 14's "lock add".</param>
     private static bool WriteAtomic(ref TextSink s, Instruction insn, OpcodeInfo info, bool modern, bool hex)
     {
         if (!Reg(insn.Dst) || !Reg(insn.Src))

@@ -15,6 +15,7 @@ public static class ConformancePlugin
     {
         var memory = Array.Empty<byte>();
         bool? jit = null;
+        bool elf = false;
         string? programHex = null;
         int start = 0;
         if (args.Count > 0 && !args[0].StartsWith("--", StringComparison.Ordinal))
@@ -43,8 +44,8 @@ public static class ConformancePlugin
                     programHex = args[++i];
                     break;
                 case "--elf":
-                    stderr.WriteLine("Invalid arguments: --elf (ELF input is not supported by the SharpBpf plugin yet)");
-                    return 1;
+                    elf = true;
+                    break;
                 default:
                     stderr.WriteLine($"Invalid arguments: {args[i]}");
                     return 1;
@@ -62,9 +63,10 @@ public static class ConformancePlugin
         VmProgram program;
         try
         {
-            program = engine.LoadProgram(Instruction.ReadAll(bytes), name: "conformance");
+            var instructions = elf ? FromElf(bytes) : Instruction.ReadAll(bytes);
+            program = engine.LoadProgram(instructions, name: "conformance");
         }
-        catch (VmLoadException e)
+        catch (Exception e) when (e is VmLoadException or BpfFormatException)
         {
             stdout.WriteLine($"Failed to load code: {e.Message}");
             return 1;
@@ -80,6 +82,18 @@ public static class ConformancePlugin
             stderr.WriteLine($"Failed to execute program: {e.Message}");
             return 1;
         }
+    }
+
+    /// <summary>The runner's <c>--elf</c> input: an ELF relocatable whose <c>.text</c> (or <c>xdp</c>) section holds the program.</summary>
+    private static Instruction[] FromElf(byte[] bytes)
+    {
+        var file = Elf.ElfFile.Parse(bytes);
+        var section = file.FindSection(".text") is { Size: > 0 } text ? text
+            : file.FindSection("xdp") ?? throw new BpfFormatException("the ELF file has no .text or xdp section");
+        var data = file.GetData(section).Span;
+        if (data.Length == 0 || data.Length % Instruction.Size != 0)
+            throw new BpfFormatException($"section {section.Name} is {data.Length} bytes, not a whole number of instructions");
+        return Instruction.ReadAll(data, file.BigEndian);
     }
 
     /// <summary>Hex bytes separated by whitespace ("b7  00  00 ..."), as the runner writes them; tokens that are not hex are skipped, as the reference plugins do.</summary>

@@ -17,6 +17,8 @@ internal sealed class XdpContext : VmContext
     public const int XdpFrameSize = 40;       // sizeof(struct xdp_frame): adjust_head/meta keep it free at the start
     public const int MaxData = FrameSize - Headroom - SharedInfoSize;
     public const int EthHeader = 14;
+    /// <summary>xdp_metalen_invalid: metadata up to what skb_shared_info.meta_len holds (255), in 4-byte units.</summary>
+    public const int MaxMetaLength = 255;
 
     private const int DataOff = 0, DataEndOff = 4, DataMetaOff = 8, IngressIfindexOff = 12, RxQueueOff = 16, EgressIfindexOff = 20;
 
@@ -39,8 +41,8 @@ internal sealed class XdpContext : VmContext
             uint dataField = U32(md, DataOff), dataEnd = U32(md, DataEndOff), dataMeta = U32(md, DataMetaOff);
             ingress = U32(md, IngressIfindexOff);
             rxQueue = U32(md, RxQueueOff);
-            if (dataMeta != 0 || dataEnd != data.Length || dataField > dataEnd || dataField % 4 != 0 || dataField > 32)
-                throw Invalid("xdp_md ctx_in needs data_meta 0, data_end = packet size, and data = metadata length (a multiple of 4, at most 32)");
+            if (dataMeta != 0 || dataEnd != data.Length || dataField > dataEnd || dataField % 4 != 0 || dataField > MaxMetaLength)
+                throw Invalid("xdp_md ctx_in needs data_meta 0, data_end = packet size, and data = metadata length (a multiple of 4, at most 252)");
             if (U32(md, EgressIfindexOff) != 0)
                 throw Invalid("xdp_md ctx_in egress_ifindex must be 0");
             if (ingress == 0 && rxQueue != 0)

@@ -17,6 +17,11 @@ internal static unsafe class PacketHelpers
         t.Register("bpf_xdp_adjust_head", AdjustHead);
         t.Register("bpf_xdp_adjust_meta", AdjustMeta);
         t.Register("bpf_xdp_adjust_tail", AdjustTail);
+        t.Register("bpf_xdp_get_buff_len", (vm, _, _, _, _, _) =>
+        {
+            RequireXdp(vm, "bpf_xdp_get_buff_len");
+            return (ulong)(vm.DataEnd - vm.Data);
+        });
         t.Register("bpf_skb_load_bytes", SkbLoadBytes);
         t.Register("bpf_skb_store_bytes", SkbStoreBytes);
         t.Register("bpf_csum_diff", CsumDiff);
@@ -62,7 +67,7 @@ internal static unsafe class PacketHelpers
         if (meta < vm.HardStart + XdpContext.XdpFrameSize || meta > vm.Data)
             return Error(Errno.EINVAL);
         long metaLength = vm.Data - meta;
-        if (metaLength % 4 != 0 || metaLength > 32)
+        if (metaLength % 4 != 0 || metaLength > XdpContext.MaxMetaLength)
             return Error(Errno.EACCES);
         vm.DataMeta = meta;
         return 0;

@@ -15,7 +15,7 @@ internal static unsafe partial class SystemHelpers
         t.Register("bpf_ktime_get_coarse_ns", (_, _, _, _, _, _) => MonotonicNs());
         t.Register("bpf_ktime_get_tai_ns", (_, _, _, _, _, _) => (ulong)(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1_000_000 + 37_000_000_000));
         t.Register("bpf_jiffies64", (_, _, _, _, _, _) => MonotonicNs() / 4_000_000); // CONFIG_HZ=250
-        t.Register("bpf_get_prandom_u32", (vm, _, _, _, _, _) => (uint)vm.Engine.Random.Next() ^ ((uint)vm.Engine.Random.Next() << 1));
+        t.Register("bpf_get_prandom_u32", (vm, _, _, _, _, _) => vm.Engine.NextRandom());
         t.Register("bpf_get_smp_processor_id", (vm, _, _, _, _, _) => (ulong)vm.Cpu);
         t.Register("bpf_get_numa_node_id", (_, _, _, _, _, _) => 0);
         t.Register("bpf_get_current_pid_tgid", (_, _, _, _, _, _) => ((ulong)(uint)Environment.ProcessId << 32) | (uint)ThreadId());

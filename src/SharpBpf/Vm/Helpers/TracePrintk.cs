@@ -11,7 +11,76 @@ namespace SharpBpf.Vm.Helpers;
 /// </summary>
 internal static class TracePrintk
 {
-    public static void Register(VmHelperTable t) => t.Register("bpf_trace_printk", Helper);
+    private const int MaxVarargs = 12; // MAX_BPRINTF_VARARGS
+
+    public static void Register(VmHelperTable t)
+    {
+        t.Register("bpf_trace_printk", Helper);
+        t.Register("bpf_trace_vprintk", VPrintk);
+        t.Register("bpf_snprintf", Snprintf);
+    }
+
+    /// <summary>bpf_trace_vprintk(fmt, fmt_size, args, args_len): bpf_printk with more than three arguments (u64 each in memory).</summary>
+    private static ulong VPrintk(VmCallContext vm, ulong fmt, ulong fmtSize, ulong data, ulong dataLength, ulong r5)
+    {
+        var format = vm.GetSpan(fmt, fmtSize, write: false);
+        int nul = format.IndexOf((byte)0);
+        if (nul < 0 || !TryArgs(vm, data, dataLength, out var args))
+            return unchecked((ulong)-Errno.EINVAL);
+        string? line = Format(vm, format[..nul], args);
+        if (line is null)
+            return unchecked((ulong)-Errno.EINVAL);
+        vm.Options.TraceSink?.Invoke(line.TrimEnd('\n'));
+        return (ulong)Encoding.UTF8.GetByteCount(line);
+    }
+
+    /// <summary>bpf_snprintf(str, str_size, fmt, args, args_len): formats into program memory, NUL-terminated, truncating;
+    /// returns the length the whole output needs including the NUL.</summary>
+    private static ulong Snprintf(VmCallContext vm, ulong str, ulong strSize, ulong fmt, ulong data, ulong dataLength)
+    {
+        var output = vm.GetSpan(str, strSize, write: true);
+        var format = ReadCString(vm, fmt);
+        if (format is null || !TryArgs(vm, data, dataLength, out var args))
+            return unchecked((ulong)-Errno.EINVAL);
+        string? text = Format(vm, format, args);
+        if (text is null)
+            return unchecked((ulong)-Errno.EINVAL);
+        var bytes = Encoding.UTF8.GetBytes(text);
+        if (!output.IsEmpty)
+        {
+            int n = Math.Min(bytes.Length, output.Length - 1);
+            bytes.AsSpan(0, n).CopyTo(output);
+            output[n] = 0;
+        }
+        return (ulong)bytes.Length + 1;
+    }
+
+    private static bool TryArgs(VmCallContext vm, ulong data, ulong length, out ulong[] args)
+    {
+        args = [];
+        if (length % 8 != 0 || length / 8 > MaxVarargs || (length == 0) != (data == 0))
+            return false;
+        var bytes = vm.GetSpan(data, length, write: false);
+        args = new ulong[length / 8];
+        for (int i = 0; i < args.Length; i++)
+            args[i] = System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(bytes[(i * 8)..]);
+        return true;
+    }
+
+    /// <summary>A NUL-terminated string in program memory (bpf_snprintf's constant format), or null when it is not readable.</summary>
+    private static byte[]? ReadCString(VmCallContext vm, ulong address)
+    {
+        var bytes = new List<byte>();
+        for (int i = 0; i < 4096; i++)
+        {
+            if (!vm.TryGetReadable(address + (ulong)i, 1, out var b))
+                return null;
+            if (b[0] == 0)
+                return [.. bytes];
+            bytes.Add(b[0]);
+        }
+        return null;
+    }
 
     private static ulong Helper(VmCallContext vm, ulong fmt, ulong fmtSize, ulong a1, ulong a2, ulong a3)
     {

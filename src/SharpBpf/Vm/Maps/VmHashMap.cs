@@ -65,7 +65,7 @@ public sealed unsafe class VmHashMap : VmMap
 
     protected override int UpdateCore(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, ulong flags)
     {
-        int slot = Place(key, flags, out int err);
+        int slot = Place(key, flags, out int err, out _);
         if (slot < 0)
             return err;
         fixed (byte* src = value)
@@ -117,8 +117,7 @@ public sealed unsafe class VmHashMap : VmMap
         {
             ThrowIfDisposed();
             var k = new ReadOnlySpan<byte>(key, KeySize);
-            bool existed = _table.Find(k) >= 0;
-            int slot = Place(k, flags, out int err);
+            int slot = Place(k, flags, out int err, out bool existed);
             if (slot < 0)
                 return -err;
             if (IsPerCpu)
@@ -144,9 +143,10 @@ public sealed unsafe class VmHashMap : VmMap
     }
 
     /// <summary>Finds or makes the slot for an update, applying BPF_ANY/NOEXIST/EXIST, max_entries and LRU eviction.</summary>
-    private int Place(ReadOnlySpan<byte> key, ulong flags, out int err)
+    private int Place(ReadOnlySpan<byte> key, ulong flags, out int err, out bool existed)
     {
         err = 0;
+        existed = false;
         if ((flags & ~BpfFLock) > BpfExist)
         {
             err = Errno.EINVAL;
@@ -161,6 +161,7 @@ public sealed unsafe class VmHashMap : VmMap
                 return -1;
             }
             _table.Touch(slot);
+            existed = true;
             return slot;
         }
         if ((flags & ~BpfFLock) == BpfExist)

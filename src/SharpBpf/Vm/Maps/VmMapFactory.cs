@@ -18,6 +18,7 @@ public static class VmMapFactory
         if (cpuCount < 1)
             throw new ArgumentOutOfRangeException(nameof(cpuCount), cpuCount, "at least one CPU");
         VmMapValidation.Validate(spec, cpuCount);
+        spec = WithKernelSizing(spec, cpuCount);
         VmMap map = spec.Type switch
         {
             BpfMapType.Hash or BpfMapType.PercpuHash or BpfMapType.LruHash or BpfMapType.LruPercpuHash => new VmHashMap(spec, cpuCount),
@@ -27,6 +28,20 @@ public static class VmMapFactory
         if (spec.IsReadOnlyData)
             map.Freeze();
         return map;
+    }
+
+    /// <summary>
+    /// An LRU map with BPF_F_NO_COMMON_LRU gets one LRU list per CPU, so the kernel rounds max_entries up to a
+    /// multiple of the CPU count (down if that overflows); the VM reports the same size.
+    /// </summary>
+    private static MapSpec WithKernelSizing(MapSpec spec, int cpuCount)
+    {
+        if (spec.Type is not (BpfMapType.LruHash or BpfMapType.LruPercpuHash) || (spec.Flags & (uint)BpfMapCreateFlags.NoCommonLru) == 0)
+            return spec;
+        long up = (spec.MaxEntries + (long)cpuCount - 1) / cpuCount * cpuCount;
+        var sized = spec.Clone();
+        sized.MaxEntries = up <= int.MaxValue ? (int)up : spec.MaxEntries / cpuCount * cpuCount;
+        return sized;
     }
 
     private static VmMap CreateSpecial(MapSpec spec, IVmObjectResolver resolver, int cpuCount) => spec.Type switch

@@ -37,6 +37,10 @@ public sealed class BpftoolMap
             BpfMapType.Ringbuf => "ringbuf",
             BpfMapType.Array => "array",
             BpfMapType.Hash => "hash",
+            BpfMapType.ProgArray => "prog_array",
+            BpfMapType.PerfEventArray => "perf_event_array",
+            BpfMapType.ArrayOfMaps => "array_of_maps",
+            BpfMapType.HashOfMaps => "hash_of_maps",
             _ => throw new ArgumentException($"no bpftool name for {spec.Type}"),
         };
         var args = $"map create {pin} type {type} key {spec.KeySize} value {spec.ValueSize} entries {spec.MaxEntries} name {spec.Name} flags {spec.Flags}";
@@ -46,6 +50,16 @@ public sealed class BpftoolMap
         var (rc, _) = Run(args);
         return rc == 0 ? (new BpftoolMap(pin, spec), 0) : (null, rc);
     }
+
+    /// <summary>The bpffs path the map is pinned at.</summary>
+    public string PinPath => _pin;
+
+    /// <summary>max_entries as the kernel reports it (bpftool map show).</summary>
+    public int MaxEntries() => JsonDocument.Parse(Run($"map show pinned {_pin}").Json).RootElement.GetProperty("max_entries").GetInt32();
+
+    /// <summary>Stores another pinned map as the value (maps of maps).</summary>
+    public int UpdateWithMap(byte[] key, BpftoolMap inner, string flags = "any") =>
+        Run($"map update pinned {_pin}{Key(key)} value pinned {inner.PinPath} {flags}").Errno;
 
     public int Update(byte[] key, byte[] value, string flags = "any") =>
         Run($"map update pinned {_pin}{Key(key)} value hex {Hex(value)} {flags}").Errno;

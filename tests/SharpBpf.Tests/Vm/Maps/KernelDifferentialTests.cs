@@ -95,6 +95,43 @@ public sealed class KernelDifferentialTests
     public void PerCpuHashMatchesKernel() =>
         Compare(Spec(BpfMapType.PercpuHash, 4, 4, 4), HashScript(v => U32(v)), orderedDump: false);
 
+    /// <summary>Random updates (any/noexist/exist), deletes and lookups over a small key space, so the map fills and empties.</summary>
+    private static IEnumerable<MapOp> RandomScript(int seed, int keySpace, int steps, int valueSize)
+    {
+        var rng = new Random(seed);
+        for (int i = 0; i < steps; i++)
+        {
+            var key = U32((uint)rng.Next(keySpace));
+            var value = new byte[valueSize];
+            rng.NextBytes(value);
+            yield return rng.Next(6) switch
+            {
+                0 or 1 => new Update(key, value, "any"),
+                2 => new Update(key, value, "noexist"),
+                3 => new Update(key, value, "exist"),
+                4 => new Delete(key),
+                _ => new Lookup(key),
+            };
+        }
+    }
+
+    [SkippableTheory]
+    [InlineData(BpfMapType.Hash, 6)]
+    [InlineData(BpfMapType.PercpuHash, 12)]
+    [InlineData(BpfMapType.Array, 5)]
+    [InlineData(BpfMapType.PercpuArray, 3)]
+    public void RandomSequencesMatchKernel(BpfMapType type, int valueSize) =>
+        Compare(Spec(type, 4, valueSize, 5), RandomScript((int)type, 8, 80, valueSize).ToList(), orderedDump: type is BpfMapType.Array or BpfMapType.PercpuArray);
+
+    [SkippableFact]
+    public void HashGetNextOfMissingKeyRestartsLikeKernel()
+    {
+        // With one key the kernel's (bucket) order and ours (insertion) agree, so the restart itself is compared.
+        var ops = new MapOp[] { new GetNext(U32(9)), new Update(U32(1), U64(1)), new GetNext(U32(9)), new GetNext(U32(1)), new GetNext(null) };
+        Compare(Spec(BpfMapType.Hash, 4, 8, 4), ops, orderedDump: false);
+        Compare(Spec(BpfMapType.LruPercpuHash, 4, 8, 4), ops, orderedDump: false);
+    }
+
     [SkippableFact]
     public void ArrayMatchesKernel()
     {
@@ -151,6 +188,18 @@ public sealed class KernelDifferentialTests
         Assert.Equal(Enumerable.Range(4, 8).Select(i => Convert.ToHexString(U32((uint)i)) + "=" + Convert.ToHexString(U64((ulong)i))).Order(),
             vmKeys.Order());
         Assert.Equal(0, kernel.Lookup(U32(11)).Errno);
+    }
+
+    [SkippableFact]
+    public void PerCpuLruListsRoundMaxEntriesLikeKernel()
+    {
+        Requirements.Kernel();
+        Requirements.Tool("bpftool");
+        var spec = Spec(BpfMapType.LruHash, 4, 8, 3, flags: (uint)BpfMapCreateFlags.NoCommonLru);
+        using var fs = new BpffsMount();
+        var (kernel, _) = BpftoolMap.Create(fs, spec);
+        using var vm = VmMapFactory.Create(spec, new TestResolver(), PossibleCpus);
+        Assert.Equal(kernel!.MaxEntries(), vm.MaxEntries);
     }
 
     [SkippableFact]
@@ -216,6 +265,16 @@ public sealed class KernelDifferentialTests
         { BpfMapType.BloomFilter, 0, 8, 4, 0, 0 },
         { BpfMapType.BloomFilter, 4, 8, 4, 0, 0 },
         { BpfMapType.BloomFilter, 0, 8, 4, 1, 0 },
+        { BpfMapType.ProgArray, 4, 4, 4, 0, 0 },
+        { BpfMapType.ProgArray, 4, 8, 4, 0, 0 },
+        { BpfMapType.ProgArray, 4, 4, 4, 128, 0 },   // RDONLY_PROG on an fd array
+        { BpfMapType.PerfEventArray, 4, 4, 4, 2048, 0 },
+        { BpfMapType.PerfEventArray, 8, 4, 4, 0, 0 },
+        { BpfMapType.Hash, 4, 8, 4, 4, 0 },          // NUMA node 0
+        { BpfMapType.PercpuHash, 4, 8, 4, 4, 0 },    // NUMA on per-CPU
+        { BpfMapType.Hash, 4, 8, 4, 8 | 16, 0 },     // RDONLY|WRONLY
+        { BpfMapType.Hash, 4, 8, 4, 64, 0 },         // ZERO_SEED
+        { BpfMapType.Queue, 0, 5000000, 4, 0, 0 },
         { BpfMapType.Ringbuf, 0, 0, 4096, 0, 0 },
         { BpfMapType.Ringbuf, 0, 0, 4096 * 3, 0, 0 },
         { BpfMapType.Ringbuf, 0, 0, 2048, 0, 0 },

@@ -1,0 +1,555 @@
+namespace SharpBpf.Btf;
+
+/// <summary>
+/// The outcome of one CO-RE relocation: the value the compiler assumed (<see cref="LocalValue"/>, from the
+/// program's own BTF) and the value for the target kernel (<see cref="TargetValue"/>). When
+/// <see cref="Poison"/> is set no target matched and the instruction must be poisoned (libbpf turns it into a
+/// call to an invalid helper, so the verifier rejects it only if it is reachable).
+/// </summary>
+public sealed record CoreRelocationResult(
+    BtfCoreRelocation Relocation,
+    ulong LocalValue,
+    ulong TargetValue,
+    bool Poison,
+    uint? TargetTypeId)
+{
+    /// <summary>
+    /// Whether the instruction must currently hold <see cref="LocalValue"/> (libbpf checks it before patching).
+    /// False for bitfield offsets/sizes/left shifts, where clang may legitimately pick another container, and for target type ids.
+    /// </summary>
+    public bool ValidateLocalValue { get; init; } = true;
+
+    /// <summary>Byte size of the accessed field locally and in the target (0 for non-field relocations or bitfields): a load/store may need resizing.</summary>
+    public uint LocalFieldSize { get; init; }
+    public uint TargetFieldSize { get; init; }
+}
+
+/// <summary>
+/// Computes CO-RE relocations the way libbpf does (relo_core.c): parses the local access string, finds
+/// target candidates with the same name ignoring a <c>___flavour</c> suffix, matches the access path member by
+/// member (through anonymous members), and computes field offsets/sizes/existence/signedness/bitfield shifts,
+/// type existence/size/ids and enumerator existence/values.
+/// </summary>
+public sealed class CoreRelocator
+{
+    private const int MaxSpecLength = 64;
+    private readonly BtfSpec _local;
+    private readonly BtfSpec _target;
+    private readonly BtfLayout _localLayout;
+    private readonly BtfLayout _targetLayout;
+    private Dictionary<string, List<uint>>? _targetByEssentialName;
+    private readonly Dictionary<uint, List<uint>> _candidates = new();
+
+    /// <param name="local">the program's BTF (its <c>.BTF</c>).</param>
+    /// <param name="target">the kernel's BTF (e.g. /sys/kernel/btf/vmlinux).</param>
+    public CoreRelocator(BtfSpec local, BtfSpec target)
+    {
+        _local = local;
+        _target = target;
+        _localLayout = new BtfLayout(local);
+        _targetLayout = new BtfLayout(target);
+    }
+
+    /// <summary>Resolves every CO-RE record of a <c>.BTF.ext</c>.</summary>
+    public IReadOnlyList<CoreRelocationResult> ResolveAll(BtfExt ext) =>
+        ext.CoreRelocations.SelectMany(s => s.Records).Select(Resolve).ToList();
+
+    /// <summary>Resolves one record.</summary>
+    /// <exception cref="BpfException">the record is malformed, ambiguous between candidates, or of an unsupported kind.</exception>
+    public CoreRelocationResult Resolve(BtfCoreRelocation relo)
+    {
+        var localSpec = ParseSpec(relo);
+        if (relo.Kind == BtfCoreRelocationKind.TypeIdLocal)
+            return new CoreRelocationResult(relo, relo.TypeId, relo.TypeId, false, relo.TypeId) { ValidateLocalValue = false };
+        if (relo.Kind == BtfCoreRelocationKind.TypeMatches)
+            throw Error(relo, "TYPE_MATCHES relocations are not supported yet");
+        var localName = _local.NameOf(relo.TypeId);
+        if (localName.Length == 0)
+            throw Error(relo, "candidate search for anonymous types is not supported (as in libbpf)");
+
+        Result? best = null;
+        Spec? bestSpec = null;
+        foreach (var cand in Candidates(relo.TypeId, localName))
+        {
+            var candSpec = Match(relo.Kind, localSpec, cand);
+            if (candSpec is null)
+                continue;
+            var res = Calc(relo, localSpec, candSpec);
+            if (best is null)
+            {
+                best = res;
+                bestSpec = candSpec;
+                continue;
+            }
+            if (candSpec.BitOffset != bestSpec!.BitOffset)
+                throw Error(relo, $"field offset ambiguity: {bestSpec.BitOffset / 8} != {candSpec.BitOffset / 8} (target types {bestSpec.RootTypeId} and {cand})");
+            if (!res.Poison && !best.Poison && res.NewValue != best.NewValue)
+                throw Error(relo, $"relocation value ambiguity: {best.NewValue} != {res.NewValue} (target types {bestSpec.RootTypeId} and {cand})");
+        }
+        best ??= Calc(relo, localSpec, null);
+        return new CoreRelocationResult(relo, best.OrigValue, best.NewValue, best.Poison, bestSpec?.RootTypeId)
+        {
+            LocalFieldSize = best.OrigSize,
+            TargetFieldSize = best.NewSize,
+            ValidateLocalValue = best.Validate,
+        };
+    }
+
+    private static BpfException Error(BtfCoreRelocation relo, string what) =>
+        new($"CO-RE relocation {relo.Kind} of type {relo.TypeId} access '{relo.AccessString}' at instruction offset {relo.InstructionOffset}: {what}");
+
+    // ---- specs -----------------------------------------------------------------------------------------
+
+    private sealed record Accessor(uint TypeId, int Index, string? Name);
+
+    private sealed class Spec(BtfSpec btf, uint rootTypeId)
+    {
+        public BtfSpec Btf { get; } = btf;
+        public uint RootTypeId { get; } = rootTypeId;
+        public List<Accessor> Accessors { get; } = new();
+        public List<int> Raw { get; } = new();
+        public long BitOffset { get; set; }
+    }
+
+    private static bool IsFieldBased(BtfCoreRelocationKind k) => k <= BtfCoreRelocationKind.FieldRShiftU64;
+    private static bool IsTypeBased(BtfCoreRelocationKind k) => k is >= BtfCoreRelocationKind.TypeIdLocal and <= BtfCoreRelocationKind.TypeSize or BtfCoreRelocationKind.TypeMatches;
+    private static bool IsEnumValueBased(BtfCoreRelocationKind k) => k is BtfCoreRelocationKind.EnumValueExists or BtfCoreRelocationKind.EnumValue;
+
+    private static uint SkipModsAndTypedefs(BtfSpec btf, uint id)
+    {
+        for (var depth = 0; depth < 64 && id != 0; depth++)
+        {
+            switch (btf[id])
+            {
+                case BtfTypedef t: id = t.Type; break;
+                case BtfModifier m: id = m.Type; break;
+                default: return id;
+            }
+        }
+        return id;
+    }
+
+    private static bool IsFlexArray(BtfSpec btf, Accessor? previous, BtfArray array)
+    {
+        if (previous?.Name is null || array.Count > 0)
+            return false;
+        return btf[previous.TypeId] is BtfComposite c && previous.Index == c.Members.Count - 1;
+    }
+
+    private Spec ParseSpec(BtfCoreRelocation relo)
+    {
+        var btf = _local;
+        if (relo.TypeId >= btf.Count)
+            throw Error(relo, $"local type id {relo.TypeId} does not exist");
+        var spec = new Spec(btf, relo.TypeId);
+        if (relo.AccessString.Length == 0 || relo.AccessString[0] == ':')
+            throw Error(relo, "empty or malformed access string");
+        if (IsTypeBased(relo.Kind))
+        {
+            if (relo.AccessString != "0")
+                throw Error(relo, "type-based relocations take the access string \"0\"");
+            return spec;
+        }
+        foreach (var part in relo.AccessString.Split(':'))
+        {
+            if (!int.TryParse(part, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var idx))
+                throw Error(relo, $"access string component '{part}' is not a number");
+            if (spec.Raw.Count == MaxSpecLength)
+                throw Error(relo, "access string is too long");
+            spec.Raw.Add(idx);
+        }
+        var id = SkipModsAndTypedefs(btf, relo.TypeId);
+        var t = btf[id];
+        var access = spec.Raw[0];
+        if (IsEnumValueBased(relo.Kind))
+        {
+            if (t is not BtfEnumBase e || spec.Raw.Count > 1 || access >= e.Values.Count)
+                throw Error(relo, "enumerator relocation does not name an enumerator of an enum");
+            spec.Accessors.Add(new Accessor(id, access, e.Values[access].Name));
+            return spec;
+        }
+        if (!IsFieldBased(relo.Kind))
+            throw Error(relo, $"unknown relocation kind {(uint)relo.Kind}");
+        spec.Accessors.Add(new Accessor(id, access, null));
+        var size = _localLayout.ResolveSize(id);
+        if (size < 0)
+            throw Error(relo, $"type {id} has no size");
+        spec.BitOffset = access * size * 8;
+        for (var i = 1; i < spec.Raw.Count; i++)
+        {
+            id = SkipModsAndTypedefs(btf, id);
+            t = btf[id];
+            access = spec.Raw[i];
+            if (t is BtfComposite c)
+            {
+                if (access >= c.Members.Count)
+                    throw Error(relo, $"member index {access} is out of range for {c.Kind} {c.Name}");
+                var m = c.Members[access];
+                spec.BitOffset += m.BitOffset;
+                if (m.Name.Length != 0)
+                    spec.Accessors.Add(new Accessor(id, access, m.Name));
+                id = m.Type;
+            }
+            else if (t is BtfArray a)
+            {
+                id = SkipModsAndTypedefs(btf, a.ElementType);
+                if (!IsFlexArray(btf, spec.Accessors[^1], a) && access >= a.Count)
+                    throw Error(relo, $"array index {access} is out of range ({a.Count} elements)");
+                spec.Accessors.Add(new Accessor(id, access, null));
+                var elem = _localLayout.ResolveSize(id);
+                if (elem < 0)
+                    throw Error(relo, $"array element type {id} has no size");
+                spec.BitOffset += access * elem * 8;
+            }
+            else
+            {
+                throw Error(relo, $"access step {i} reaches type {id} of kind {t.Kind}, neither struct, union nor array");
+            }
+        }
+        return spec;
+    }
+
+    // ---- candidates ------------------------------------------------------------------------------------
+
+    /// <summary>Length of <paramref name="name"/> without a <c>___flavour</c> suffix (X___Y, X and Y not underscores).</summary>
+    internal static int EssentialNameLength(string name)
+    {
+        for (var i = name.Length - 5; i >= 0; i--)
+        {
+            if (name[i] != '_' && name[i + 1] == '_' && name[i + 2] == '_' && name[i + 3] == '_' && name[i + 4] != '_')
+                return i + 1;
+        }
+        return name.Length;
+    }
+
+    private static bool KindsCompatible(BtfKind a, BtfKind b) =>
+        a == b || (a is BtfKind.Enum or BtfKind.Enum64 && b is BtfKind.Enum or BtfKind.Enum64);
+
+    private List<uint> Candidates(uint localId, string localName)
+    {
+        if (_candidates.TryGetValue(localId, out var cached))
+            return cached;
+        if (_targetByEssentialName is null)
+        {
+            var index = new Dictionary<string, List<uint>>();
+            for (uint id = 1; id < _target.Count; id++)
+            {
+                var name = _target.NameOf(id);
+                if (name.Length == 0)
+                    continue;
+                var essential = name[..EssentialNameLength(name)];
+                if (!index.TryGetValue(essential, out var list))
+                    index[essential] = list = new List<uint>(1);
+                list.Add(id);
+            }
+            _targetByEssentialName = index;
+        }
+        var localKind = _local.KindOf(localId);
+        var result = new List<uint>();
+        if (_targetByEssentialName.TryGetValue(localName[..EssentialNameLength(localName)], out var ids))
+            result.AddRange(ids.Where(id => KindsCompatible(_target.KindOf(id), localKind)));
+        _candidates[localId] = result;
+        return result;
+    }
+
+    // ---- matching --------------------------------------------------------------------------------------
+
+    private Spec? Match(BtfCoreRelocationKind kind, Spec local, uint targetId)
+    {
+        var spec = new Spec(_target, targetId);
+        if (IsTypeBased(kind))
+            return TypesCompatible(_local, local.RootTypeId, _target, targetId, 32) ? spec : null;
+
+        if (IsEnumValueBased(kind))
+        {
+            var first = local.Accessors[0];
+            if (_target[SkipModsAndTypedefs(_target, targetId)] is not BtfEnumBase e)
+                return null;
+            var wanted = EssentialNameLength(first.Name!);
+            for (var i = 0; i < e.Values.Count; i++)
+            {
+                var n = e.Values[i].Name;
+                if (EssentialNameLength(n) == wanted && string.CompareOrdinal(n, 0, first.Name, 0, wanted) == 0)
+                {
+                    spec.Accessors.Add(new Accessor(SkipModsAndTypedefs(_target, targetId), i, n));
+                    spec.Raw.Add(i);
+                    return spec;
+                }
+            }
+            return null;
+        }
+
+        var targId = targetId;
+        for (var i = 0; i < local.Accessors.Count; i++)
+        {
+            var acc = local.Accessors[i];
+            targId = SkipModsAndTypedefs(_target, targId);
+            var targType = _target[targId];
+            if (acc.Name is not null)
+            {
+                var found = MatchMember(acc, targId, spec, out var next);
+                if (!found)
+                    return null;
+                targId = next;
+            }
+            else
+            {
+                if (i > 0)
+                {
+                    if (targType is not BtfArray a)
+                        return null;
+                    if (!IsFlexArray(_target, spec.Accessors.Count > 0 ? spec.Accessors[^1] : null, a) && acc.Index >= a.Count)
+                        return null;
+                    targId = SkipModsAndTypedefs(_target, a.ElementType);
+                }
+                if (spec.Raw.Count == MaxSpecLength)
+                    return null;
+                spec.Accessors.Add(new Accessor(targId, acc.Index, null));
+                spec.Raw.Add(acc.Index);
+                var size = _targetLayout.ResolveSize(targId);
+                if (size < 0)
+                    return null;
+                spec.BitOffset += acc.Index * size * 8;
+            }
+        }
+        return spec;
+    }
+
+    private bool MatchMember(Accessor localAcc, uint targId, Spec spec, out uint nextTargId)
+    {
+        nextTargId = 0;
+        var localMember = ((BtfComposite)_local[localAcc.TypeId]).Members[localAcc.Index];
+        targId = SkipModsAndTypedefs(_target, targId);
+        if (_target[targId] is not BtfComposite targ)
+            return false;
+        for (var i = 0; i < targ.Members.Count; i++)
+        {
+            var m = targ.Members[i];
+            if (spec.Raw.Count == MaxSpecLength)
+                return false;
+            spec.BitOffset += m.BitOffset;
+            spec.Raw.Add(i);
+            if (m.Name.Length == 0)
+            {
+                if (MatchMember(localAcc, m.Type, spec, out nextTargId))
+                    return true;
+            }
+            else if (m.Name == localMember.Name)
+            {
+                spec.Accessors.Add(new Accessor(targId, i, m.Name));
+                nextTargId = m.Type;
+                if (FieldsCompatible(localMember.Type, m.Type))
+                    return true;
+                spec.Accessors.RemoveAt(spec.Accessors.Count - 1);
+                return false; // libbpf stops at the first member with the name
+            }
+            spec.BitOffset -= m.BitOffset;
+            spec.Raw.RemoveAt(spec.Raw.Count - 1);
+        }
+        return false;
+    }
+
+    private bool FieldsCompatible(uint localId, uint targId)
+    {
+        for (var depth = 0; depth < 32; depth++)
+        {
+            localId = SkipModsAndTypedefs(_local, localId);
+            targId = SkipModsAndTypedefs(_target, targId);
+            var l = _local[localId];
+            var t = _target[targId];
+            if (l is BtfComposite && t is BtfComposite)
+                return true;
+            if (!KindsCompatible(l.Kind, t.Kind))
+                return false;
+            switch (l)
+            {
+                case BtfPtr or BtfFloat:
+                    return true;
+                case BtfFwd or BtfEnumBase:
+                {
+                    var ln = EssentialNameLength(l.Name);
+                    var tn = EssentialNameLength(t.Name);
+                    return ln == 0 || tn == 0 || (ln == tn && string.CompareOrdinal(l.Name, 0, t.Name, 0, ln) == 0);
+                }
+                case BtfInt li:
+                    return li.BitOffset == 0 && ((BtfInt)t).BitOffset == 0;
+                case BtfArray la:
+                    localId = la.ElementType;
+                    targId = ((BtfArray)t).ElementType;
+                    continue;
+                default:
+                    return false;
+            }
+        }
+        return false;
+    }
+
+    private static bool TypesCompatible(BtfSpec local, uint localId, BtfSpec target, uint targId, int level)
+    {
+        if (!KindsCompatible(local.KindOf(localId), target.KindOf(targId)))
+            return false;
+        for (var depth = 0; depth < 32; depth++)
+        {
+            localId = SkipModsAndTypedefs(local, localId);
+            targId = SkipModsAndTypedefs(target, targId);
+            var l = local[localId];
+            var t = target[targId];
+            if (!KindsCompatible(l.Kind, t.Kind))
+                return false;
+            switch (l)
+            {
+                case BtfVoid or BtfComposite or BtfEnumBase or BtfFwd:
+                    return true;
+                case BtfInt li:
+                    return li.BitOffset == 0 && ((BtfInt)t).BitOffset == 0;
+                case BtfPtr lp:
+                    localId = lp.Target;
+                    targId = ((BtfPtr)t).Target;
+                    continue;
+                case BtfArray la:
+                    localId = la.ElementType;
+                    targId = ((BtfArray)t).ElementType;
+                    continue;
+                case BtfFuncProto lf:
+                {
+                    var tf = (BtfFuncProto)t;
+                    if (lf.Params.Count != tf.Params.Count)
+                        return false;
+                    for (var i = 0; i < lf.Params.Count; i++)
+                    {
+                        if (level <= 0)
+                            return false;
+                        if (!TypesCompatible(local, SkipModsAndTypedefs(local, lf.Params[i].Type), target, SkipModsAndTypedefs(target, tf.Params[i].Type), level - 1))
+                            return false;
+                    }
+                    localId = lf.Return;
+                    targId = tf.Return;
+                    continue;
+                }
+                default:
+                    return false;
+            }
+        }
+        return false;
+    }
+
+    // ---- values ----------------------------------------------------------------------------------------
+
+    private sealed record Result(ulong OrigValue, ulong NewValue, bool Poison, uint OrigSize, uint NewSize, bool Validate = true);
+
+    private Result Calc(BtfCoreRelocation relo, Spec local, Spec? target)
+    {
+        var kind = relo.Kind;
+        if (IsFieldBased(kind))
+        {
+            var (orig, origSize, bitfield) = FieldValue(relo, local, _localLayout);
+            var validate = !bitfield || kind is BtfCoreRelocationKind.FieldSigned or BtfCoreRelocationKind.FieldRShiftU64;
+            if (kind != BtfCoreRelocationKind.FieldExists && target is null)
+                return new Result(orig, 0, true, origSize, 0, validate);
+            var (value, size, _) = FieldValue(relo, target, _targetLayout);
+            return new Result(orig, value, false, origSize, size, validate);
+        }
+        if (IsTypeBased(kind))
+            return new Result(TypeValue(relo, local, _localLayout), TypeValue(relo, target, _targetLayout), false, 0, 0,
+                kind != BtfCoreRelocationKind.TypeIdTarget);
+        // enumerator-based
+        var o = EnumValue(relo, local);
+        if (kind == BtfCoreRelocationKind.EnumValue && target is null)
+            return new Result(o, 0, true, 0, 0);
+        return new Result(o, EnumValue(relo, target), false, 0, 0);
+    }
+
+    private (ulong Value, uint FieldSize, bool Bitfield) FieldValue(BtfCoreRelocation relo, Spec? spec, BtfLayout layout)
+    {
+        if (relo.Kind == BtfCoreRelocationKind.FieldExists)
+            return (spec is null ? 0UL : 1UL, 0, false);
+        var btf = spec!.Btf;
+        var acc = spec.Accessors[^1];
+        if (acc.Name is null)
+        {
+            var sz = layout.ResolveSize(acc.TypeId);
+            if (sz < 0)
+                throw Error(relo, $"type {acc.TypeId} has no size");
+            return relo.Kind switch
+            {
+                BtfCoreRelocationKind.FieldByteOffset => ((ulong)(spec.BitOffset / 8), (uint)sz, false),
+                BtfCoreRelocationKind.FieldByteSize => ((ulong)sz, 0, false),
+                _ => throw Error(relo, "cannot be applied to an array access"),
+            };
+        }
+        var composite = (BtfComposite)btf[acc.TypeId];
+        var member = composite.Members[acc.Index];
+        var fieldType = SkipModsAndTypedefs(btf, member.Type);
+        var mt = btf[fieldType];
+        var bitOff = (ulong)spec.BitOffset;
+        ulong bitSize = member.BitfieldSize;
+        ulong byteOff, byteSize;
+        var bitfield = bitSize > 0;
+        if (bitfield)
+        {
+            byteSize = mt switch
+            {
+                BtfInt i => i.Size,
+                BtfEnumBase e => e.Size,
+                _ => throw Error(relo, $"bitfield of type {fieldType} is neither an integer nor an enum"),
+            };
+            byteOff = bitOff / 8 / byteSize * byteSize;
+            while (bitOff + bitSize - byteOff * 8 > byteSize * 8)
+            {
+                if (byteSize >= 8)
+                    throw Error(relo, "bitfield cannot be read with a 64-bit load");
+                byteSize *= 2;
+                byteOff = bitOff / 8 / byteSize * byteSize;
+            }
+        }
+        else
+        {
+            var sz = layout.ResolveSize(fieldType);
+            if (sz < 0)
+                throw Error(relo, $"field type {fieldType} has no size");
+            byteSize = (ulong)sz;
+            byteOff = bitOff / 8;
+            bitSize = byteSize * 8;
+        }
+        var value = relo.Kind switch
+        {
+            BtfCoreRelocationKind.FieldByteOffset => byteOff,
+            BtfCoreRelocationKind.FieldByteSize => byteSize,
+            BtfCoreRelocationKind.FieldSigned => (mt is BtfEnumBase { Signed: true } || mt is BtfInt { Encoding: var enc } && (enc & BtfIntEncoding.Signed) != 0) ? 1UL : 0UL,
+            BtfCoreRelocationKind.FieldLShiftU64 => btf.BigEndian
+                ? (8 - byteSize) * 8 + (bitOff - byteOff * 8)
+                : 64 - (bitOff + bitSize - byteOff * 8),
+            BtfCoreRelocationKind.FieldRShiftU64 => 64 - bitSize,
+            _ => throw Error(relo, "not a field relocation"),
+        };
+        return (value, bitfield ? 0u : (uint)byteSize, bitfield);
+    }
+
+    private ulong TypeValue(BtfCoreRelocation relo, Spec? spec, BtfLayout layout)
+    {
+        if (spec is null)
+            return 0;
+        switch (relo.Kind)
+        {
+            case BtfCoreRelocationKind.TypeIdTarget: return spec.RootTypeId;
+            case BtfCoreRelocationKind.TypeExists: return 1;
+            case BtfCoreRelocationKind.TypeSize:
+                var sz = layout.ResolveSize(spec.RootTypeId);
+                if (sz < 0)
+                    throw Error(relo, $"type {spec.RootTypeId} has no size");
+                return (ulong)sz;
+            default: throw Error(relo, "not a type relocation");
+        }
+    }
+
+    private static ulong EnumValue(BtfCoreRelocation relo, Spec? spec)
+    {
+        if (relo.Kind == BtfCoreRelocationKind.EnumValueExists)
+            return spec is null ? 0UL : 1UL;
+        var acc = spec!.Accessors[0];
+        var e = (BtfEnumBase)spec.Btf[acc.TypeId];
+        var value = e.Values[acc.Index].Value;
+        // libbpf widens a 32-bit enumerator as the s32 it stores, whatever the enum's signedness.
+        return e is BtfEnum ? (ulong)(long)(int)value : (ulong)value;
+    }
+}
