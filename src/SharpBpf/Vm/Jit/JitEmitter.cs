@@ -440,7 +440,7 @@ internal sealed unsafe class JitEmitter
     /// reloaded after it (<see cref="ReloadAfterCall"/>). No local is then live across a call, so RyuJIT can keep them all
     /// in registers, caller-saved ones included, instead of giving long-lived locals a stack home that loops pay for.
     /// </summary>
-    private void SpillForCall()
+    private void SpillForCall(bool helper = false)
     {
         for (int i = 0; i < 11; i++)
         {
@@ -450,6 +450,8 @@ internal sealed unsafe class JitEmitter
             _il.Emit(OpCodes.Ldloc, _r[i]);
             _il.Emit(OpCodes.Stind_I8);
         }
+        if (!helper)
+            return; // only helpers use the budget and depth (callbacks); across other calls they stay in callee-saved registers
         _il.Emit(OpCodes.Ldarg_1);
         _il.Emit(OpCodes.Ldloc, _budget);
         _il.Emit(OpCodes.Stfld, CxBudget);
@@ -467,7 +469,7 @@ internal sealed unsafe class JitEmitter
             _il.Emit(OpCodes.Ldarg_S, (byte)ArgDepth);
     }
 
-    private void ReloadAfterCall()
+    private void ReloadAfterCall(bool helper = false)
     {
         for (int i = 0; i < 11; i++)
         {
@@ -477,6 +479,8 @@ internal sealed unsafe class JitEmitter
             _il.Emit(OpCodes.Ldind_I8);
             _il.Emit(OpCodes.Stloc, _r[i]);
         }
+        if (!helper)
+            return;
         _il.Emit(OpCodes.Ldarg_1);
         _il.Emit(OpCodes.Ldfld, CxBudget);
         _il.Emit(OpCodes.Stloc, _budget);
@@ -1036,7 +1040,7 @@ internal sealed unsafe class JitEmitter
 
     private void EmitBeforeHelper(int pc)
     {
-        SpillForCall();
+        SpillForCall(helper: true);
         _il.Emit(OpCodes.Ldarg_1);
         _il.Emit(OpCodes.Ldc_I4, pc);
         _il.Emit(OpCodes.Stfld, CxCurrentPc);
@@ -1046,7 +1050,7 @@ internal sealed unsafe class JitEmitter
     private void EmitAfterHelper()
     {
         _il.Emit(OpCodes.Stloc, _value);
-        ReloadAfterCall();
+        ReloadAfterCall(helper: true);
         _il.Emit(OpCodes.Ldloc, _value);
         St(0);
         ResetCaches();
