@@ -144,6 +144,12 @@ internal sealed unsafe class JitEmitter
             _il.Emit(OpCodes.Ldarg_S, (byte)ArgDepth);
             _il.Emit(OpCodes.Stloc, _depth);
         }
+        else
+        {
+            _il.Emit(OpCodes.Ldarg_1);
+            _il.Emit(OpCodes.Ldarg_S, (byte)ArgDepth);
+            _il.Emit(OpCodes.Stfld, CxCurrentDepth);
+        }
         for (int i = 0; i < 11; i++)
         {
             if (!_blocks.Touched[i])
@@ -268,8 +274,8 @@ internal sealed unsafe class JitEmitter
         {
             _il.Emit(OpCodes.Ldloc, _frame);
             _il.Emit(OpCodes.Ldfld, FrameCode);
-            _il.Emit(OpCodes.Ldarg_0);
-            _il.Emit(OpCodes.Ldfld, ClosureCode);
+            _il.Emit(OpCodes.Ldarg_1);
+            _il.Emit(OpCodes.Ldfld, CxCurrentCode); // this code: set on entry, restored by every callback
             _il.Emit(OpCodes.Bne_Un, foreign);
             EmitDispatch(_blocks.ReturnSites, _interpret);
         }
@@ -289,8 +295,8 @@ internal sealed unsafe class JitEmitter
         // The interpreter takes over this code at _tmpPc.
         _il.MarkLabel(_interpret);
         _il.Emit(OpCodes.Ldarg_1);
-        _il.Emit(OpCodes.Ldarg_0);
-        _il.Emit(OpCodes.Ldfld, ClosureCode);
+        _il.Emit(OpCodes.Ldarg_1);
+        _il.Emit(OpCodes.Ldfld, CxCurrentCode); // this code: set on entry, restored by every callback
         _il.Emit(OpCodes.Stfld, CxNextCode);
         _il.Emit(OpCodes.Ldarg_1);
         _il.Emit(OpCodes.Ldloc, _tmpPc);
@@ -460,13 +466,19 @@ internal sealed unsafe class JitEmitter
         _il.Emit(OpCodes.Stfld, CxCurrentDepth);
     }
 
-    /// <summary>The current frame depth: a local in code with local calls, else the depth it was entered at.</summary>
+    /// <summary>The current frame depth: a local in code with local calls, else the depth it was entered at, kept in
+    /// cx.CurrentDepth (set on entry, restored by every callback) so it occupies no register.</summary>
     private void LdDepth()
     {
         if (_blocks.HasLocalCalls)
+        {
             _il.Emit(OpCodes.Ldloc, _depth);
+        }
         else
-            _il.Emit(OpCodes.Ldarg_S, (byte)ArgDepth);
+        {
+            _il.Emit(OpCodes.Ldarg_1);
+            _il.Emit(OpCodes.Ldfld, CxCurrentDepth);
+        }
     }
 
     private void ReloadAfterCall(bool helper = false)
@@ -973,8 +985,8 @@ internal sealed unsafe class JitEmitter
         _il.Emit(OpCodes.Ldelema, typeof(VmCallContext.Frame));
         _il.Emit(OpCodes.Stloc, _frame);
         _il.Emit(OpCodes.Ldloc, _frame);
-        _il.Emit(OpCodes.Ldarg_0);
-        _il.Emit(OpCodes.Ldfld, ClosureCode);
+        _il.Emit(OpCodes.Ldarg_1);
+        _il.Emit(OpCodes.Ldfld, CxCurrentCode); // this code: set on entry, restored by every callback
         _il.Emit(OpCodes.Stfld, FrameCode);
         _il.Emit(OpCodes.Ldloc, _frame);
         _il.Emit(OpCodes.Ldc_I4, returnPc);
@@ -1028,8 +1040,8 @@ internal sealed unsafe class JitEmitter
         _il.MarkLabel(helper);
         EmitBeforeHelper(pc);
         _il.Emit(OpCodes.Ldarg_1);
-        _il.Emit(OpCodes.Ldarg_0);
-        _il.Emit(OpCodes.Ldfld, ClosureCode);
+        _il.Emit(OpCodes.Ldarg_1);
+        _il.Emit(OpCodes.Ldfld, CxCurrentCode); // this code: set on entry, restored by every callback
         _il.Emit(OpCodes.Ldc_I4, pc);
         _il.Emit(OpCodes.Ldloc, _addr);
         for (int k = 1; k <= 5; k++)
