@@ -218,8 +218,8 @@ internal sealed unsafe class JitEmitter
         _il.Emit(OpCodes.Ldloc, _budget);
         _il.Emit(OpCodes.Ldc_I8, (long)(pc - target + 1));
         _il.Emit(OpCodes.Sub);
-        _il.Emit(OpCodes.Dup);
         _il.Emit(OpCodes.Stloc, _budget);
+        _il.Emit(OpCodes.Ldloc, _budget);
         _il.Emit(OpCodes.Ldc_I8, 0L);
         _il.Emit(OpCodes.Bge, _blockLabel[target]);
         _il.Emit(OpCodes.Ldarg_1);
