@@ -19,6 +19,8 @@ internal sealed class JitBlocks
     public readonly int[] ReturnSites;
     public readonly bool HasLocalCalls;
     public readonly bool HasTailCalls;
+    /// <summary>Nothing jumps or calls to pc 0: its block only runs right after entry, with the registers as loaded.</summary>
+    public readonly bool StartIsEntryOnly;
     /// <summary>Registers the code reads or writes (loaded on entry), and writes (stored back on return); the others stay
     /// as they are in the register array, which is already right for whoever reads it next.</summary>
     public readonly bool[] Touched = new bool[11], Written = new bool[11];
@@ -31,6 +33,7 @@ internal sealed class JitBlocks
         var functions = new SortedSet<int>();
         var returns = new SortedSet<int>();
         leader[0] = true;
+        bool jumpsToStart = false;
         leader[n] = true;
         for (int pc = 0; pc < n; pc++)
         {
@@ -39,6 +42,7 @@ internal sealed class JitBlocks
             {
                 case InstructionShape.CondJump:
                 case InstructionShape.Ja:
+                    jumpsToStart |= pc + insns[pc].Aux == 0;
                     leader[pc + insns[pc].Aux] = true;
                     leader[pc + 1] = true;
                     break;
@@ -79,6 +83,7 @@ internal sealed class JitBlocks
 
         FindRegisterUse(code);
         FunctionTargets = [.. functions];
+        StartIsEntryOnly = !functions.Contains(0) && !jumpsToStart;
         ReturnSites = [.. returns];
         var entries = new SortedSet<int>(functions) { 0 };
         // Another program's exit can return into this one only after a tail call made inside one of its subprograms.

@@ -67,6 +67,8 @@ internal sealed unsafe class JitEmitter
 
     /// <summary>Registers known to hold r10 + offset within the current block.</summary>
     private readonly long?[] _fp = new long?[11];
+    /// <summary>Registers whose local may differ from the register array (only the start block begins with none).</summary>
+    private readonly bool[] _dirty = new bool[11];
 
     public JitEmitter(VmCode code, JitBlocks blocks, JitHelperCalls helpers, ILGenerator il)
     {
@@ -205,6 +207,8 @@ internal sealed unsafe class JitEmitter
         _il.MarkLabel(_blockLabel[pc]);
         Array.Clear(_fp);
         _fp[10] = 0;
+        for (int i = 0; i < 11; i++)
+            _dirty[i] = _blocks.Written[i] && !(pc == 0 && _blocks.StartIsEntryOnly);
     }
 
     /// <summary>Branches to the jump target of <paramref name="pc"/>; a backward jump first charges the loop it closes.</summary>
@@ -450,8 +454,8 @@ internal sealed unsafe class JitEmitter
     {
         for (int i = 0; i < 11; i++)
         {
-            if (!_blocks.Written[i])
-                continue;
+            if (!_dirty[i])
+                continue; // the register array already holds it
             RegSlot(i);
             _il.Emit(OpCodes.Ldloc, _r[i]);
             _il.Emit(OpCodes.Stind_I8);
@@ -515,7 +519,11 @@ internal sealed unsafe class JitEmitter
     }
 
     private void Ld(int reg) => _il.Emit(OpCodes.Ldloc, _r[reg]);
-    private void St(int reg) => _il.Emit(OpCodes.Stloc, _r[reg]);
+    private void St(int reg)
+    {
+        _il.Emit(OpCodes.Stloc, _r[reg]);
+        _dirty[reg] = true;
+    }
 
     private void TrackAlu(in VmInsn i)
     {
