@@ -8,9 +8,9 @@ namespace SharpBpf.Vm.Jit;
 /// <summary>
 /// Compiles a decoded program (<see cref="VmCode"/>) to one <see cref="DynamicMethod"/>, which RyuJIT turns into native code.
 /// Registers are IL locals; bpf-to-bpf calls push the interpreter's frames (<see cref="VmCallContext.Frames"/>) and jump, so
-/// compiled code and the interpreter can hand a run over to each other at any block boundary. Each basic block charges
-/// its length to the instruction budget on entry; a block the budget cannot pay for in full is handed to the interpreter,
-/// which stops at exactly the instruction it would have stopped at.
+/// compiled code and the interpreter can hand a run over to each other (an entry the code has no label for, a return
+/// into another program's frame after a tail call). The budget is charged as the interpreter charges it: on taken
+/// backward jumps, by the length of the loop they close, so a runaway loop stops at the same jump on both engines.
 /// </summary>
 internal static class JitCompiler
 {

@@ -446,9 +446,9 @@ internal sealed unsafe class JitEmitter
     }
 
     /// <summary>
-    /// Before a call out of compiled code: registers, budget and depth go to memory (the register array, cx), and are
-    /// reloaded after it (<see cref="ReloadAfterCall"/>). No local is then live across a call, so RyuJIT can keep them all
-    /// in registers, caller-saved ones included, instead of giving long-lived locals a stack home that loops pay for.
+    /// Before a call out of compiled code: the registers it wrote go to the register array (and, for helpers, the budget
+    /// and depth to cx, where callbacks use them), and are reloaded after it (<see cref="ReloadAfterCall"/>). No eBPF
+    /// register is then live across a call, so RyuJIT can keep them in registers, caller-saved ones included.
     /// </summary>
     private void SpillForCall(bool helper = false)
     {
