@@ -17,6 +17,8 @@ internal sealed class VmCode
     public readonly BpfProgramType Type;
     /// <summary>Legacy packet loads (LD_ABS/LD_IND) present: such programs may not use local calls (as in the kernel).</summary>
     public readonly bool UsesPacketLoads;
+    /// <summary>The compiled form, once the JIT has compiled it (see <see cref="Jit.JitExecutor"/>).</summary>
+    public Jit.JitProgram? Jit;
 
     private VmCode(VmInsn[] insns, Instruction[] source, VmHelper?[] helpers, string name, BpfProgramType type, bool packetLoads)
     {
