@@ -44,6 +44,7 @@ try
 
     var spec = ObjectSpec.Load(BpfSource.Compile("slab_ages.bpf.c"));
     using var loaded = KernelEngine.Load(spec, new KernelEngineOptions { ShouldLoad = p => wanted.Contains(p.Name) });
+    var symbols = KernelAddresses.Load(); // before attaching: reading kallsyms takes a while
     var links = new List<IBpfLink>();
     try
     {
@@ -58,15 +59,20 @@ try
         Console.WriteLine($"tracking slab objects through {string.Join(" and ", links.Select(l => l.Description))}" +
             $"{(duration > TimeSpan.Zero ? $" for {duration.TotalSeconds:0.#}s" : ", Ctrl-C to stop")}");
 
+        var started = DateTime.UtcNow;
         using var stop = new CancellationTokenSource();
         Console.CancelKeyPress += (_, e) => { e.Cancel = true; stop.Cancel(); };
         if (duration > TimeSpan.Zero)
             stop.CancelAfter(duration);
-        var symbols = KernelAddresses.Load();
         var objects = loaded.Maps["objects"];
-        var started = DateTime.UtcNow;
+        var reported = started;
         while (!stop.Token.WaitHandle.WaitOne(interval))
-            Report(DateTime.UtcNow - started);
+        {
+            reported = DateTime.UtcNow;
+            Report(reported - started);
+        }
+        if (DateTime.UtcNow - reported > interval / 4)
+            Report(DateTime.UtcNow - started); // the last stretch
         return 0;
 
         void Report(TimeSpan elapsed)
