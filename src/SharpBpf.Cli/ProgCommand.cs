@@ -1,5 +1,6 @@
 using System.CommandLine;
 using SharpBpf.Linux;
+using SharpBpf.Linux.Attach;
 using SharpBpf.Linux.Bpftool;
 using SharpBpf.Objects;
 using SharpBpf.Packets;
@@ -78,17 +79,43 @@ internal static class ProgCommand
         }));
         prog.Subcommands.Add(dump);
         prog.Subcommands.Add(CreateRun());
-        prog.Subcommands.Add(BpftoolCli.Keywords("loadall", "Load every program of an object and pin them (and optionally its maps).", "OBJECT PINDIR [pinmaps MAPDIR]", (result, args, output) =>
+        prog.Subcommands.Add(BpftoolCli.Keywords("loadall", "Load every program of an object and pin them (and optionally its maps). " +
+            "With autoattach, attach each program where its section name says and pin the link instead (bpftool 7.3+), so the " +
+            "attachment outlives this process; a program that cannot be attached that way is pinned as such.",
+            "OBJECT PINDIR [pinmaps MAPDIR] [autoattach]", (result, args, output) =>
         {
             var path = args.Take("OBJECT");
             var pinDir = args.Take("PINDIR");
-            string? mapDir = args.TryKeyword("pinmaps") ? args.Take("MAPDIR") : null;
-            args.ExpectEnd();
-            using var collection = KernelEngine.Load(ObjectSpec.Load(path));
+            string? mapDir = null;
+            bool autoAttach = false;
+            while (!args.AtEnd)
+            {
+                if (args.TryKeyword("pinmaps")) mapDir = args.Take("MAPDIR");
+                else if (args.TryKeyword("autoattach")) autoAttach = true;
+                else throw new ArgumentException($"prog loadall: unknown argument '{args.Take("option")}'");
+            }
+            var spec = ObjectSpec.Load(path);
+            using var collection = KernelEngine.Load(spec);
             Directory.CreateDirectory(pinDir);
             BpfFs.RequireBpfFsFor(Path.Combine(pinDir, "x"));
-            foreach (var (name, program) in collection.Programs)
-                program.Pin(Path.Combine(pinDir, name));
+            var links = autoAttach ? AutoAttach.AttachAllByProgram(collection, spec) : [];
+            try
+            {
+                var attached = new HashSet<string>(StringComparer.Ordinal);
+                foreach (var (name, link) in links)
+                {
+                    link.Pin(Path.Combine(pinDir, name)); // the link holds the program: no separate program pin
+                    attached.Add(name);
+                }
+                foreach (var (name, program) in collection.Programs)
+                    if (!attached.Contains(name))
+                        program.Pin(Path.Combine(pinDir, name));
+            }
+            finally
+            {
+                foreach (var (_, link) in links)
+                    link.Dispose(); // pinned links stay attached
+            }
             if (mapDir is not null)
             {
                 Directory.CreateDirectory(mapDir);

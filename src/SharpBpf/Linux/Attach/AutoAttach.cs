@@ -37,23 +37,31 @@ public static class AutoAttach
     /// (xdp/tc only with an interface, cgroup only with a path, socket only with a socket; bare "uprobe" never).
     /// On failure the links made so far are detached and the error is rethrown.
     /// </summary>
-    public static IReadOnlyList<IBpfLink> AttachAll(KernelCollection collection, ObjectSpec spec, AutoAttachOptions? options = null)
+    public static IReadOnlyList<IBpfLink> AttachAll(KernelCollection collection, ObjectSpec spec, AutoAttachOptions? options = null) =>
+        [.. AttachAllByProgram(collection, spec, options).Select(x => x.Link)];
+
+    /// <summary>
+    /// <see cref="AttachAll"/> with each link paired with the name of its program (e.g. to pin links by program name,
+    /// as `bpftool prog loadall ... autoattach` does).
+    /// </summary>
+    public static IReadOnlyList<(string Program, IBpfLink Link)> AttachAllByProgram(KernelCollection collection, ObjectSpec spec,
+        AutoAttachOptions? options = null)
     {
         options ??= new AutoAttachOptions();
-        var links = new List<IBpfLink>();
+        var links = new List<(string, IBpfLink)>();
         try
         {
             foreach (var program in spec.Programs)
             {
                 if (!collection.Programs.TryGetValue(program.Name, out var loaded) || !CanAttach(program.SectionName, options, out var hook))
                     continue;
-                links.Add(Attach(loaded.Fd, hook!, program.SectionName, options));
+                links.Add((program.Name, Attach(loaded.Fd, hook!, program.SectionName, options)));
             }
             return links;
         }
         catch
         {
-            foreach (var link in links)
+            foreach (var (_, link) in links)
                 link.Dispose();
             throw;
         }
