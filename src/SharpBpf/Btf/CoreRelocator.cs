@@ -43,20 +43,56 @@ public sealed class CoreRelocator
 {
     private const int MaxSpecLength = 64;
     private readonly BtfSpec _local;
-    private readonly BtfSpec _target;
     private readonly BtfLayout _localLayout;
-    private readonly BtfLayout _targetLayout;
-    private Dictionary<string, List<uint>>? _targetByEssentialName;
-    private readonly Dictionary<uint, List<uint>> _candidates = new();
+    private readonly Target _main;
+    private readonly Func<IEnumerable<BtfSpec>>? _moduleSource;
+    private List<Target>? _modules;
+    private readonly Dictionary<uint, List<(Target Target, uint Id)>> _candidates = new();
 
     /// <param name="local">the program's BTF (its <c>.BTF</c>).</param>
     /// <param name="target">the kernel's BTF (e.g. /sys/kernel/btf/vmlinux).</param>
-    public CoreRelocator(BtfSpec local, BtfSpec target)
+    /// <param name="modules">
+    /// kernel module BTFs (split BTF over <paramref name="target"/>), asked for only when <paramref name="target"/> has no
+    /// candidate for a type: then candidates come from the modules' own types, as libbpf does.
+    /// </param>
+    public CoreRelocator(BtfSpec local, BtfSpec target, Func<IEnumerable<BtfSpec>>? modules = null)
     {
+        ArgumentNullException.ThrowIfNull(local);
+        ArgumentNullException.ThrowIfNull(target);
         _local = local;
-        _target = target;
         _localLayout = new BtfLayout(local);
-        _targetLayout = new BtfLayout(target);
+        _main = new Target(target);
+        _moduleSource = modules;
+    }
+
+    /// <summary>A BTF that candidates come from: its layout and its own types by essential name (built on first use).</summary>
+    private sealed class Target(BtfSpec btf)
+    {
+        private BtfLayout? _layout;
+        private Dictionary<string, List<uint>>? _byEssentialName;
+
+        public BtfSpec Btf { get; } = btf;
+        public BtfLayout Layout => _layout ??= new BtfLayout(Btf);
+
+        public IEnumerable<uint> Named(string essential)
+        {
+            if (_byEssentialName is null)
+            {
+                var index = new Dictionary<string, List<uint>>();
+                for (var id = Math.Max(Btf.FirstId, 1u); id < Btf.Count; id++)
+                {
+                    var name = Btf.NameOf(id);
+                    if (name.Length == 0)
+                        continue;
+                    var key = name[..EssentialNameLength(name)];
+                    if (!index.TryGetValue(key, out var list))
+                        index[key] = list = new List<uint>(1);
+                    list.Add(id);
+                }
+                _byEssentialName = index;
+            }
+            return _byEssentialName.TryGetValue(essential, out var ids) ? ids : [];
+        }
     }
 
     /// <summary>Resolves every CO-RE record of a <c>.BTF.ext</c>.</summary>
@@ -77,9 +113,9 @@ public sealed class CoreRelocator
 
         Result? best = null;
         Spec? bestSpec = null;
-        foreach (var cand in Candidates(relo.TypeId, localName))
+        foreach (var (target, cand) in Candidates(relo.TypeId, localName))
         {
-            var candSpec = Match(relo.Kind, localSpec, cand);
+            var candSpec = Match(relo.Kind, localSpec, target, cand);
             if (candSpec is null)
                 continue;
             var res = Calc(relo, localSpec, candSpec);
@@ -165,6 +201,7 @@ public sealed class CoreRelocator
         public List<Accessor> Accessors { get; } = new();
         public List<int> Raw { get; } = new();
         public long BitOffset { get; set; }
+        public BtfLayout? Layout { get; init; }
     }
 
     private static bool IsFieldBased(BtfCoreRelocationKind k) => k <= BtfCoreRelocationKind.FieldRShiftU64;
@@ -281,47 +318,38 @@ public sealed class CoreRelocator
     private static bool KindsCompatible(BtfKind a, BtfKind b) =>
         a == b || (a is BtfKind.Enum or BtfKind.Enum64 && b is BtfKind.Enum or BtfKind.Enum64);
 
-    private List<uint> Candidates(uint localId, string localName)
+    private List<(Target Target, uint Id)> Candidates(uint localId, string localName)
     {
         if (_candidates.TryGetValue(localId, out var cached))
             return cached;
-        if (_targetByEssentialName is null)
-        {
-            var index = new Dictionary<string, List<uint>>();
-            for (uint id = 1; id < _target.Count; id++)
-            {
-                var name = _target.NameOf(id);
-                if (name.Length == 0)
-                    continue;
-                var essential = name[..EssentialNameLength(name)];
-                if (!index.TryGetValue(essential, out var list))
-                    index[essential] = list = new List<uint>(1);
-                list.Add(id);
-            }
-            _targetByEssentialName = index;
-        }
         var localKind = _local.KindOf(localId);
-        var result = new List<uint>();
-        if (_targetByEssentialName.TryGetValue(localName[..EssentialNameLength(localName)], out var ids))
-            result.AddRange(ids.Where(id => KindsCompatible(_target.KindOf(id), localKind)));
+        var essential = localName[..EssentialNameLength(localName)];
+        var result = _main.Named(essential).Where(id => KindsCompatible(_main.Btf.KindOf(id), localKind)).Select(id => (_main, id)).ToList();
+        if (result.Count == 0 && _moduleSource is not null)
+        {
+            // As libbpf: module BTFs are searched only when vmlinux has no candidate at all.
+            _modules ??= _moduleSource().Select(m => new Target(m)).ToList();
+            foreach (var module in _modules)
+                result.AddRange(module.Named(essential).Where(id => KindsCompatible(module.Btf.KindOf(id), localKind)).Select(id => (module, id)));
+        }
         _candidates[localId] = result;
         return result;
     }
 
     // ---- matching --------------------------------------------------------------------------------------
 
-    private Spec? Match(BtfCoreRelocationKind kind, Spec local, uint targetId)
+    private Spec? Match(BtfCoreRelocationKind kind, Spec local, Target tg, uint targetId)
     {
-        var spec = new Spec(_target, targetId);
+        var spec = new Spec(tg.Btf, targetId) { Layout = tg.Layout };
         if (kind == BtfCoreRelocationKind.TypeMatches)
-            return TypesMatch(_local, local.RootTypeId, _target, targetId, false, 32) ? spec : null;
+            return TypesMatch(_local, local.RootTypeId, tg.Btf, targetId, false, 32) ? spec : null;
         if (IsTypeBased(kind))
-            return TypesCompatible(_local, local.RootTypeId, _target, targetId, 32) ? spec : null;
+            return TypesCompatible(_local, local.RootTypeId, tg.Btf, targetId, 32) ? spec : null;
 
         if (IsEnumValueBased(kind))
         {
             var first = local.Accessors[0];
-            if (_target[SkipModsAndTypedefs(_target, targetId)] is not BtfEnumBase e)
+            if (tg.Btf[SkipModsAndTypedefs(tg.Btf, targetId)] is not BtfEnumBase e)
                 return null;
             var wanted = EssentialNameLength(first.Name!);
             for (var i = 0; i < e.Values.Count; i++)
@@ -329,7 +357,7 @@ public sealed class CoreRelocator
                 var n = e.Values[i].Name;
                 if (EssentialNameLength(n) == wanted && string.CompareOrdinal(n, 0, first.Name, 0, wanted) == 0)
                 {
-                    spec.Accessors.Add(new Accessor(SkipModsAndTypedefs(_target, targetId), i, n));
+                    spec.Accessors.Add(new Accessor(SkipModsAndTypedefs(tg.Btf, targetId), i, n));
                     spec.Raw.Add(i);
                     return spec;
                 }
@@ -341,11 +369,11 @@ public sealed class CoreRelocator
         for (var i = 0; i < local.Accessors.Count; i++)
         {
             var acc = local.Accessors[i];
-            targId = SkipModsAndTypedefs(_target, targId);
-            var targType = _target[targId];
+            targId = SkipModsAndTypedefs(tg.Btf, targId);
+            var targType = tg.Btf[targId];
             if (acc.Name is not null)
             {
-                var found = MatchMember(acc, targId, spec, out var next);
+                var found = MatchMember(tg, acc, targId, spec, out var next);
                 if (!found)
                     return null;
                 targId = next;
@@ -356,15 +384,15 @@ public sealed class CoreRelocator
                 {
                     if (targType is not BtfArray a)
                         return null;
-                    if (!IsFlexArray(_target, spec.Accessors.Count > 0 ? spec.Accessors[^1] : null, a) && acc.Index >= a.Count)
+                    if (!IsFlexArray(tg.Btf, spec.Accessors.Count > 0 ? spec.Accessors[^1] : null, a) && acc.Index >= a.Count)
                         return null;
-                    targId = SkipModsAndTypedefs(_target, a.ElementType);
+                    targId = SkipModsAndTypedefs(tg.Btf, a.ElementType);
                 }
                 if (spec.Raw.Count == MaxSpecLength)
                     return null;
                 spec.Accessors.Add(new Accessor(targId, acc.Index, null));
                 spec.Raw.Add(acc.Index);
-                var size = _targetLayout.ResolveSize(targId);
+                var size = tg.Layout.ResolveSize(targId);
                 if (size < 0)
                     return null;
                 spec.BitOffset += acc.Index * size * 8;
@@ -373,12 +401,12 @@ public sealed class CoreRelocator
         return spec;
     }
 
-    private bool MatchMember(Accessor localAcc, uint targId, Spec spec, out uint nextTargId)
+    private bool MatchMember(Target tg, Accessor localAcc, uint targId, Spec spec, out uint nextTargId)
     {
         nextTargId = 0;
         var localMember = ((BtfComposite)_local[localAcc.TypeId]).Members[localAcc.Index];
-        targId = SkipModsAndTypedefs(_target, targId);
-        if (_target[targId] is not BtfComposite targ)
+        targId = SkipModsAndTypedefs(tg.Btf, targId);
+        if (tg.Btf[targId] is not BtfComposite targ)
             return false;
         for (var i = 0; i < targ.Members.Count; i++)
         {
@@ -389,14 +417,14 @@ public sealed class CoreRelocator
             spec.Raw.Add(i);
             if (m.Name.Length == 0)
             {
-                if (MatchMember(localAcc, m.Type, spec, out nextTargId))
+                if (MatchMember(tg, localAcc, m.Type, spec, out nextTargId))
                     return true;
             }
             else if (m.Name == localMember.Name)
             {
                 spec.Accessors.Add(new Accessor(targId, i, m.Name));
                 nextTargId = m.Type;
-                if (FieldsCompatible(localMember.Type, m.Type))
+                if (FieldsCompatible(tg.Btf, localMember.Type, m.Type))
                     return true;
                 spec.Accessors.RemoveAt(spec.Accessors.Count - 1);
                 return false; // libbpf stops at the first member with the name
@@ -407,14 +435,14 @@ public sealed class CoreRelocator
         return false;
     }
 
-    private bool FieldsCompatible(uint localId, uint targId)
+    private bool FieldsCompatible(BtfSpec target, uint localId, uint targId)
     {
         for (var depth = 0; depth < 32; depth++)
         {
             localId = SkipModsAndTypedefs(_local, localId);
-            targId = SkipModsAndTypedefs(_target, targId);
+            targId = SkipModsAndTypedefs(target, targId);
             var l = _local[localId];
-            var t = _target[targId];
+            var t = target[targId];
             if (l is BtfComposite && t is BtfComposite)
                 return true;
             if (!KindsCompatible(l.Kind, t.Kind))
@@ -592,12 +620,12 @@ public sealed class CoreRelocator
             var validate = !bitfield || kind is BtfCoreRelocationKind.FieldSigned or BtfCoreRelocationKind.FieldRShiftU64;
             if (kind != BtfCoreRelocationKind.FieldExists && target is null)
                 return new Result(orig, 0, true, origSize, 0, validate);
-            var (value, size, newType, _) = FieldValue(relo, target, _targetLayout);
-            var failMemSize = origSize != size && !MemorySizeAdjustable(_local[origType], _target[newType]);
+            var (value, size, newType, _) = FieldValue(relo, target, target?.Layout ?? _localLayout);
+            var failMemSize = origSize != size && !MemorySizeAdjustable(_local[origType], target!.Btf[newType]);
             return new Result(orig, value, false, origSize, size, validate, failMemSize);
         }
         if (IsTypeBased(kind))
-            return new Result(TypeValue(relo, local, _localLayout), TypeValue(relo, target, _targetLayout), false, 0, 0,
+            return new Result(TypeValue(relo, local, _localLayout), TypeValue(relo, target, target?.Layout), false, 0, 0,
                 kind != BtfCoreRelocationKind.TypeIdTarget);
         // enumerator-based
         var o = EnumValue(relo, local);
@@ -680,7 +708,7 @@ public sealed class CoreRelocator
             : (value, 0, 0, bitfield);
     }
 
-    private ulong TypeValue(BtfCoreRelocation relo, Spec? spec, BtfLayout layout)
+    private ulong TypeValue(BtfCoreRelocation relo, Spec? spec, BtfLayout? layout)
     {
         if (spec is null)
             return 0;
@@ -689,7 +717,7 @@ public sealed class CoreRelocator
             case BtfCoreRelocationKind.TypeIdTarget: return spec.RootTypeId;
             case BtfCoreRelocationKind.TypeExists or BtfCoreRelocationKind.TypeMatches: return 1;
             case BtfCoreRelocationKind.TypeSize:
-                var sz = layout.ResolveSize(spec.RootTypeId);
+                var sz = layout!.ResolveSize(spec.RootTypeId);
                 if (sz < 0)
                     throw Error(relo, $"type {spec.RootTypeId} has no size");
                 return (ulong)sz;

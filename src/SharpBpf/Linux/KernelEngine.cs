@@ -22,7 +22,7 @@ public sealed class KernelEngineOptions
     public uint LogLevelOnFailure { get; init; } = 1;
     /// <summary>Which programs to load; default: those the object marks autoload.</summary>
     public Func<ProgramSpec, bool>? ShouldLoad { get; init; }
-    /// <summary>The BTF that CO-RE relocations resolve against; default: the running kernel's (<see cref="RunningKernelBtf"/>).</summary>
+    /// <summary>The BTF that CO-RE relocations resolve against; default: the running kernel's vmlinux, then its modules' (<see cref="RunningKernelBtf"/>).</summary>
     public BtfSpec? TargetBtf { get; init; }
 }
 
@@ -64,7 +64,9 @@ public static class KernelEngine
 
         var maps = obj.Maps.Select(m => WithKconfigValues(WithDatasecType(m, btfSpec), obj)).ToList();
         var programs = new List<LoadableProgram>();
-        var core = new Lazy<CoreRelocator?>(() => CoreApplier.RelocatorFor(obj, () => options.TargetBtf ?? RunningKernelBtf.Vmlinux));
+        var core = new Lazy<CoreRelocator?>(() => options.TargetBtf is { } target
+            ? CoreApplier.RelocatorFor(obj, () => target)
+            : CoreApplier.RelocatorFor(obj, () => RunningKernelBtf.Vmlinux, () => RunningKernelBtf.Modules));
         foreach (var spec in obj.Programs)
         {
             if (!(options.ShouldLoad?.Invoke(spec) ?? spec.Autoload))

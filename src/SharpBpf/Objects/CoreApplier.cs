@@ -92,17 +92,18 @@ public static class CoreApplier
 
     /// <summary>
     /// A relocator for <paramref name="obj"/>'s programs against the BTF <paramref name="target"/> returns (called only when
-    /// some program has CO-RE relocations); null when none has.
+    /// some program has CO-RE relocations), and the module BTFs <paramref name="modules"/> returns when a type has no
+    /// candidate in the target; null when no program has CO-RE relocations.
     /// </summary>
     /// <exception cref="BpfException">the object has CO-RE relocations but no .BTF to resolve them from.</exception>
-    public static CoreRelocator? RelocatorFor(ObjectSpec obj, Func<BtfSpec> target)
+    public static CoreRelocator? RelocatorFor(ObjectSpec obj, Func<BtfSpec> target, Func<IEnumerable<BtfSpec>>? modules = null)
     {
         ArgumentNullException.ThrowIfNull(obj);
         ArgumentNullException.ThrowIfNull(target);
         if (!obj.Programs.Concat(obj.Subprograms).Any(p => p.CoreRelocations.Count > 0))
             return null;
         var local = obj.BtfTypes ?? throw new BpfException($"object '{obj.Name}' has CO-RE relocations but no .BTF section");
-        return new CoreRelocator(local, target());
+        return new CoreRelocator(local, target(), modules);
     }
 
     /// <summary>Replaces the instruction (both slots of an ld_imm64) with <c>call 0xbad2310</c>.</summary>
