@@ -1,6 +1,6 @@
 // CO-RE against the running kernel: reads the current task through a local task_struct___mine whose layout
 // (core_task.h) differs from the kernel's, with probe reads (BPF_CORE_READ) and direct loads through
-// bpf_get_current_task_btf(), plus field/type/enum relocations. Run with BPF_PROG_TEST_RUN, "current" is the caller.
+// bpf_get_current_task_btf() (one read in a subprogram), plus field/type/enum relocations. Run with BPF_PROG_TEST_RUN, "current" is the caller.
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
@@ -13,6 +13,12 @@ struct {
     __type(value, struct task_result);
 } task_results SEC(".maps");
 
+/* A subprogram: its relocations must be applied where the linker placed it. */
+static __attribute__((noinline)) __u64 read_tgid(struct task_struct___mine *t)
+{
+    return BPF_CORE_READ(t, tgid);
+}
+
 SEC("raw_tp/sys_enter")
 int core_task(void *ctx)
 {
@@ -24,7 +30,7 @@ int core_task(void *ctx)
     struct task_struct___mine *direct = (void *)bpf_get_current_task_btf();
 
     r->pid = BPF_CORE_READ(t, pid);
-    r->tgid = BPF_CORE_READ(t, tgid);
+    r->tgid = read_tgid(t);
     r->pid_direct = direct->pid;
     r->tgid_direct = direct->tgid;
     r->parent_tgid = BPF_CORE_READ(t, real_parent, tgid);
