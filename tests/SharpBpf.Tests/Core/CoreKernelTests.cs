@@ -70,6 +70,40 @@ public partial class CoreKernelTests
         Assert.Contains("return t->no_such_field_in_kernel;", e.SourceContext); // the source line comes along
     }
 
+    /// <summary>
+    /// End to end: the program as the verifier left it (bpftool prog dump xlated) is the same whether SharpBpf or libbpf
+    /// (bpftool prog load) relocated and loaded it — apart from map ids.
+    /// </summary>
+    [SkippableFact]
+    public void XlatedProgramEqualsTheOneBpftoolLoads()
+    {
+        Requirements.Kernel();
+        var bpftool = Requirements.Tool("bpftool");
+        var path = TestPrograms.Compile("core_task.c");
+        using var collection = KernelEngine.Load(ObjectSpec.Load(path));
+        var (c1, ours, e1) = TestPrograms.Run(bpftool, ["prog", "dump", "xlated", "id", collection.Programs["core_task"].Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        Assert.True(c1 == 0, e1);
+
+        var pin = $"/sys/fs/bpf/sharpbpf_core_xlated_{Environment.ProcessId}";
+        var (c2, _, e2) = TestPrograms.Run(bpftool, ["prog", "load", path, pin]);
+        Assert.True(c2 == 0, e2);
+        string theirs;
+        try
+        {
+            var (c3, stdout, e3) = TestPrograms.Run(bpftool, ["prog", "dump", "xlated", "pinned", pin]);
+            Assert.True(c3 == 0, e3);
+            theirs = stdout;
+        }
+        finally
+        {
+            File.Delete(pin);
+        }
+        static string[] Normalize(string dump) =>
+            System.Text.RegularExpressions.Regex.Replace(dump, @"map\[id:\d+\]", "map[id:N]").Split('\n');
+        Assert.Equal(Normalize(theirs), Normalize(ours));
+        Assert.Contains("call bpf_get_current_task_btf", ours);
+    }
+
     /// <summary>Every CO-RE-relocated slot of our applied instructions equals what libbpf (the system's) puts there when it loads the object.</summary>
     [SkippableTheory]
     [InlineData("btf_core_reads.c")]
