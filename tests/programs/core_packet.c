@@ -34,6 +34,8 @@ int core_packet(struct xdp_md *ctx)
     o->flags = BPF_CORE_READ_BITFIELD(h, flags);
     o->prio = BPF_CORE_READ_BITFIELD(h, prio);
     o->delta = h->delta;
+    if (bpf_core_enum_value_exists(enum core_kind, CORE_KIND_PING))
+        o->kind += bpf_core_enum_value(enum core_kind, CORE_KIND_PING); // ld_imm64; dead code when the target lacks it
     o->missing_exists = bpf_core_field_exists(h->missing);
     if (bpf_core_field_exists(h->missing))
         o->kind = h->missing; // dead code when the target lacks the field

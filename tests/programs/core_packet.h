@@ -15,6 +15,10 @@ struct core_hdr {
     __u64 *next;
 } __attribute__((preserve_access_index));
 
+enum core_kind {
+    CORE_KIND_PING = 3,
+};
+
 struct core_out {
     __u64 kind;
     __u64 port;

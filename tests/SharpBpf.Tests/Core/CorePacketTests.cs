@@ -98,7 +98,7 @@ public class CorePacketTests
         var collection = engine.Load(ObjectSpec.Load(TestPrograms.Compile(Program)));
         Assert.Equal(2UL, collection.Program("core_packet").Run(LocalPacket()).ReturnValue);
         var r = Results(collection.Map("core_results"));
-        Assert.Equal(0x99UL, r[0]); // the member exists locally, so the guarded read of 'missing' ran
+        Assert.Equal(0x99UL, r[0]); // the member exists locally, so the guarded read of 'missing' ran (after kind + CORE_KIND_PING)
         Assert.Equal([0x1234UL, 0x55667788, 0xA, unchecked((ulong)-3L), unchecked((ulong)-5L), 1, 4, 4], r[1..9]);
         Assert.Equal(0xdeadbeefcafef00dUL, r[10]);
     }
@@ -114,10 +114,17 @@ public class CorePacketTests
         Assert.Equal(SharpBpf.Isa.OpSize.W, linked.Instructions[seq.InstructionIndex].AccessSize);
         Assert.Equal(SharpBpf.Isa.OpSize.DW, applied.Instructions[seq.InstructionIndex].AccessSize);
         Assert.Equal(0, applied.Instructions[seq.InstructionIndex].Offset);
-        // The guarded read of 'missing' is poisoned (dead code at run time), nothing else.
-        var poisoned = Assert.Single(applied.Relocations, r => r.Poisoned);
-        Assert.Contains("core_hdr.missing", poisoned.PoisonReason);
-        Assert.True(CoreApplier.IsPoison(applied.Instructions[poisoned.InstructionIndex]));
+        // The guarded read of 'missing' and the guarded enumerator value are poisoned (dead code at run time), nothing else.
+        var poisoned = applied.Relocations.Where(r => r.Poisoned).ToList();
+        Assert.Equal(2, poisoned.Count);
+        var missing = Assert.Single(poisoned, r => r.PoisonReason!.Contains("core_hdr.missing", StringComparison.Ordinal));
+        Assert.True(CoreApplier.IsPoison(applied.Instructions[missing.InstructionIndex]));
+        var ping = Assert.Single(poisoned, r => r.PoisonReason!.Contains("enumval_value [", StringComparison.Ordinal));
+        Assert.Contains("enum core_kind::CORE_KIND_PING", ping.PoisonReason);
+        Assert.True(linked.Instructions[ping.InstructionIndex].IsWide);
+        Assert.True(CoreApplier.IsPoison(applied.Instructions[ping.InstructionIndex]));
+        Assert.True(CoreApplier.IsPoison(applied.Instructions[ping.InstructionIndex + 1])); // both slots, as libbpf
+        Assert.Equal(3, applied.PoisonedInstructions.Count);
     }
 
     [Fact]
