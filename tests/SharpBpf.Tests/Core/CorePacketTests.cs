@@ -128,6 +128,31 @@ public class CorePacketTests
     }
 
     [Fact]
+    public void InstructionsThatDoNotHoldTheCompiledValueAreRefused()
+    {
+        // libbpf checks the value clang compiled in before patching: a mismatch means the object and its .BTF.ext disagree.
+        var obj = ObjectSpec.Load(TestPrograms.Compile(Program));
+        var program = obj.FindProgram("core_packet")!;
+        var relocator = CoreApplier.RelocatorFor(obj, () => TargetBtf())!;
+        var alu = program.CoreRelocations.First(r => program.Instructions[r.InstructionOffset].Class == SharpBpf.Isa.OpClass.Alu64
+            && r.Kind == BtfCoreRelocationKind.FieldByteSize && r.AccessString == "0:2"); // seq: not a bitfield, whose values are not checked
+        var original = program.Instructions[alu.InstructionOffset];
+        program.Instructions[alu.InstructionOffset] = original.WithImm(original.Imm + 1);
+        var e = Assert.Throws<BpfException>(() => CoreApplier.Apply(ProgramLinker.Link(obj, program), relocator));
+        Assert.Contains("unexpected ALU immediate", e.Message);
+        Assert.Contains("byte_sz", e.Message);
+        program.Instructions[alu.InstructionOffset] = original;
+
+        // A load whose width is not the field's cannot be resized to the target's.
+        var seq = program.CoreRelocations.First(r => program.Instructions[r.InstructionOffset].Class == SharpBpf.Isa.OpClass.Ldx
+            && r.AccessString == "0:2");
+        var load = program.Instructions[seq.InstructionOffset];
+        program.Instructions[seq.InstructionOffset] = new SharpBpf.Isa.Instruction((byte)((load.Opcode & ~0x18) | (byte)SharpBpf.Isa.OpSize.H), load.Dst, load.Src, load.Offset, load.Imm);
+        e = Assert.Throws<BpfException>(() => CoreApplier.Apply(ProgramLinker.Link(obj, program), relocator));
+        Assert.Contains("accesses 2 bytes, the field is 4", e.Message);
+    }
+
+    [Fact]
     public void VmFaultsWhereAnUnresolvedRelocationIsReached()
     {
         using var engine = new VmEngine(new VmOptions { TargetBtf = TargetBtf() });
