@@ -8,13 +8,17 @@ using SharpBpf.Vm;
 namespace SharpBpf.Bench;
 
 /// <summary>
-/// The VM interpreter on three workloads: a 1,000-iteration ALU loop, summing a 64-byte buffer, and an XDP
+/// The VM interpreter and JIT on three workloads: a 1,000-iteration ALU loop, summing a 64-byte buffer, and an XDP
 /// Ethernet/IPv4/UDP parse with a hash-map lookup (C in bench/programs, compiled by clang-14 at setup).
 /// Quick check: <c>dotnet run -c Release --project bench/SharpBpf.Bench -- --filter '*Interpreter*' --job short</c>.
 /// </summary>
 [MemoryDiagnoser]
 public class InterpreterBenchmarks
 {
+    /// <summary>False: the interpreter; true: the JIT (the engine's default where dynamic code is supported).</summary>
+    [Params(false, true)]
+    public bool UseJit { get; set; }
+
     private VmEngine _engine = null!;
     private VmProgram _aluLoop = null!;
     private VmProgram _sum64 = null!;
@@ -25,7 +29,7 @@ public class InterpreterBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        _engine = new VmEngine();
+        _engine = new VmEngine(new VmOptions { UseJit = UseJit });
         _aluLoop = _engine.LoadProgram(Assembler.Assemble("""
             mov %r0, 0
             mov %r1, 1000

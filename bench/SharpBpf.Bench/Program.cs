@@ -1,7 +1,10 @@
 using BenchmarkDotNet.Running;
 
-if (args is ["kernel-compare", .. var rest])
-    return KernelComparison.Run(rest);
+// Comparison modes print ratios against a reference measured in the same run; anything else goes to BenchmarkDotNet.
+if (args is ["kernel-compare", .. var kernelArgs])
+    return KernelComparison.Run(kernelArgs);
+if (args is ["vm-kernel", .. var vmArgs])
+    return SharpBpf.Bench.VmKernelComparison.Run(vmArgs);
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
 return 0;
 

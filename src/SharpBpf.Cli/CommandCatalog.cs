@@ -17,5 +17,6 @@ internal static class CommandCatalog
         yield return FeatureCommand.Create();
         yield return LinkCommand.Create();
         yield return NetCommand.Create();
+        yield return GenCommand.Create();
     }
 }

@@ -1,3 +1,4 @@
+using SharpBpf.Text;
 using System.Runtime.CompilerServices;
 using System.Globalization;
 
@@ -191,103 +192,103 @@ public static class BtfRawPrinter
     {
         var t = spec[id];
         w.StartObject();
-        w.UInt("id", id);
-        w.String("kind", KindName(t.Kind));
-        w.String("name", Label(t.Name, t.NameOffset));
+        w.Field("id", id);
+        w.Field("kind", KindName(t.Kind));
+        w.Field("name", Label(t.Name, t.NameOffset));
         switch (t)
         {
             case BtfInt i:
-                w.UInt("size", i.Size);
-                w.UInt("bits_offset", i.BitOffset);
-                w.UInt("nr_bits", i.Bits);
-                w.String("encoding", IntEncoding(i.Encoding));
+                w.Field("size", i.Size);
+                w.Field("bits_offset", i.BitOffset);
+                w.Field("nr_bits", i.Bits);
+                w.Field("encoding", IntEncoding(i.Encoding));
                 break;
-            case BtfPtr p: w.UInt("type_id", p.Target); break;
-            case BtfTypedef td: w.UInt("type_id", td.Type); break;
-            case BtfModifier m: w.UInt("type_id", m.Type); break;
+            case BtfPtr p: w.Field("type_id", p.Target); break;
+            case BtfTypedef td: w.Field("type_id", td.Type); break;
+            case BtfModifier m: w.Field("type_id", m.Type); break;
             case BtfArray a:
-                w.UInt("type_id", a.ElementType);
-                w.UInt("index_type_id", a.IndexType);
-                w.UInt("nr_elems", a.Count);
+                w.Field("type_id", a.ElementType);
+                w.Field("index_type_id", a.IndexType);
+                w.Field("nr_elems", a.Count);
                 break;
             case BtfComposite c:
-                w.UInt("size", c.Size);
-                w.UInt("vlen", (uint)c.Members.Count);
+                w.Field("size", c.Size);
+                w.Field("vlen", (uint)c.Members.Count);
                 w.Name("members");
                 w.StartArray();
                 foreach (var m in c.Members)
                 {
                     w.StartObject();
-                    w.String("name", Label(m.Name, m.NameOffset));
-                    w.UInt("type_id", m.Type);
-                    w.UInt("bits_offset", m.BitOffset);
+                    w.Field("name", Label(m.Name, m.NameOffset));
+                    w.Field("type_id", m.Type);
+                    w.Field("bits_offset", m.BitOffset);
                     if (m.BitfieldSize != 0)
-                        w.UInt("bitfield_size", m.BitfieldSize);
+                        w.Field("bitfield_size", m.BitfieldSize);
                     w.EndObject();
                 }
                 w.EndArray();
                 break;
             case BtfEnumBase e:
-                w.String("encoding", e.Signed ? "SIGNED" : "UNSIGNED");
-                w.UInt("size", e.Size);
-                w.UInt("vlen", (uint)e.Values.Count);
+                w.Field("encoding", e.Signed ? "SIGNED" : "UNSIGNED");
+                w.Field("size", e.Size);
+                w.Field("vlen", (uint)e.Values.Count);
                 w.Name("values");
                 w.StartArray();
                 var is64 = e is BtfEnum64;
                 foreach (var v in e.Values)
                 {
                     w.StartObject();
-                    w.String("name", Label(v.Name, v.NameOffset));
+                    w.Field("name", Label(v.Name, v.NameOffset));
                     if (e.Signed)
-                        w.Int("val", is64 ? v.Value : (int)v.Value);
+                        w.Field("val", is64 ? v.Value : (int)v.Value);
                     else // bpftool widens the s32 btf_enum.val with sign extension: keep that quirk
-                        w.UInt("val", is64 ? (ulong)v.Value : (ulong)(long)(int)v.Value);
+                        w.Field("val", is64 ? (ulong)v.Value : (ulong)(long)(int)v.Value);
                     w.EndObject();
                 }
                 w.EndArray();
                 break;
-            case BtfFwd f: w.String("fwd_kind", f.IsUnion ? "union" : "struct"); break;
+            case BtfFwd f: w.Field("fwd_kind", f.IsUnion ? "union" : "struct"); break;
             case BtfFunc f:
-                w.UInt("type_id", f.Proto);
-                w.String("linkage", Linkage(f.Linkage));
+                w.Field("type_id", f.Proto);
+                w.Field("linkage", Linkage(f.Linkage));
                 break;
             case BtfFuncProto fp:
-                w.UInt("ret_type_id", fp.Return);
-                w.UInt("vlen", (uint)fp.Params.Count);
+                w.Field("ret_type_id", fp.Return);
+                w.Field("vlen", (uint)fp.Params.Count);
                 w.Name("params");
                 w.StartArray();
                 foreach (var p in fp.Params)
                 {
                     w.StartObject();
-                    w.String("name", Label(p.Name, p.NameOffset));
-                    w.UInt("type_id", p.Type);
+                    w.Field("name", Label(p.Name, p.NameOffset));
+                    w.Field("type_id", p.Type);
                     w.EndObject();
                 }
                 w.EndArray();
                 break;
             case BtfVar v:
-                w.UInt("type_id", v.Type);
-                w.String("linkage", Linkage(v.Linkage));
+                w.Field("type_id", v.Type);
+                w.Field("linkage", Linkage(v.Linkage));
                 break;
             case BtfDatasec ds:
-                w.UInt("size", ds.Size);
-                w.UInt("vlen", (uint)ds.Vars.Count);
+                w.Field("size", ds.Size);
+                w.Field("vlen", (uint)ds.Vars.Count);
                 w.Name("vars");
                 w.StartArray();
                 foreach (var v in ds.Vars)
                 {
                     w.StartObject();
-                    w.UInt("type_id", v.Type);
-                    w.UInt("offset", v.Offset);
-                    w.UInt("size", v.Size);
+                    w.Field("type_id", v.Type);
+                    w.Field("offset", v.Offset);
+                    w.Field("size", v.Size);
                     w.EndObject();
                 }
                 w.EndArray();
                 break;
-            case BtfFloat f: w.UInt("size", f.Size); break;
+            case BtfFloat f: w.Field("size", f.Size); break;
             case BtfDeclTag d:
-                w.UInt("type_id", d.Type);
-                w.Int("component_idx", d.ComponentIndex);
+                w.Field("type_id", d.Type);
+                w.Field("component_idx", d.ComponentIndex);
                 break;
         }
         w.EndObject();

@@ -1,3 +1,4 @@
+using SharpBpf.Text;
 using System.Buffers;
 using System.Text;
 using System.Text.Encodings.Web;

@@ -24,7 +24,7 @@ internal static unsafe class Interpreter
         r[1] = r1;
         r[2] = r2;
         r[10] = cx.StackTop;
-        return Execute(cx, cx.CurrentCode, 0, 0, r);
+        return Execute(cx, cx.CurrentCode, 0, 0, 0, r);
     }
 
     /// <summary>Calls a function of the running code in a new frame below the caller's (callbacks of helpers).</summary>
@@ -41,7 +41,9 @@ internal static unsafe class Interpreter
         new Span<ulong>(r, 11).Clear();
         r[1] = r1; r[2] = r2; r[3] = r3; r[4] = r4; r[5] = r5;
         r[10] = cx.StackTop - (ulong)(depth * VmCallContext.FrameSize);
-        ulong result = Execute(cx, savedCode, pc, depth, r);
+        ulong result = cx.Engine.Options.UseJit
+            ? Jit.JitExecutor.Execute(cx, savedCode, pc, depth, depth, r)
+            : Execute(cx, savedCode, pc, depth, depth, r);
         cx.CurrentPc = savedPc;
         cx.CurrentDepth = savedDepth;
         cx.CurrentCode = savedCode;
@@ -181,12 +183,12 @@ internal static unsafe class Interpreter
     };
 
     /// <summary>
-    /// Runs from <paramref name="pc"/> until the exit of frame <paramref name="baseDepth"/>. The budget is charged on backward
-    /// jumps with the length of the loop body they close (every loop needs one), so straight-line code pays nothing.
+    /// Runs from <paramref name="pc"/> in frame <paramref name="depth"/> until the exit of frame <paramref name="baseDepth"/>
+    /// (the JIT hands runs over here). The budget is charged on backward jumps with the length of the loop body they close
+    /// (every loop needs one), so straight-line code pays nothing.
     /// </summary>
-    private static ulong Execute(VmCallContext cx, VmCode code, int pc, int baseDepth, ulong* r)
+    internal static ulong Execute(VmCallContext cx, VmCode code, int pc, int depth, int baseDepth, ulong* r)
     {
-        int depth = baseDepth;
         VmInsn* ip = Pin(code) + pc;
         ulong stackLo = (ulong)cx.Stack;
         while (true)

@@ -19,6 +19,8 @@ internal sealed class VmCode
     public readonly bool UsesPacketLoads;
     /// <summary>Slots poisoned by CO-RE (decoded as <see cref="VmInsn.Poisoned"/>) → what was unresolved there.</summary>
     private readonly IReadOnlyDictionary<int, string>? _poisoned;
+    /// <summary>The compiled form, once the JIT has compiled it (see <see cref="Jit.JitExecutor"/>).</summary>
+    public Jit.JitProgram? Jit;
 
     private VmCode(VmInsn[] insns, Instruction[] source, VmHelper?[] helpers, string name, BpfProgramType type, bool packetLoads,
         IReadOnlyDictionary<int, string>? poisoned)

@@ -26,6 +26,11 @@ public sealed class VmOptions
     /// <summary>The helpers programs may call. Null: <see cref="VmHelperTable.CreateDefault"/>.</summary>
     public VmHelperTable? Helpers { get; init; }
 
+    /// <summary>Compile programs to native code (eBPF → CIL → RyuJIT) instead of interpreting them. On by default where the
+    /// runtime can compile dynamic code; the interpreter runs them otherwise (NativeAOT) or when this is false.</summary>
+    public bool UseJit { get; init; } = System.Runtime.CompilerServices.RuntimeFeature.IsDynamicCodeSupported
+        && System.Runtime.CompilerServices.RuntimeFeature.IsDynamicCodeCompiled;
+
     /// <summary>Seed for <c>bpf_get_prandom_u32</c>; null seeds from the system.</summary>
     public int? RandomSeed { get; init; }
 

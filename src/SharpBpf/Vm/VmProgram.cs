@@ -41,7 +41,7 @@ public sealed class VmProgram
                 cx.Reset(this);
                 var (r1, r2) = kind.Setup(cx, input);
                 long start = Stopwatch.GetTimestamp();
-                r0 = Interpreter.Run(cx, r1, r2);
+                r0 = Jit.JitExecutor.Run(cx, r1, r2);
                 elapsed += Stopwatch.GetTimestamp() - start;
             }
             var (dataOut, ctxOut) = kind.Finish(cx);
@@ -67,7 +67,7 @@ public sealed class VmProgram
         {
             cx.Reset(this);
             cx.SetRawMemory(memory);
-            ulong r0 = Interpreter.Run(cx, memory.IsEmpty ? 0 : (ulong)cx.RawBuffer, (ulong)memory.Length);
+            ulong r0 = Jit.JitExecutor.Run(cx, memory.IsEmpty ? 0 : (ulong)cx.RawBuffer, (ulong)memory.Length);
             new ReadOnlySpan<byte>(cx.RawBuffer, memory.Length).CopyTo(memory);
             return r0;
         }
@@ -87,7 +87,7 @@ public sealed class VmProgram
         {
             cx.Reset(this);
             var (r1, r2) = kind.SetupPacket(cx, packet);
-            ulong r0 = Interpreter.Run(cx, r1, r2);
+            ulong r0 = Jit.JitExecutor.Run(cx, r1, r2);
             return kind.Returns32Bits ? (uint)r0 : r0;
         }
         finally

@@ -28,7 +28,7 @@ public class ConformanceInterpreterTests
         var dir = ConformanceTestFile.DefaultDirectory;
         Skip.IfNot(Directory.Exists(dir), $"conformance suite not found at {dir}");
         var file = ConformanceTestFile.Parse(Path.Combine(dir, name));
-        using var engine = new VmEngine();
+        using var engine = new VmEngine(new VmOptions { UseJit = false });
         if (file.Error is { Length: > 0 } expectedError)
         {
             var e = Assert.ThrowsAny<BpfException>(() => engine.LoadProgram(file.Program(), name: file.Name).RunOnMemory(file.Memory.ToArray()));

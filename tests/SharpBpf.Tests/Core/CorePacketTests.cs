@@ -81,20 +81,24 @@ public class CorePacketTests
         return Enumerable.Range(0, 11).Select(i => BinaryPrimitives.ReadUInt64LittleEndian(value.AsSpan(i * 8))).ToArray();
     }
 
-    [Fact]
-    public void VmReadsThePacketInTheTargetLayout()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void VmReadsThePacketInTheTargetLayout(bool jit)
     {
-        using var engine = new VmEngine(new VmOptions { TargetBtf = TargetBtf() });
+        using var engine = new VmEngine(new VmOptions { TargetBtf = TargetBtf(), UseJit = jit });
         var collection = engine.Load(ObjectSpec.Load(TestPrograms.Compile(Program)));
         var run = collection.Program("core_packet").Run(TargetPacket());
         Assert.Equal(2UL, run.ReturnValue); // XDP_PASS
         Assert.Equal(ExpectedFromTarget, Results(collection.Map("core_results")));
     }
 
-    [Fact]
-    public void WithoutATargetTheVmRunsTheCompiledInLayout()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void WithoutATargetTheVmRunsTheCompiledInLayout(bool jit)
     {
-        using var engine = new VmEngine();
+        using var engine = new VmEngine(new VmOptions { UseJit = jit });
         var collection = engine.Load(ObjectSpec.Load(TestPrograms.Compile(Program)));
         Assert.Equal(2UL, collection.Program("core_packet").Run(LocalPacket()).ReturnValue);
         var r = Results(collection.Map("core_results"));
@@ -152,10 +156,12 @@ public class CorePacketTests
         Assert.Contains("accesses 2 bytes, the field is 4", e.Message);
     }
 
-    [Fact]
-    public void VmFaultsWhereAnUnresolvedRelocationIsReached()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void VmFaultsWhereAnUnresolvedRelocationIsReached(bool jit)
     {
-        using var engine = new VmEngine(new VmOptions { TargetBtf = TargetBtf() });
+        using var engine = new VmEngine(new VmOptions { TargetBtf = TargetBtf(), UseJit = jit });
         var collection = engine.Load(ObjectSpec.Load(TestPrograms.Compile(Program)));
         var fault = Assert.Throws<VmFault>(() => collection.Program("core_unguarded").Run(TargetPacket()));
         Assert.Contains("unresolved CO-RE relocation byte_off", fault.Message);
@@ -163,10 +169,12 @@ public class CorePacketTests
         Assert.True(CoreApplier.IsPoison(collection.Program("core_unguarded").Instructions[fault.Pc]));
     }
 
-    [Fact]
-    public void ASignedFieldOfAnotherSizeIsPoisonedNotResized()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void ASignedFieldOfAnotherSizeIsPoisonedNotResized(bool jit)
     {
-        using var engine = new VmEngine(new VmOptions { TargetBtf = TargetBtf(deltaIsLong: true) });
+        using var engine = new VmEngine(new VmOptions { TargetBtf = TargetBtf(deltaIsLong: true), UseJit = jit });
         var collection = engine.Load(ObjectSpec.Load(TestPrograms.Compile(Program)));
         var fault = Assert.Throws<VmFault>(() => collection.Program("core_packet").Run(TargetPacket()));
         Assert.Contains("struct core_hdr.delta", fault.Message);

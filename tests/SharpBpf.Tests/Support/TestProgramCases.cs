@@ -63,5 +63,11 @@ public static class TestProgramCases
         new("vm_tc_csum.c", "tc_rewrite", MixedFrames),
         new("vm_xdp_adjust.c", "xdp_adjust", MixedFrames),
         new("vm_xdp_count.c", "xdp_count", MixedFrames),
+        new("skel_globals.c", "count_packets", MixedFrames),
+        new("jit_calls.c", "tail_in_subprogram", FirstByteFrames),
+        new("jit_calls.c", "loop_callbacks", MixedFrames),
+        new("jit_calls.c", "subprogram_chain", MixedFrames),
+        new("skel_kernel_types.c", "keep", MixedFrames),
+        new("skel_names.c", "to_string", MixedFrames),
     ];
 }

@@ -1,3 +1,4 @@
+using SharpBpf.Text;
 using System.Text;
 using SharpBpf.Linux.Bpftool;
 
@@ -55,35 +56,11 @@ public static class LinkShow
     }
 
     /// <summary>Every link in the kernel, in id order.</summary>
-    public static List<Entry> All(IReadOnlyDictionary<uint, List<string>>? pins = null)
-    {
-        var result = new List<Entry>();
-        foreach (var id in BpfSyscall.Ids(BpfObjectKind.Link))
-        {
-            using var fd = BpfSyscall.TryGetFdById(BpfObjectKind.Link, id);
-            if (fd is not null)
-                result.Add(Describe(fd, pins));
-        }
-        return result;
-    }
+    public static List<Entry> All(IReadOnlyDictionary<uint, List<string>>? pins = null) =>
+        BpftoolListing.DescribeAll(BpfObjectKind.Link, fd => Describe(fd, pins));
 
-    public static void Render(TextWriter output, IReadOnlyList<Entry> entries, OutputFormat format, bool asArray)
-    {
-        if (format == OutputFormat.Plain)
-        {
-            foreach (var e in entries)
-                RenderPlain(output, e);
-            return;
-        }
-        var j = new BpftoolJsonWriter(output, format == OutputFormat.PrettyJson);
-        if (asArray)
-            j.StartArray();
-        foreach (var e in entries)
-            RenderJson(j, e);
-        if (asArray)
-            j.EndArray();
-        j.Finish();
-    }
+    public static void Render(TextWriter output, IReadOnlyList<Entry> entries, OutputFormat format, bool asArray) =>
+        BpftoolListing.Render(output, entries, format, asArray, RenderPlain, RenderJson);
 
     private static string AttachType(BpfAttachType? type) =>
         type is { } t ? AttachTypeName(t) ?? ((uint)t).ToString(System.Globalization.CultureInfo.InvariantCulture) : "0";

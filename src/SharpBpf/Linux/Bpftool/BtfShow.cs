@@ -1,3 +1,4 @@
+using SharpBpf.Text;
 namespace SharpBpf.Linux.Bpftool;
 
 /// <summary><c>btf show [id N]</c>: BTF objects in the kernel with the programs and maps that use them, in bpftool 7.1's shapes.</summary>

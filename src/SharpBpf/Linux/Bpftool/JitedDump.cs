@@ -1,3 +1,4 @@
+using SharpBpf.Text;
 using System.Text;
 using Iced.Intel;
 

@@ -1,3 +1,4 @@
+using SharpBpf.Text;
 namespace SharpBpf.Linux.Bpftool;
 
 /// <summary>
@@ -24,35 +25,11 @@ public static class MapShow
             pins is not null && pins.TryGetValue(info.Id, out var p) ? p : [], ownerType, ownerJited);
     }
 
-    public static List<Entry> All(IReadOnlyDictionary<uint, List<string>>? pins = null)
-    {
-        var entries = new List<Entry>();
-        foreach (var id in BpfSyscall.Ids(BpfObjectKind.Map))
-        {
-            using var fd = BpfSyscall.TryGetFdById(BpfObjectKind.Map, id);
-            if (fd is not null)
-                entries.Add(Describe(fd, pins));
-        }
-        return entries;
-    }
+    public static List<Entry> All(IReadOnlyDictionary<uint, List<string>>? pins = null) =>
+        BpftoolListing.DescribeAll(BpfObjectKind.Map, fd => Describe(fd, pins));
 
-    public static void Render(TextWriter output, IReadOnlyList<Entry> entries, OutputFormat format, bool asArray)
-    {
-        if (format == OutputFormat.Plain)
-        {
-            foreach (var e in entries)
-                RenderPlain(output, e);
-            return;
-        }
-        var json = new BpftoolJsonWriter(output, format == OutputFormat.PrettyJson);
-        if (asArray)
-            json.StartArray();
-        foreach (var e in entries)
-            RenderJson(json, e);
-        if (asArray)
-            json.EndArray();
-        json.Finish();
-    }
+    public static void Render(TextWriter output, IReadOnlyList<Entry> entries, OutputFormat format, bool asArray) =>
+        BpftoolListing.Render(output, entries, format, asArray, RenderPlain, RenderJson);
 
     private static void RenderPlain(TextWriter o, Entry e)
     {

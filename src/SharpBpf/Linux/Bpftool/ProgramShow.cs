@@ -1,3 +1,4 @@
+using SharpBpf.Text;
 using System.Globalization;
 
 namespace SharpBpf.Linux.Bpftool;
@@ -42,37 +43,13 @@ public static class ProgramShow
     }
 
     /// <summary>Every program in the kernel (skipping those that vanish while listed), by id.</summary>
-    public static List<Entry> All(IReadOnlyDictionary<uint, List<string>>? pins = null)
-    {
-        var entries = new List<Entry>();
-        foreach (var id in BpfSyscall.Ids(BpfObjectKind.Program))
-        {
-            using var fd = BpfSyscall.TryGetFdById(BpfObjectKind.Program, id);
-            if (fd is not null)
-                entries.Add(Describe(fd, pins));
-        }
-        return entries;
-    }
+    public static List<Entry> All(IReadOnlyDictionary<uint, List<string>>? pins = null) =>
+        BpftoolListing.DescribeAll(BpfObjectKind.Program, fd => Describe(fd, pins));
 
     /// <param name="asArray">JSON: a root array (listing) or a single object (one program selected).</param>
     /// <param name="showStats">print run_time_ns/run_cnt even when zero (stats were asked for).</param>
-    public static void Render(TextWriter output, IReadOnlyList<Entry> entries, OutputFormat format, bool asArray, bool showStats = false)
-    {
-        if (format == OutputFormat.Plain)
-        {
-            foreach (var e in entries)
-                RenderPlain(output, e, showStats);
-            return;
-        }
-        var json = new BpftoolJsonWriter(output, format == OutputFormat.PrettyJson);
-        if (asArray)
-            json.StartArray();
-        foreach (var e in entries)
-            RenderJson(json, e, showStats);
-        if (asArray)
-            json.EndArray();
-        json.Finish();
-    }
+    public static void Render(TextWriter output, IReadOnlyList<Entry> entries, OutputFormat format, bool asArray, bool showStats = false) =>
+        BpftoolListing.Render(output, entries, format, asArray, (o, e) => RenderPlain(o, e, showStats), (j, e) => RenderJson(j, e, showStats));
 
     private static void RenderPlain(TextWriter o, Entry e, bool showStats)
     {

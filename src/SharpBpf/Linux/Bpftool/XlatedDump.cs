@@ -1,3 +1,4 @@
+using SharpBpf.Text;
 using System.Buffers.Binary;
 using System.Globalization;
 using System.Text;

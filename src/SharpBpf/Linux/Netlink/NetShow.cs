@@ -1,3 +1,4 @@
+using SharpBpf.Text;
 using SharpBpf.Linux.Bpftool;
 
 namespace SharpBpf.Linux.Netlink;

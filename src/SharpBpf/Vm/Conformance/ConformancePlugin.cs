@@ -14,7 +14,8 @@ public static class ConformancePlugin
     public static int Run(IReadOnlyList<string> args, TextReader stdin, TextWriter stdout, TextWriter stderr)
     {
         var memory = Array.Empty<byte>();
-        bool jit = false, elf = false;
+        bool? jit = null;
+        bool elf = false;
         string? programHex = null;
         int start = 0;
         if (args.Count > 0 && !args[0].StartsWith("--", StringComparison.Ordinal))
@@ -31,8 +32,10 @@ public static class ConformancePlugin
             switch (args[i])
             {
                 case "":
-                case "--interpret":
                 case "--debug":
+                    break;
+                case "--interpret":
+                    jit = false;
                     break;
                 case "--jit":
                     jit = true;
@@ -48,8 +51,6 @@ public static class ConformancePlugin
                     return 1;
             }
         }
-        if (jit)
-            stderr.WriteLine("note: SharpBpf has no JIT yet; running the interpreter");
 
         programHex ??= stdin.ReadLine() ?? "";
         if (!TryParseHex(programHex, out var bytes) || bytes.Length == 0 || bytes.Length % Instruction.Size != 0)
@@ -58,7 +59,7 @@ public static class ConformancePlugin
             return 1;
         }
 
-        using var engine = new VmEngine();
+        using var engine = new VmEngine(jit is { } useJit ? new VmOptions { UseJit = useJit } : null);
         VmProgram program;
         try
         {

@@ -1,7 +1,6 @@
 using System.Globalization;
-using System.Text;
 
-namespace SharpBpf.Linux.Bpftool;
+namespace SharpBpf.Text;
 
 /// <summary>
 /// A JSON writer that produces exactly bpftool's layout (its json_writer.c): compact with <c>-j</c>; with <c>-p</c>
@@ -98,26 +97,25 @@ public sealed class BpftoolJsonWriter
             _out.Write("    ");
     }
 
+    /// <summary>bpftool's escapes, <c>\'</c> included (its json_writer writes it, though JSON has no such escape).</summary>
     private void WriteString(string s)
     {
-        var sb = new StringBuilder(s.Length + 2);
-        sb.Append('"');
+        _out.Write('"');
         foreach (char c in s)
         {
             switch (c)
             {
-                case '\t': sb.Append("\\t"); break;
-                case '\n': sb.Append("\\n"); break;
-                case '\r': sb.Append("\\r"); break;
-                case '\f': sb.Append("\\f"); break;
-                case '\b': sb.Append("\\b"); break;
-                case '\\': sb.Append("\\\\"); break;
-                case '"': sb.Append("\\\""); break;
-                case '\'': sb.Append("\\'"); break;
-                default: sb.Append(c); break;
+                case '\t': _out.Write("\\t"); break;
+                case '\n': _out.Write("\\n"); break;
+                case '\r': _out.Write("\\r"); break;
+                case '\f': _out.Write("\\f"); break;
+                case '\b': _out.Write("\\b"); break;
+                case '\\': _out.Write("\\\\"); break;
+                case '"': _out.Write("\\\""); break;
+                case '\'': _out.Write("\\'"); break;
+                default: _out.Write(c); break;
             }
         }
-        sb.Append('"');
-        _out.Write(sb.ToString());
+        _out.Write('"');
     }
 }

@@ -1,0 +1,69 @@
+namespace SharpBpf.Vm;
+
+/// <summary>The run state the JIT's compiled code shares with its runtime: its region cache and how it hands over.</summary>
+public sealed unsafe partial class VmCallContext
+{
+    /// <summary>The regions the last slow-path load and store hit, which compiled code checks inline before the stack (the
+    /// stack itself when nothing cacheable was hit since the last helper call).</summary>
+    internal ulong JitReadLo, JitReadLen, JitWriteLo, JitWriteLen;
+
+    /// <summary>Where execution continues when compiled code returns anything but "done": a tail call's target, a frame of
+    /// another program to return to, or the interpreter taking over.</summary>
+    internal VmCode? JitNextCode;
+    internal int JitNextPc, JitNextDepth;
+
+    /// <summary>
+    /// Records the region of an access that just passed the full check (<see cref="Load"/>/<see cref="Store"/>), so compiled code
+    /// can check the next accesses inline. Only regions whose validity cannot depend on the order of the full check are cached:
+    /// the raw memory, the packet and map regions (disjoint allocations), at least 8 bytes long (the inline check needs it).
+    /// Context memory is never cached: it is translated field by field.
+    /// </summary>
+    internal void ResetJitCaches()
+    {
+        JitReadLo = JitWriteLo = (ulong)Stack;
+        JitReadLen = JitWriteLen = StackSize;
+    }
+
+    internal void SetJitCache(ulong address, int size, bool write)
+    {
+        ulong lo = (ulong)Stack, len = StackSize;
+        if (Context is not null && address - (ulong)CtxBuffer < (ulong)Context.Size)
+        {
+            // translated context access: leave the cache on the stack
+        }
+        else if (RawLength > 0 && Inside(address, size, (ulong)RawBuffer, RawLength))
+        {
+            lo = (ulong)RawBuffer;
+            len = (ulong)RawLength;
+        }
+        else if (HasPacket && Inside(address, size, (ulong)DataMeta, DataEnd - DataMeta))
+        {
+            lo = (ulong)DataMeta;
+            len = (ulong)(DataEnd - DataMeta);
+        }
+        else if (_lastMap is not null && _lastMapRegion < _lastMap.Regions.Count)
+        {
+            var r = _lastMap.Regions[_lastMapRegion];
+            if (Inside(address, size, (ulong)r.Start, r.Length))
+            {
+                lo = (ulong)r.Start;
+                len = (ulong)r.Length;
+            }
+        }
+        if (len < 8)
+        {
+            lo = (ulong)Stack;
+            len = StackSize;
+        }
+        if (write)
+        {
+            JitWriteLo = lo;
+            JitWriteLen = len;
+        }
+        else
+        {
+            JitReadLo = lo;
+            JitReadLen = len;
+        }
+    }
+}
