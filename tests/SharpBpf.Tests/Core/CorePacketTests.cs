@@ -172,6 +172,26 @@ public class CorePacketTests
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
+    public void RawInstructionsPoisonedElsewhereLoadAndFaultWhenReached(bool jit)
+    {
+        using var engine = new VmEngine(new VmOptions { UseJit = jit });
+        SharpBpf.Isa.Instruction[] code =
+        [
+            new(0xb7, 0, 0, 0, 7), // r0 = 7
+            new(0x15, 1, 0, 1, 0), // if r1 == 0 goto +1 (run on empty memory: r1 = 0, the poison is skipped)
+            new(SharpBpf.Isa.Opcodes.Call, 0, 0, 0, CoreApplier.PoisonHelperId),
+            new(0x95, 0, 0, 0, 0), // exit
+        ];
+        var program = engine.LoadProgram(code, BpfProgramType.RawTracepoint, "poisoned");
+        Assert.Equal(7UL, program.RunOnMemory([]));
+        var fault = Assert.Throws<VmFault>(() => program.RunOnMemory(new byte[8]));
+        Assert.Equal(2, fault.Pc);
+        Assert.Contains("unresolved CO-RE relocation", fault.Message);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
     public void ASignedFieldOfAnotherSizeIsPoisonedNotResized(bool jit)
     {
         using var engine = new VmEngine(new VmOptions { TargetBtf = TargetBtf(deltaIsLong: true), UseJit = jit });
