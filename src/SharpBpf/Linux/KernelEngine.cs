@@ -22,6 +22,8 @@ public sealed class KernelEngineOptions
     public uint LogLevelOnFailure { get; init; } = 1;
     /// <summary>Which programs to load; default: those the object marks autoload.</summary>
     public Func<ProgramSpec, bool>? ShouldLoad { get; init; }
+    /// <summary>The BTF that CO-RE relocations resolve against; default: the running kernel's vmlinux, then its modules' (<see cref="RunningKernelBtf"/>).</summary>
+    public BtfSpec? TargetBtf { get; init; }
 }
 
 /// <summary>
@@ -62,13 +64,17 @@ public static class KernelEngine
 
         var maps = obj.Maps.Select(m => WithKconfigValues(WithDatasecType(m, btfSpec), obj)).ToList();
         var programs = new List<LoadableProgram>();
+        var core = new Lazy<CoreRelocator?>(() => options.TargetBtf is { } target
+            ? CoreApplier.RelocatorFor(obj, () => target)
+            : CoreApplier.RelocatorFor(obj, () => RunningKernelBtf.Vmlinux, () => RunningKernelBtf.Modules));
         foreach (var spec in obj.Programs)
         {
             if (!(options.ShouldLoad?.Invoke(spec) ?? spec.Autoload))
                 continue;
             var linked = ProgramLinker.Link(obj, spec);
-            programs.Add(new LoadableProgram(spec, linked.Instructions, linked.Relocations,
-                btfExt is null || btfSpec is null ? null : BtfExtFor(linked, btfExt)));
+            var applied = linked.CoreRelocations.Count > 0 ? CoreApplier.Apply(linked, core.Value!) : null;
+            programs.Add(new LoadableProgram(spec, applied?.Instructions ?? linked.Instructions, linked.Relocations,
+                btfExt is null || btfSpec is null ? null : BtfExtFor(linked, btfExt)) { Poisoned = applied?.PoisonedInstructions });
         }
         return LoadCore(maps, programs, btf, options);
     }
@@ -89,7 +95,11 @@ public static class KernelEngine
         return LoadCore(maps, loadable, options.Btf, options);
     }
 
-    private sealed record LoadableProgram(ProgramSpec Spec, Instruction[] Instructions, IReadOnlyList<Relocation> Relocations, ProgramBtfExt? Ext);
+    private sealed record LoadableProgram(ProgramSpec Spec, Instruction[] Instructions, IReadOnlyList<Relocation> Relocations, ProgramBtfExt? Ext)
+    {
+        /// <summary>CO-RE-poisoned instruction indexes and what was unresolved there, for the verifier's error.</summary>
+        public IReadOnlyDictionary<int, string>? Poisoned { get; init; }
+    }
 
     private static KernelCollection LoadCore(IReadOnlyList<MapSpec> maps, IReadOnlyList<LoadableProgram> programs, byte[]? btf, KernelEngineOptions options)
     {
@@ -284,9 +294,19 @@ public static class KernelEngine
             LineInfo = ext?.LineInfo ?? default,
             LineInfoRecordSize = ext?.LineInfoRecordSize ?? 16,
             LogLevelOnFailure = options.LogLevelOnFailure,
-            SourceLine = program.Ext?.SourceLine,
+            SourceLine = WithPoisonNotes(program.Ext?.SourceLine, program.Poisoned),
         };
         return KernelProgram.Load(load);
+    }
+
+    /// <summary>A poisoned instruction the verifier stops at ("invalid func unknown#195896080") is named by its relocation.</summary>
+    private static Func<int, string?>? WithPoisonNotes(Func<int, string?>? source, IReadOnlyDictionary<int, string>? poisoned)
+    {
+        if (poisoned is null || poisoned.Count == 0)
+            return source;
+        return insn => poisoned.TryGetValue(insn, out var why)
+            ? (source?.Invoke(insn) is { } line ? $"{line}\n" : "") + why
+            : source?.Invoke(insn);
     }
 
     /// <summary>Writes map fds (and value offsets) into the program's ld_imm64 instructions.</summary>

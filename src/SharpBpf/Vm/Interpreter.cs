@@ -124,9 +124,7 @@ internal static unsafe class Interpreter
 
     [DoesNotReturn, MethodImpl(MethodImplOptions.NoInlining)]
     private static void ThrowOpcode(VmCallContext cx, VmCode code, VmInsn* ip) =>
-        Throw(cx, code, ip, ip->Op == VmInsn.FellOffEnd
-            ? "execution fell off the end of the program (or into the second half of an ld_imm64)"
-            : $"invalid opcode 0x{ip->Op:x2}");
+        Throw(cx, code, ip, code.InvalidInstructionReason(Pc(code, ip)));
 
     [DoesNotReturn, MethodImpl(MethodImplOptions.NoInlining)]
     private static void ThrowCallx(VmCallContext cx, VmCode code, VmInsn* ip, ulong target) =>

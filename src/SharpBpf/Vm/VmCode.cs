@@ -17,11 +17,15 @@ internal sealed class VmCode
     public readonly BpfProgramType Type;
     /// <summary>Legacy packet loads (LD_ABS/LD_IND) present: such programs may not use local calls (as in the kernel).</summary>
     public readonly bool UsesPacketLoads;
+    /// <summary>Slots poisoned by CO-RE (decoded as <see cref="VmInsn.Poisoned"/>) → what was unresolved there.</summary>
+    private readonly IReadOnlyDictionary<int, string>? _poisoned;
     /// <summary>The compiled form, once the JIT has compiled it (see <see cref="Jit.JitExecutor"/>).</summary>
     public Jit.JitProgram? Jit;
 
-    private VmCode(VmInsn[] insns, Instruction[] source, VmHelper?[] helpers, string name, BpfProgramType type, bool packetLoads)
+    private VmCode(VmInsn[] insns, Instruction[] source, VmHelper?[] helpers, string name, BpfProgramType type, bool packetLoads,
+        IReadOnlyDictionary<int, string>? poisoned)
     {
+        _poisoned = poisoned;
         Insns = insns;
         Source = source;
         Helpers = helpers;
@@ -32,8 +36,22 @@ internal sealed class VmCode
 
     public Instruction SourceAt(int pc) => (uint)pc < (uint)Source.Length ? Source[pc] : default;
 
+    /// <summary>Why the instruction at <paramref name="pc"/> cannot execute (its decoded op is not one the interpreter runs).</summary>
+    public string InvalidInstructionReason(int pc)
+    {
+        var op = (uint)pc < (uint)Insns.Length ? Insns[pc].Op : VmInsn.FellOffEnd;
+        return op switch
+        {
+            VmInsn.FellOffEnd => "execution fell off the end of the program (or into the second half of an ld_imm64)",
+            VmInsn.Poisoned => _poisoned?.GetValueOrDefault(pc)
+                ?? $"unresolved CO-RE relocation (the loader poisoned this instruction with call 0x{Objects.CoreApplier.PoisonHelperId:x})",
+            _ => $"invalid opcode 0x{op:x2}",
+        };
+    }
+
     public static VmCode Decode(Instruction[] source, string name, BpfProgramType type, VmHelperTable helpers,
-        Func<int, IVmMap?> mapById, Func<IVmMap, int> idOfMap, IReadOnlyList<IVmMap> fdArray)
+        Func<int, IVmMap?> mapById, Func<IVmMap, int> idOfMap, IReadOnlyList<IVmMap> fdArray,
+        IReadOnlyDictionary<int, string>? poisoned = null)
     {
         int n = source.Length;
         if (n == 0)
@@ -82,6 +100,9 @@ internal sealed class VmCode
                 case InstructionShape.Call:
                     switch (insn.Src)
                     {
+                        case PseudoSource.Helper when insn.Imm == Objects.CoreApplier.PoisonHelperId:
+                            d.Op = VmInsn.Poisoned; // loads; faults if a run reaches it, as the verifier rejects it only when reachable
+                            break;
                         case PseudoSource.Helper:
                             if (insn.Imm < 0 || insn.Imm >= helperSnapshot.Length || helperSnapshot[insn.Imm] is null)
                                 throw new VmLoadException(HelperMissing(insn.Imm), pc);
@@ -139,7 +160,7 @@ internal sealed class VmCode
                 pc++;
         }
         insns[n].Op = VmInsn.FellOffEnd;
-        return new VmCode(insns, source, helperSnapshot, name, type, packetLoads);
+        return new VmCode(insns, source, helperSnapshot, name, type, packetLoads, poisoned);
     }
 
     public static string HelperMissing(long id) =>

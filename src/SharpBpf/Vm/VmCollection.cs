@@ -34,13 +34,26 @@ internal static class VmObjectLoader
             maps.Add(spec.Name, engine.CreateMap(spec));
 
         var programs = new Dictionary<string, VmProgram>(StringComparer.Ordinal);
+        var targetBtf = engine.Options.TargetBtf;
+        var core = targetBtf is null ? null : CoreApplier.RelocatorFor(obj, () => targetBtf);
         foreach (var spec in obj.Programs)
         {
             var linked = ProgramLinker.Link(obj, spec);
-            var instructions = (Instruction[])linked.Instructions.Clone();
+            IReadOnlyDictionary<int, string>? poisoned = null;
+            Instruction[] instructions;
+            if (core is not null && linked.CoreRelocations.Count > 0)
+            {
+                var applied = CoreApplier.Apply(linked, core);
+                instructions = applied.Instructions;
+                poisoned = applied.PoisonedInstructions;
+            }
+            else
+            {
+                instructions = (Instruction[])linked.Instructions.Clone();
+            }
             foreach (var reloc in linked.Relocations)
                 Apply(instructions, reloc, maps, engine, spec.Name);
-            programs.Add(spec.Name, LoadProgram(engine, instructions, spec));
+            programs.Add(spec.Name, LoadProgram(engine, instructions, spec, poisoned));
         }
 
         // Declarative contents: PROG_ARRAY slots and maps of maps (.values = { [i] = &x }).
@@ -61,11 +74,11 @@ internal static class VmObjectLoader
         return new VmCollection(programs, maps);
     }
 
-    private static VmProgram LoadProgram(VmEngine engine, Instruction[] instructions, ProgramSpec spec)
+    private static VmProgram LoadProgram(VmEngine engine, Instruction[] instructions, ProgramSpec spec, IReadOnlyDictionary<int, string>? poisoned)
     {
         try
         {
-            return engine.LoadProgram(instructions, spec.Type, spec.Name);
+            return engine.LoadProgram(instructions, spec.Type, spec.Name, poisoned);
         }
         catch (VmLoadException e)
         {

@@ -112,13 +112,17 @@ public sealed class VmEngine : IVmObjectResolver, IDisposable
     /// <paramref name="maps"/> (the kernel's fd_array). Throws <see cref="VmLoadException"/> for a program the VM cannot run.
     /// </summary>
     public VmProgram LoadProgram(Instruction[] instructions, BpfProgramType type = BpfProgramType.Unspec, string name = "prog",
+        params IVmMap[] maps) => LoadProgram(instructions, type, name, null, maps);
+
+    /// <summary>Loads raw instructions whose CO-RE-poisoned slots (<c>call 0xbad2310</c>) are explained by <paramref name="poisoned"/>.</summary>
+    internal VmProgram LoadProgram(Instruction[] instructions, BpfProgramType type, string name, IReadOnlyDictionary<int, string>? poisoned,
         params IVmMap[] maps)
     {
         ArgumentNullException.ThrowIfNull(instructions);
         ThrowIfDisposed();
         foreach (var map in maps)
             Register(map);
-        var code = VmCode.Decode(instructions, name, type, Helpers, MapById, m => IdOf(m), maps);
+        var code = VmCode.Decode(instructions, name, type, Helpers, MapById, m => IdOf(m), maps, poisoned);
         var program = new VmProgram(this, code);
         program.Id = RegisterObject(program);
         return program;

@@ -20,6 +20,9 @@ internal struct VmInsn
 
     /// <summary>The opcode of the sentinel appended after the last instruction (0x00 is not a valid eBPF opcode).</summary>
     public const byte FellOffEnd = 0x00;
+
+    /// <summary>The opcode a CO-RE-poisoned instruction (<c>call 0xbad2310</c>) decodes to: not a valid eBPF opcode, so reaching it faults.</summary>
+    public const byte Poisoned = 0xff;
 }
 
 /// <summary>Atomic operations beyond <see cref="Isa.AtomicOp"/> (load-acquire / store-release, ISA v4 extension).</summary>

@@ -33,4 +33,12 @@ public sealed class VmOptions
 
     /// <summary>Seed for <c>bpf_get_prandom_u32</c>; null seeds from the system.</summary>
     public int? RandomSeed { get; init; }
+
+    /// <summary>
+    /// The BTF that CO-RE relocations of loaded objects resolve against: the layout of the structures the program will
+    /// really see (e.g. built with <see cref="Btf.BtfSpec"/>, or a kernel's BTF). Null: programs run with the values the
+    /// compiler derived from their own headers, unrelocated (the VM has no kernel whose layout could differ).
+    /// Unresolvable relocations poison their instruction; a run that reaches one faults naming the relocation.
+    /// </summary>
+    public Btf.BtfSpec? TargetBtf { get; init; }
 }

@@ -99,7 +99,7 @@ public class LibbpfOracleTests
         }
     }
 
-    private static Dictionary<string, byte[][]> ParseLoaded(string stdout)
+    internal static Dictionary<string, byte[][]> ParseLoaded(string stdout)
     {
         var result = new Dictionary<string, byte[][]>();
         var lines = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
@@ -115,7 +115,7 @@ public class LibbpfOracleTests
 
     private const string LibbpfVersion = "(system)";
 
-    private static string OracleBinary()
+    internal static string OracleBinary()
     {
         var gcc = Requirements.Tool("gcc");
         var source = Path.Combine(TestPrograms.RepoRoot, "tests", "SharpBpf.Tests", "Objects", "libbpf_object_dump.c");

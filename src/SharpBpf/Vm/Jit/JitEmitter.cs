@@ -374,6 +374,11 @@ internal sealed unsafe class JitEmitter
     private void EmitInstruction(int pc)
     {
         ref readonly var i = ref _code.Insns[pc];
+        if (i.Op == VmInsn.Poisoned) // a CO-RE-poisoned call 0xbad2310: faults naming the unresolved relocation
+        {
+            EmitFault(pc, _code.InvalidInstructionReason(pc));
+            return;
+        }
         var info = _code.Source[pc].Info;
         switch (info.Shape)
         {
@@ -440,7 +445,7 @@ internal sealed unsafe class JitEmitter
                 _fp[i.Src] = _fp[i.Dst] = _fp[0] = null;
                 break;
             default:
-                EmitFault(pc, $"invalid opcode 0x{i.Op:x2}");
+                EmitFault(pc, _code.InvalidInstructionReason(pc));
                 break;
         }
     }
