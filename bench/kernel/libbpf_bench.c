@@ -67,6 +67,11 @@ int main(int argc, char **argv)
     close(fd);
 
     if (object) {
+        double f0 = now_ns();
+        struct bpf_object *first = bpf_object__open_file(object, NULL);
+        if (!first || bpf_object__load(first)) { fprintf(stderr, "cannot load %s\n", object); return 1; }
+        bpf_object__close(first);
+        printf("object_load_first %.1f\n", now_ns() - f0); // the process's first load: libbpf's feature probes included
         double l0 = now_ns();
         for (int i = 0; i < loads; i++) {
             struct bpf_object *obj = bpf_object__open_file(object, NULL);
