@@ -7,7 +7,7 @@ using SharpBpf.Objects;
 /// <summary>
 /// SharpBpf's kernel layer against libbpf (bench/kernel/libbpf_bench.c, built with gcc) and bpftool, in the same run:
 /// single-element update/lookup/get-next-key and batch lookup on a 1,000,000-entry hash map, object load time,
-/// and a full map dump. Run: dotnet run -c Release --project bench/SharpBpf.Bench -- kernel-compare [N] [OBJECT] [ROUNDS]
+/// and a full map dump. Run: dotnet run -c Release --project bench/SharpBpf.Bench -- kernel-compare [N] [OBJECT or -] [ROUNDS]
 /// </summary>
 internal static class KernelComparison
 {
@@ -16,7 +16,7 @@ internal static class KernelComparison
     public static int Run(string[] args)
     {
         int n = args.Length > 0 ? int.Parse(args[0]) : 1_000_000;
-        string? obj = args.Length > 1 ? args[1] : null;
+        string? obj = args.Length > 1 && args[1] is not ("" or "-") ? args[1] : null;
         int rounds = args.Length > 2 ? int.Parse(args[2]) : 5;
         const int loads = 20;
         var libbpfRuns = new List<Dictionary<string, double>>();
@@ -31,7 +31,7 @@ internal static class KernelComparison
         }
         if (firstLoad is not null)
             ourRuns.ForEach(r => r["object_load_first"] = firstLoad.Value);
-        Console.WriteLine($"medians of {rounds} interleaved rounds; ratio = median of the per-round ratios");
+        Console.WriteLine($"medians of {rounds} interleaved rounds; ratio = median of the per-round ratios; *_cpu = the thread's CPU time (robust to a busy machine)");
         Console.WriteLine($"{"operation",-18}{"libbpf ns/op",14}{"SharpBpf ns/op",16}{"ratio",8}");
         foreach (var name in ourRuns[0].Keys)
             if (libbpfRuns[0].ContainsKey(name))
@@ -91,6 +91,7 @@ internal static class KernelComparison
         Span<byte> key = stackalloc byte[4];
         Span<byte> value = stackalloc byte[8];
         var sw = Stopwatch.StartNew();
+        double cpu = ThreadCpu.Nanoseconds();
         for (int i = 0; i < n; i++)
         {
             BitConverter.TryWriteBytes(key, i);
@@ -98,6 +99,7 @@ internal static class KernelComparison
             map.Update(key, value);
         }
         result["update"] = sw.Elapsed.TotalNanoseconds / n;
+        result["update_cpu"] = CpuSince(ref cpu) / n;
         sw.Restart();
         for (int i = 0; i < n; i++)
         {
@@ -106,6 +108,7 @@ internal static class KernelComparison
                 throw new InvalidOperationException("lookup missed");
         }
         result["lookup"] = sw.Elapsed.TotalNanoseconds / n;
+        result["lookup_cpu"] = CpuSince(ref cpu) / n;
         sw.Restart();
         Span<byte> next = stackalloc byte[4];
         int count = 0;
@@ -117,6 +120,7 @@ internal static class KernelComparison
             more = map.TryGetNextKey(key, next);
         }
         result["get_next_key"] = sw.Elapsed.TotalNanoseconds / n;
+        result["get_next_key_cpu"] = CpuSince(ref cpu) / n;
         if (count != n)
             throw new InvalidOperationException($"walked {count} of {n}");
         var keys = new byte[4096 * 4];
@@ -124,19 +128,30 @@ internal static class KernelComparison
         var cursor = new MapBatchCursor();
         int total = 0;
         sw.Restart();
+        cpu = ThreadCpu.Nanoseconds();
         while (!cursor.Done)
             total += map.LookupBatch(cursor, keys, values);
         result["batch_lookup"] = sw.Elapsed.TotalNanoseconds / n;
+        result["batch_lookup_cpu"] = CpuSince(ref cpu) / n;
         if (total != n)
             throw new InvalidOperationException($"batch saw {total} of {n}");
         if (obj is not null)
         {
             sw.Restart();
+            cpu = ThreadCpu.Nanoseconds();
             for (int i = 0; i < loads; i++)
                 using (KernelEngine.Load(ObjectSpec.Load(obj))) { }
             result["object_load"] = sw.Elapsed.TotalNanoseconds / loads;
+            result["object_load_cpu"] = CpuSince(ref cpu) / loads;
         }
         return result;
+    }
+
+    private static double CpuSince(ref double start)
+    {
+        double now = ThreadCpu.Nanoseconds(), elapsed = now - start;
+        start = now;
+        return elapsed;
     }
 
     private static void DumpVersusBpftool(int n)
