@@ -83,7 +83,6 @@ internal sealed class BpftoolJsonWriter(TextWriter output, bool pretty)
             output.Write("    ");
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     /// <summary>
     /// bpftool's escapes, except that bpftool 7.1 writes a backslash as <c>\n</c> (a json_writer typo); we write
     /// <c>\\</c>. Names in real BTF are C identifiers, so the outputs only differ on hand-made BTF.
