@@ -14,6 +14,14 @@ internal static class LoadProfile
         string obj = args[0];
         int loads = args.Length > 1 ? int.Parse(args[1]) : 200;
         int warmup = args.Length > 2 ? int.Parse(args[2]) : 50;
+        var cpuStart = Process.GetCurrentProcess().TotalProcessorTime;
+        long f0 = Stopwatch.GetTimestamp();
+        var firstSpec = ObjectSpec.Load(obj);
+        long f1 = Stopwatch.GetTimestamp();
+        KernelEngine.Load(firstSpec).Dispose();
+        long f2 = Stopwatch.GetTimestamp();
+        Console.WriteLine($"first load: parse {Stopwatch.GetElapsedTime(f0, f1).TotalMilliseconds:F1} ms, engine {Stopwatch.GetElapsedTime(f1, f2).TotalMilliseconds:F1} ms, " +
+            $"process cpu {(Process.GetCurrentProcess().TotalProcessorTime - cpuStart).TotalMilliseconds:F1} ms");
         for (int i = 0; i < warmup; i++) // past tiered compilation's tier 0
             using (KernelEngine.Load(ObjectSpec.Load(obj))) { }
         var parse = new List<double>();
