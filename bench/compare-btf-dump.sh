@@ -3,17 +3,16 @@
 # interleaved runs, median wall time of each, and the ratio. Output goes to /dev/null; both outputs are
 # first checked to be identical.
 #   bench/compare-btf-dump.sh [runs=21] [file=/sys/kernel/btf/vmlinux] [format=c]
-# SHARPBPF (default: dotnet <repo>/artifacts/bin/SharpBpf.Cli/release/sharpbpf.dll) selects the build to measure,
-# e.g. SHARPBPF=/tmp/r2r/sharpbpf for a ReadyToRun publish.
+# SHARPBPF selects the build to measure; default: the CLI as published (ReadyToRun, artifacts/bench-btf/publish),
+# e.g. SHARPBPF="dotnet artifacts/bin/SharpBpf.Cli/release/sharpbpf.dll" for the JIT-only build.
 set -euo pipefail
 runs=${1:-21}
 file=${2:-/sys/kernel/btf/vmlinux}
 format=${3:-c}
 repo=$(cd "$(dirname "$0")/.." && pwd)
 if [[ -z "${SHARPBPF:-}" ]]; then
-    dll="$repo/artifacts/bin/SharpBpf.Cli/release/sharpbpf.dll"
-    [[ -f "$dll" ]] || dotnet build "$repo/src/SharpBpf.Cli" -c Release >/dev/null
-    SHARPBPF="dotnet $dll"
+    dotnet publish "$repo/src/SharpBpf.Cli" -c Release -o "$repo/artifacts/bench-btf/publish" -v quiet -nologo >&2
+    SHARPBPF="$repo/artifacts/bench-btf/publish/sharpbpf"
 fi
 read -r -a ours <<<"$SHARPBPF"
 theirs=(bpftool)

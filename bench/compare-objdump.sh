@@ -9,8 +9,7 @@ out=artifacts/bench-objdump
 mkdir -p "$out"
 
 echo "== building sharpbpf (Release, ReadyToRun) and the test object" >&2
-dotnet publish src/SharpBpf.Cli -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true \
-    -o "$out/r2r" -v quiet -nologo >&2
+dotnet publish src/SharpBpf.Cli -c Release -o "$out/r2r" -v quiet -nologo >&2 # ReadyToRun: the CLI's publish default
 dotnet build src/SharpBpf.Cli -c Release -v quiet -nologo >&2
 jit_dll=artifacts/bin/SharpBpf.Cli/release/sharpbpf.dll
 clang-14 -target bpfel -O2 -g -I/usr/include/x86_64-linux-gnu -c bench/objdump/big_program.c -o "$out/big.o"

@@ -3,6 +3,8 @@ using BenchmarkDotNet.Running;
 // Comparison modes print ratios against a reference measured in the same run; anything else goes to BenchmarkDotNet.
 if (args is ["kernel-compare", .. var kernelArgs])
     return KernelComparison.Run(kernelArgs);
+if (args is ["load-profile", .. var profileArgs])
+    return LoadProfile.Run(profileArgs);
 if (args is ["vm-kernel", .. var vmArgs])
     return SharpBpf.Bench.VmKernelComparison.Run(vmArgs);
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);

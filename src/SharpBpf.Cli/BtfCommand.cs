@@ -24,44 +24,51 @@ internal static class BtfCommand
         {
             words, json, pretty, baseBtf,
         };
-        dump.SetAction(result =>
-        {
-            var args = result.GetValue(words) ?? [];
-            if (args[0] != "file")
-                throw new ArgumentException($"btf dump: unknown source '{args[0]}' (only 'file FILE' is supported; 'id N' needs the kernel layer)");
-            var path = args[1];
-            var format = "raw";
-            if (args.Length > 2)
-            {
-                if (args[2] != "format" || args.Length != 4)
-                    throw new ArgumentException("btf dump: expected 'format raw' or 'format c' after the file");
-                format = args[3];
-                if (format is not ("raw" or "c"))
-                    throw new ArgumentException($"btf dump: unknown format '{format}' (raw or c)");
-            }
-            // A dump allocates tens of MB that all stay alive to the end: collecting them only costs time.
-            try { GC.TryStartNoGCRegion(128L << 20); } catch (ArgumentOutOfRangeException) { } catch (InvalidOperationException) { }
-            var spec = BtfFile.Load(path, LoadBase(result.GetValue(baseBtf), path));
-            using var stdout = Console.OpenStandardOutput();
-            using var writer = new StreamWriter(stdout, new UTF8Encoding(false), 1 << 16) { NewLine = "\n" };
-            var asJson = result.GetValue(json) || result.GetValue(pretty);
-            if (format == "c")
-            {
-                if (asJson)
-                    throw new ArgumentException("btf dump: JSON output is only available for format raw (as in bpftool)");
-                BtfCPrinter.PrintHeader(spec, writer);
-            }
-            else if (asJson)
-            {
-                BtfRawPrinter.PrintJson(spec, writer, result.GetValue(pretty));
-            }
-            else
-            {
-                BtfRawPrinter.Print(spec, writer);
-            }
-            return 0;
-        });
+        dump.SetAction(result => RunDump(result.GetValue(words) ?? [], result.GetValue(json), result.GetValue(pretty), result.GetValue(baseBtf)));
         return dump;
+    }
+
+    /// <summary>
+    /// <c>btf dump</c> proper: SOURCE words (file FILE [format raw|c]), JSON flags and the base BTF. Program.cs calls it
+    /// directly for the plain <c>btf dump file F [format c|raw]</c> form, skipping the System.CommandLine tree.
+    /// </summary>
+    public static int RunDump(string[] args, bool json, bool pretty, string? baseBtf)
+    {
+        if (args.Length is < 2 or > 4)
+            throw new ArgumentException("btf dump: expected 'file FILE [format raw|c]'");
+        if (args[0] != "file")
+            throw new ArgumentException($"btf dump: unknown source '{args[0]}' (only 'file FILE' is supported; 'id N' needs the kernel layer)");
+        var path = args[1];
+        var format = "raw";
+        if (args.Length > 2)
+        {
+            if (args[2] != "format" || args.Length != 4)
+                throw new ArgumentException("btf dump: expected 'format raw' or 'format c' after the file");
+            format = args[3];
+            if (format is not ("raw" or "c"))
+                throw new ArgumentException($"btf dump: unknown format '{format}' (raw or c)");
+        }
+        // A dump allocates tens of MB that all stay alive to the end: collecting them only costs time.
+        try { GC.TryStartNoGCRegion(128L << 20); } catch (ArgumentOutOfRangeException) { } catch (InvalidOperationException) { }
+        var spec = BtfFile.Load(path, LoadBase(baseBtf, path));
+        using var stdout = Console.OpenStandardOutput();
+        using var writer = new StreamWriter(stdout, new UTF8Encoding(false), 1 << 16) { NewLine = "\n" };
+        var asJson = json || pretty;
+        if (format == "c")
+        {
+            if (asJson)
+                throw new ArgumentException("btf dump: JSON output is only available for format raw (as in bpftool)");
+            BtfCPrinter.PrintHeader(spec, writer);
+        }
+        else if (asJson)
+        {
+            BtfRawPrinter.PrintJson(spec, writer, pretty);
+        }
+        else
+        {
+            BtfRawPrinter.Print(spec, writer);
+        }
+        return 0;
     }
 
     private static BtfSpec? LoadBase(string? baseBtf, string path)

@@ -7,12 +7,18 @@ internal static class CliRunner
 {
     public static int Run(RootCommand root, string[] args)
     {
+        if (args.Length == 0)
+            args = ["--help"];
+        // Without this, System.CommandLine catches exceptions thrown by actions and prints a stack trace.
+        return Run(() => root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false }));
+    }
+
+    /// <summary>Runs a command body with the same error handling (for commands dispatched before the tree is built).</summary>
+    public static int Run(Func<int> command)
+    {
         try
         {
-            if (args.Length == 0)
-                args = ["--help"];
-            // Without this, System.CommandLine catches exceptions thrown by actions and prints a stack trace.
-            return root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+            return command();
         }
         catch (Exception e) when (e is BpfException or IOException or UnauthorizedAccessException or FormatException or ArgumentException)
         {

@@ -30,7 +30,6 @@ public sealed class BtfCPrinter
     private readonly List<uint> _emitQueue = new();
     private readonly List<uint> _declStack = new();
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private BtfCPrinter(BtfSpec spec, TextWriter output)
     {
         _spec = spec;
@@ -87,7 +86,6 @@ public sealed class BtfCPrinter
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ReadOnlySpan<T> Items<T>(IReadOnlyList<T> list) => list as T[] ?? list.ToArray();
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void MarkReferenced(BtfType t)
     {
         switch (t)
@@ -117,7 +115,6 @@ public sealed class BtfCPrinter
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void DumpType(uint id)
     {
         if (_spec.KindOf(id) is BtfKind.Func or BtfKind.Var or BtfKind.Datasec or BtfKind.DeclTag)
@@ -159,7 +156,6 @@ public sealed class BtfCPrinter
     // ---- ordering -------------------------------------------------------------------------------------
 
     /// <summary>1: strong link (must be fully defined first), 0: weak (a forward declaration will do), -1: unsatisfiable loop.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private int OrderType(uint id, bool throughPtr)
     {
         if (_order[id] == Order.Ordered)
@@ -247,7 +243,6 @@ public sealed class BtfCPrinter
 
     private bool IsBlacklisted(uint id) => _spec[id].Name == "__builtin_va_list";
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void EmitType(uint id, uint containerId)
     {
         if (_emit[id] == Emit.Emitted)
@@ -353,7 +348,6 @@ public sealed class BtfCPrinter
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool IsStructPacked(BtfComposite t)
     {
         var maxAlign = 1;
@@ -367,7 +361,6 @@ public sealed class BtfCPrinter
         return t.Size % maxAlign != 0;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void EmitBitPadding(int curOff, int nextOff, int nextAlign, bool inBitfield, int level)
     {
         if (curOff >= nextOff)
@@ -433,7 +426,6 @@ public sealed class BtfCPrinter
         Write(TypeName(id));
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void EmitStructDef(uint id, BtfComposite t, int level)
     {
         var isStruct = t is BtfStruct;
@@ -514,7 +506,6 @@ public sealed class BtfCPrinter
         Write(TypeName(id));
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void EmitEnumDef(uint id, BtfEnumBase t, int level)
     {
         Write("enum");
@@ -586,7 +577,6 @@ public sealed class BtfCPrinter
         public int Count = count;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void EmitTypeDecl(uint id, string fieldName, int level)
     {
         var stackStart = _declStack.Count;
@@ -615,7 +605,6 @@ public sealed class BtfCPrinter
 
     private uint Top(in DeclFrame f) => _declStack[f.Start + f.Count - 1];
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void EmitMods(ref DeclFrame f)
     {
         while (f.Count > 0)
@@ -631,7 +620,6 @@ public sealed class BtfCPrinter
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void DropMods(ref DeclFrame f)
     {
         while (f.Count > 0)
@@ -650,7 +638,6 @@ public sealed class BtfCPrinter
         Write(name);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void EmitTypeChain(ref DeclFrame decls, string fieldName, int level)
     {
         var lastWasPtr = true;
@@ -786,7 +773,6 @@ public sealed class BtfCPrinter
         return count;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private string ResolveName(uint id, Dictionary<string, int> map)
     {
         var t = _spec[id];

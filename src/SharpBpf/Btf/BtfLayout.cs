@@ -28,7 +28,6 @@ internal sealed class BtfLayout
     }
 
     /// <summary>Byte size, or -1 when the type has none (void, functions, forward declarations).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public long ResolveSize(uint id)
     {
         long count = 1;
@@ -59,7 +58,6 @@ internal sealed class BtfLayout
     }
 
     /// <summary>Alignment in bytes; 0 when unknown. A struct whose layout proves it packed aligns to 1.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public int AlignOf(uint id)
     {
         var cached = _alignPlusOne[id];

@@ -61,7 +61,6 @@ internal static class BtfParser
     private static uint U32(ReadOnlySpan<byte> d, int at, bool be) => BtfSpec.ReadU32(d[at..], be);
 
     /// <summary>Finds where each type starts, checking kinds and that every type fits.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static (int[] Array, int Count) Scan(byte[] data, bool be, long fileBase)
     {
         var offsets = new int[Math.Max(16, data.Length / 24)];
@@ -88,7 +87,6 @@ internal static class BtfParser
     }
 
     /// <summary>Every referenced type id must exist and every name offset must be inside the string table.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Validate(BtfRawTypes raw, uint first, uint count, uint strLen)
     {
         var d = raw.Data.AsSpan();
@@ -165,7 +163,6 @@ internal static class BtfParser
     /// or union, or void): a loop that does not pass through a struct or union cannot be written in C and would
     /// send every consumer into endless recursion.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void CheckLoops(BtfRawTypes raw, uint first)
     {
         var d = raw.Data.AsSpan();
@@ -272,7 +269,6 @@ internal sealed class BtfRawTypes(byte[] data, int[] offsets, int count, bool bi
 
     public uint SizeOrType(int index) => U32(Offsets[index] + 8);
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public BtfType Decode(int index)
     {
         var at = Offsets[index];

@@ -113,7 +113,6 @@ public static class BtfRawPrinter
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PrintType(BtfSpec spec, uint id, Out o)
     {
         var t = spec[id];
@@ -187,7 +186,6 @@ public static class BtfRawPrinter
         o.S("\n");
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void WriteJson(BtfSpec spec, uint id, BpftoolJsonWriter w)
     {
         var t = spec[id];

@@ -35,7 +35,6 @@ internal sealed class BtfStringTable
     public bool Contains(uint offset) => offset < TotalLength;
 
     /// <summary>The string at <paramref name="offset"/>; throws <see cref="BpfFormatException"/> when out of range or unterminated.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public string Get(uint offset)
     {
         if (offset < BaseLength)
@@ -68,7 +67,6 @@ internal sealed class BtfStringTable
         private readonly int _shift;
         public readonly string?[] Values;
 
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public StringCache(byte[] bytes)
         {
             var count = bytes.AsSpan().Count((byte)0);
@@ -102,7 +100,6 @@ internal sealed class BtfStringTable
         private int Hash(int key) => (int)(((uint)key * 0x9E3779B1u) >> _shift);
 
         /// <summary>The slot of a string starting at <paramref name="offset"/>, or -1 when no string starts there.</summary>
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public int Slot(uint offset)
         {
             var key = (int)offset + 1;

@@ -47,10 +47,11 @@ public static class KernelEngine
         {
             try
             {
-                btf = ObjectBtfFixup.Fix(rawBtf.Span, obj.Elf);
-                btfSpec = BtfSpec.Parse(btf);
+                // The fixup only patches DATASEC sizes and offsets: names, ids and strings are those the object parsed.
+                btf = ObjectBtfFixup.Fix(rawBtf.Span, obj.Elf, obj.BtfTypes);
+                btfSpec = obj.BtfTypes ?? BtfSpec.Parse(btf);
                 if (obj.BtfExt is { } rawExt)
-                    btfExt = BtfExt.Parse(rawExt.Span, btfSpec);
+                    btfExt = obj.ParsedBtfExt ?? BtfExt.Parse(rawExt.Span, btfSpec);
             }
             catch (BpfFormatException)
             {

@@ -10,25 +10,36 @@ namespace SharpBpf.Linux;
 /// </summary>
 public sealed unsafe class KernelMap : IBpfMap
 {
+    private MapInfo? _info;
+
     private KernelMap(BpfFd fd, MapInfo info)
+        : this(fd, info.Name, info.Type, info.KeySize, info.ValueSize, info.MaxEntries, info.Flags) => _info = info;
+
+    /// <summary>A map whose shape is known (just created from it): its info is asked of the kernel only when needed.</summary>
+    private KernelMap(BpfFd fd, string name, BpfMapType type, int keySize, int valueSize, int maxEntries, uint flags)
     {
         Fd = fd;
-        Info = info;
-        UserValueSize = PossibleCpus.UserValueSize(info.Type, info.ValueSize);
+        Name = name;
+        Type = type;
+        KeySize = keySize;
+        ValueSize = valueSize;
+        MaxEntries = maxEntries;
+        Flags = flags;
+        UserValueSize = PossibleCpus.UserValueSize(type, valueSize);
     }
 
     public BpfFd Fd { get; }
 
-    /// <summary>The kernel's description of the map when it was opened or created.</summary>
-    public MapInfo Info { get; }
+    /// <summary>The kernel's description of the map (BPF_OBJ_GET_INFO_BY_FD, asked once).</summary>
+    public MapInfo Info => _info ??= KernelObjectInfo.GetMapInfo(Fd);
 
     public uint Id => Info.Id;
-    public string Name => Info.Name;
-    public BpfMapType Type => Info.Type;
-    public int KeySize => Info.KeySize;
-    public int ValueSize => Info.ValueSize;
-    public int MaxEntries => Info.MaxEntries;
-    public uint Flags => Info.Flags;
+    public string Name { get; }
+    public BpfMapType Type { get; }
+    public int KeySize { get; }
+    public int ValueSize { get; }
+    public int MaxEntries { get; }
+    public uint Flags { get; }
     public int UserValueSize { get; }
 
     /// <summary>Creates a map from a spec. <paramref name="btf"/> and the spec's BTF type ids describe key and value
@@ -58,8 +69,14 @@ public sealed unsafe class KernelMap : IBpfMap
             attr.BtfValueTypeId = spec.BtfValueTypeId;
         }
         var fd = BpfSyscall.InvokeFd(BpfCommand.MapCreate, ref attr, $"map '{spec.Name}'");
-        return FromFd(fd);
+        // The kernel keeps the shape as given (flags without the per-fd BPF_F_RDONLY/BPF_F_WRONLY, as bpf_map_info
+        // reports them), so the map needs no BPF_OBJ_GET_INFO_BY_FD round trip, as with libbpf.
+        return new KernelMap(fd, BpfObjectName.Read(attr.MapName), spec.Type, spec.KeySize, spec.ValueSize, spec.MaxEntries,
+            spec.Flags & ~(BpfRdonly | BpfWronly));
     }
+
+    private const uint BpfRdonly = 1u << 3;
+    private const uint BpfWronly = 1u << 4;
 
     /// <summary>Creates a map with no BTF from its shape alone.</summary>
     public static KernelMap Create(string name, BpfMapType type, int keySize, int valueSize, int maxEntries, uint flags = 0) =>

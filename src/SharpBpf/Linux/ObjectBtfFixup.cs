@@ -11,10 +11,13 @@ namespace SharpBpf.Linux;
 /// </summary>
 public static class ObjectBtfFixup
 {
-    public static byte[] Fix(ReadOnlySpan<byte> rawBtf, ElfFile elf)
+    /// <param name="rawBtf">The object's .BTF section.</param>
+    /// <param name="elf">The object file, for section sizes and symbol offsets.</param>
+    /// <param name="parsed">The same bytes already parsed (ObjectSpec.BtfTypes), to save parsing them again.</param>
+    public static byte[] Fix(ReadOnlySpan<byte> rawBtf, ElfFile elf, BtfSpec? parsed = null)
     {
         var btf = rawBtf.ToArray();
-        var spec = BtfSpec.Parse(btf);
+        var spec = parsed ?? BtfSpec.Parse(btf);
         if (spec.BigEndian)
             return btf;
         int hdrLen = (int)BinaryPrimitives.ReadUInt32LittleEndian(btf.AsSpan(4));
@@ -44,21 +47,17 @@ public static class ObjectBtfFixup
         if (BinaryPrimitives.ReadUInt32LittleEndian(type[8..]) == 0)
             BinaryPrimitives.WriteUInt32LittleEndian(type[8..], (uint)section.Size);
         var symbols = elf.Symbols;
-        if (symbols is null)
+        if (symbols is null || datasec.Vars.Count == 0)
             return;
+        // Each variable takes the offset of the first symbol of that name in the section.
+        var offsets = new Dictionary<string, ulong>(StringComparer.Ordinal);
+        for (int s = 0; s < symbols.Count; s++)
+            if (symbols[s].SectionIndex == section.Index)
+                offsets.TryAdd(symbols.GetName(s), symbols[s].Value);
         for (int j = 0; j < datasec.Vars.Count; j++)
         {
-            if (spec[datasec.Vars[j].Type] is not BtfVar variable)
-                continue;
-            for (int s = 0; s < symbols.Count; s++)
-            {
-                var symbol = symbols[s];
-                if (symbol.SectionIndex == section.Index && symbols.GetName(s) == variable.Name)
-                {
-                    BinaryPrimitives.WriteUInt32LittleEndian(type[(12 + j * 12 + 4)..], (uint)symbol.Value);
-                    break;
-                }
-            }
+            if (spec[datasec.Vars[j].Type] is BtfVar variable && offsets.TryGetValue(variable.Name, out var offset))
+                BinaryPrimitives.WriteUInt32LittleEndian(type[(12 + j * 12 + 4)..], (uint)offset);
         }
     }
 

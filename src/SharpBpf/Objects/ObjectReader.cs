@@ -114,6 +114,7 @@ internal sealed class ObjectReader
         {
             throw Error($".BTF.ext: {e.Message}", (long)section.FileOffset);
         }
+        _obj.ParsedBtfExt = ext;
         Distribute(ext.FuncInfos, r => r.InstructionOffset, (f, r, at) => f.FuncInfos.Add(r with { InstructionOffset = at }), section);
         Distribute(ext.LineInfos, r => r.InstructionOffset, (f, r, at) => f.LineInfos.Add(r with { InstructionOffset = at }), section);
         Distribute(ext.CoreRelocations, r => r.InstructionOffset, (f, r, at) => f.CoreRelocations.Add(r with { InstructionOffset = at }), section);

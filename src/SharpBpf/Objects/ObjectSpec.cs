@@ -44,6 +44,8 @@ public sealed class ObjectSpec
     public BtfSpec? BtfTypes { get; internal set; }
     /// <summary>The raw .BTF.ext section, or null.</summary>
     public ReadOnlyMemory<byte>? BtfExt { get; internal set; }
+    /// <summary>The .BTF.ext section as parsed against <see cref="BtfTypes"/>, kept so engines need not parse it again.</summary>
+    internal BtfExt? ParsedBtfExt { get; set; }
 
     /// <summary>The extern variables (<c>__kconfig</c> and <c>__ksym</c>) programs refer to.</summary>
     public List<ExternSpec> Externs { get; } = [];

@@ -7,6 +7,25 @@ namespace SharpBpf.Tests.Linux;
 
 public class KernelMapTests
 {
+    [SkippableTheory]
+    [InlineData(BpfMapType.Hash, 4, 8, 16, 0u, "sb_shape_hash")]
+    [InlineData(BpfMapType.Array, 4, 12, 3, 1u << 10 /* BPF_F_MMAPABLE */, "sb_shape_array")]
+    [InlineData(BpfMapType.PercpuHash, 8, 3, 5, 1u /* BPF_F_NO_PREALLOC */, "sb_shape_pcpu")]
+    [InlineData(BpfMapType.Queue, 0, 8, 4, 0u, "sb_shape_queue")]
+    [InlineData(BpfMapType.Ringbuf, 0, 0, 4096, 0u, "sb_shape_ring")]
+    [InlineData(BpfMapType.Hash, 4, 4, 2, 1u << 3 /* BPF_F_RDONLY: per fd, not kept */, "sb_shape_rdonly")]
+    [InlineData(BpfMapType.Array, 4, 4, 1, 0u, "sb-shape.with-a-long/name")]
+    public void CreatedMapShapeIsWhatTheKernelReports(BpfMapType type, int keySize, int valueSize, int maxEntries, uint flags, string name)
+    {
+        Requirements.Kernel();
+        using var map = KernelMap.Create(name, type, keySize, valueSize, maxEntries, flags);
+        var info = KernelObjectInfo.GetMapInfo(map.Fd);
+        Assert.Equal((info.Name, info.Type, info.KeySize, info.ValueSize, info.MaxEntries, info.Flags),
+            (map.Name, map.Type, map.KeySize, map.ValueSize, map.MaxEntries, map.Flags));
+        Assert.Equal(info, map.Info);
+        Assert.Equal(info.Id, map.Id);
+    }
+
     [SkippableFact]
     public void HashMapUpdateLookupDeleteAndIterate()
     {

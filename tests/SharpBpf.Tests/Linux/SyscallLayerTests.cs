@@ -56,6 +56,7 @@ public class SyscallLayerTests
         {
             using var map = KernelMap.Create("sb_traced", BpfMapType.Hash, 8, 8, 16);
             map.TryLookup(new byte[8], new byte[8]);
+            Assert.NotEqual(0u, map.Id); // the id comes from BPF_OBJ_GET_INFO_BY_FD, asked on first use
         }
         finally
         {
