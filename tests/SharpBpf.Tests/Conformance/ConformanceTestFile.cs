@@ -1,3 +1,4 @@
+using SharpBpf.Tests.Support;
 using System.Globalization;
 using SharpBpf.Isa;
 using SharpBpf.Isa.Assembly;
@@ -5,7 +6,7 @@ using SharpBpf.Isa.Assembly;
 namespace SharpBpf.Tests.Conformance;
 
 /// <summary>
-/// One <c>.data</c> file of the BPF conformance suite (see /work/shared/conformance/README.md §3): sections
+/// One <c>.data</c> file of the BPF conformance suite (see shared/conformance/README.md §3): sections
 /// <c>-- asm</c>, <c>-- raw</c>, <c>-- mem</c>, <c>-- result</c>, <c>-- error</c>, plus the ignored <c>-- c</c> and
 /// <c>-- no register offset</c>. <c>#</c> starts a comment anywhere.
 /// </summary>
@@ -77,13 +78,13 @@ public sealed class ConformanceTestFile
         };
     }
 
-    /// <summary>Every .data file under a directory (the suite lives in /work/shared/conformance/tests).</summary>
+    /// <summary>Every .data file under a directory (the suite lives in shared/conformance/tests).</summary>
     public static IEnumerable<ConformanceTestFile> LoadAll(string directory) =>
         Directory.EnumerateFiles(directory, "*.data").Order(StringComparer.Ordinal).Select(p => Parse(p));
 
-    /// <summary>The suite's directory: SHARPBPF_CONFORMANCE_DIR or /work/shared/conformance/tests.</summary>
+    /// <summary>The suite's directory: SHARPBPF_CONFORMANCE_DIR or shared/conformance/tests.</summary>
     public static string DefaultDirectory =>
-        Environment.GetEnvironmentVariable("SHARPBPF_CONFORMANCE_DIR") ?? "/work/shared/conformance/tests";
+        Environment.GetEnvironmentVariable("SHARPBPF_CONFORMANCE_DIR") ?? SharedData.PathOf("conformance/tests");
 
     private static ulong ParseResult(string text) =>
         text.Contains("0x", StringComparison.OrdinalIgnoreCase)

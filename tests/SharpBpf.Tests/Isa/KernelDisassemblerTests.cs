@@ -1,3 +1,4 @@
+using SharpBpf.Tests.Support;
 using System.Globalization;
 using System.Text.Json;
 using SharpBpf.Isa;
@@ -68,12 +69,12 @@ public class KernelDisassemblerTests
         Assert.Equal("(85) call pc+66", KernelDisassembler.Format(new Instruction(0x85, 0, 1, 66, 3), default, symbols));
     }
 
-    /// <summary>A dump captured with bpftool 7.1 on this kind of machine (see /work/shared/reference/bpftool-7.1/README.md).</summary>
+    /// <summary>A dump captured with bpftool 7.1 on this kind of machine (see shared/reference/bpftool-7.1/README.md).</summary>
     [SkippableFact]
     public void MatchesCapturedBpftoolJson()
     {
-        const string path = "/work/shared/reference/bpftool-7.1/prog_dump_xlated_opcodes.p.json";
-        Skip.IfNot(File.Exists(path), "reference captures not present");
+        var path = SharedData.PathOf("reference/bpftool-7.1/prog_dump_xlated_opcodes.p.json");
+        Assert.True(File.Exists(path), $"reference capture not found at {path}");
         using var doc = JsonDocument.Parse(File.ReadAllText(path));
         int n = 0;
         foreach (var entry in doc.RootElement.EnumerateArray())
