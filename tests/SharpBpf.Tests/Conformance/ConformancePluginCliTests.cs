@@ -36,7 +36,7 @@ public class ConformancePluginCliTests
     private static void RunSuiteFile(string name, string mode)
     {
         var path = Path.Combine(ConformanceTestFile.DefaultDirectory, name);
-        Skip.IfNot(File.Exists(path), $"conformance file {path} not found");
+        Assert.True(File.Exists(path), $"conformance file {path} not found");
         var file = ConformanceTestFile.Parse(path);
         var program = Hex(Instruction.WriteAll(file.Program()));
         string[] args = file.Memory.Length > 0 ? ["conformance-plugin", Hex(file.Memory), mode] : ["conformance-plugin", mode];
