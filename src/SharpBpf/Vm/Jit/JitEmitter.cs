@@ -63,7 +63,7 @@ internal sealed unsafe class JitEmitter
     private LocalBuilder _budget = null!, _depth = null!, _addr = null!, _tmpPc = null!, _status = null!;
     private LocalBuilder _frame = null!, _next = null!, _value = null!, _popDepth = null!;
     private readonly Label[] _blockLabel;
-    private Label _interpret, _done, _continue, _continueDepthSet, _exitCommon, _pop;
+    private Label _interpret, _done, _continue, _exitCommon, _pop;
 
     /// <summary>Registers known to hold r10 + offset within the current block.</summary>
     private readonly long?[] _fp = new long?[11];
@@ -89,7 +89,6 @@ internal sealed unsafe class JitEmitter
         _interpret = _il.DefineLabel();
         _done = _il.DefineLabel();
         _continue = _il.DefineLabel();
-        _continueDepthSet = _il.DefineLabel();
         _exitCommon = _il.DefineLabel();
         _pop = _il.DefineLabel();
 
@@ -138,6 +137,25 @@ internal sealed unsafe class JitEmitter
         _il.Emit(OpCodes.Ldfld, ClosureCode);
         _il.Emit(OpCodes.Stfld, CxCurrentCode);
         _il.MarkLabel(same);
+        if (_blocks.Entries.Length == 1)
+        {
+            // the common case: dispatch before loading anything, so the hand-over path keeps nothing live across its calls
+            var start = _il.DefineLabel();
+            _il.Emit(OpCodes.Ldarg_3);
+            _il.Emit(OpCodes.Brfalse, start);
+            _il.Emit(OpCodes.Ldarg_1);
+            _il.Emit(OpCodes.Ldfld, CxCurrentCode);
+            _il.Emit(OpCodes.Stloc, _next);
+            _il.Emit(OpCodes.Ldarg_3);
+            _il.Emit(OpCodes.Stloc, _tmpPc);
+            _il.Emit(OpCodes.Ldarg_S, (byte)ArgDepth);
+            _il.Emit(OpCodes.Stloc, _popDepth);
+            _il.Emit(OpCodes.Ldc_I4, JitProgram.Interpret);
+            _il.Emit(OpCodes.Stloc, _status);
+            EmitHandOver();
+            _il.MarkLabel(start);
+        }
+        ResetCaches();
         _il.Emit(OpCodes.Ldarg_1);
         _il.Emit(OpCodes.Ldfld, CxBudget);
         _il.Emit(OpCodes.Stloc, _budget);
@@ -165,7 +183,11 @@ internal sealed unsafe class JitEmitter
             _il.Emit(OpCodes.Ldind_I8);
             _il.Emit(OpCodes.Stloc, _r[i]);
         }
-        ResetCaches();
+        if (_blocks.Entries.Length == 1)
+        {
+            _il.Emit(OpCodes.Br, _blockLabel[0]);
+            return;
+        }
         _il.Emit(OpCodes.Ldarg_3);
         _il.Emit(OpCodes.Stloc, _tmpPc);
         EmitDispatch(_blocks.Entries, _interpret);
@@ -235,33 +257,53 @@ internal sealed unsafe class JitEmitter
 
     private void EmitEpilogues()
     {
+        // Every way out writes the registers back before it calls anything (the write barrier of a JitNextCode store), so no
+        // eBPF register is live across a call there either.
         // Exit below the base depth: pop the frame; return into this code or hand over to the program that pushed it.
         _il.MarkLabel(_pop);
         LdDepth();
         _il.Emit(OpCodes.Ldc_I4_1);
         _il.Emit(OpCodes.Sub);
         _il.Emit(OpCodes.Stloc, _popDepth);
-        if (_blocks.HasLocalCalls)
-        {
-            _il.Emit(OpCodes.Ldloc, _popDepth);
-            _il.Emit(OpCodes.Stloc, _depth);
-        }
         _il.Emit(OpCodes.Ldarg_1);
         _il.Emit(OpCodes.Ldfld, CxFrames);
         _il.Emit(OpCodes.Ldloc, _popDepth);
         _il.Emit(OpCodes.Ldelema, typeof(VmCallContext.Frame));
         _il.Emit(OpCodes.Stloc, _frame);
-        for (int i = 0; i < 5; i++)
+        _il.Emit(OpCodes.Ldloc, _frame);
+        _il.Emit(OpCodes.Ldfld, FrameReturnPc);
+        _il.Emit(OpCodes.Stloc, _tmpPc);
+        _il.Emit(OpCodes.Ldloc, _frame);
+        _il.Emit(OpCodes.Ldfld, FrameCode);
+        _il.Emit(OpCodes.Stloc, _next);
+        if (_blocks.HasLocalCalls)
         {
-            if (_blocks.HasLocalCalls)
+            _il.Emit(OpCodes.Ldloc, _popDepth);
+            _il.Emit(OpCodes.Stloc, _depth);
+            for (int i = 0; i < 5; i++)
             {
                 _il.Emit(OpCodes.Ldloc, _frame);
                 _il.Emit(OpCodes.Ldfld, FrameRegs[i]);
                 _il.Emit(OpCodes.Stloc, _r[6 + i]);
             }
-            else
+            var foreign = _il.DefineLabel();
+            _il.Emit(OpCodes.Ldloc, _next);
+            _il.Emit(OpCodes.Ldarg_1);
+            _il.Emit(OpCodes.Ldfld, CxCurrentCode); // this code: set on entry, restored by every callback
+            _il.Emit(OpCodes.Bne_Un, foreign);
+            EmitDispatch(_blocks.ReturnSites, _interpret);
+            _il.MarkLabel(foreign);
+            _il.Emit(OpCodes.Ldc_I4, JitProgram.Continue);
+            _il.Emit(OpCodes.Stloc, _status);
+            _il.Emit(OpCodes.Br, _exitCommon);
+        }
+        else
+        {
+            // only another program's frame can be popped here: write back, then restore its r6-r10 into the register
+            // array it continues from
+            EmitWriteBack();
+            for (int i = 0; i < 5; i++)
             {
-                // only another program's frame can be popped here: restore into the register array it continues from
                 _il.Emit(OpCodes.Ldarg_2);
                 _il.Emit(OpCodes.Ldc_I4, (6 + i) * 8);
                 _il.Emit(OpCodes.Add);
@@ -269,63 +311,45 @@ internal sealed unsafe class JitEmitter
                 _il.Emit(OpCodes.Ldfld, FrameRegs[i]);
                 _il.Emit(OpCodes.Stind_I8);
             }
+            _il.Emit(OpCodes.Ldc_I4, JitProgram.Continue);
+            _il.Emit(OpCodes.Stloc, _status);
+            EmitHandOver();
         }
-        _il.Emit(OpCodes.Ldloc, _frame);
-        _il.Emit(OpCodes.Ldfld, FrameReturnPc);
-        _il.Emit(OpCodes.Stloc, _tmpPc);
-        var foreign = _il.DefineLabel();
-        if (_blocks.HasLocalCalls)
-        {
-            _il.Emit(OpCodes.Ldloc, _frame);
-            _il.Emit(OpCodes.Ldfld, FrameCode);
-            _il.Emit(OpCodes.Ldarg_1);
-            _il.Emit(OpCodes.Ldfld, CxCurrentCode); // this code: set on entry, restored by every callback
-            _il.Emit(OpCodes.Bne_Un, foreign);
-            EmitDispatch(_blocks.ReturnSites, _interpret);
-        }
-        _il.MarkLabel(foreign);
-        _il.Emit(OpCodes.Ldarg_1);
-        _il.Emit(OpCodes.Ldloc, _popDepth);
-        _il.Emit(OpCodes.Stfld, CxNextDepth);
-        _il.Emit(OpCodes.Ldarg_1);
-        _il.Emit(OpCodes.Ldloc, _frame);
-        _il.Emit(OpCodes.Ldfld, FrameCode);
-        _il.Emit(OpCodes.Stfld, CxNextCode);
-        _il.Emit(OpCodes.Ldarg_1);
-        _il.Emit(OpCodes.Ldloc, _tmpPc);
-        _il.Emit(OpCodes.Stfld, CxNextPc);
-        _il.Emit(OpCodes.Br, _continueDepthSet);
 
         // The interpreter takes over this code at _tmpPc.
         _il.MarkLabel(_interpret);
         _il.Emit(OpCodes.Ldarg_1);
-        _il.Emit(OpCodes.Ldarg_1);
         _il.Emit(OpCodes.Ldfld, CxCurrentCode); // this code: set on entry, restored by every callback
-        _il.Emit(OpCodes.Stfld, CxNextCode);
-        _il.Emit(OpCodes.Ldarg_1);
-        _il.Emit(OpCodes.Ldloc, _tmpPc);
-        _il.Emit(OpCodes.Stfld, CxNextPc);
-        _il.Emit(OpCodes.Ldarg_1);
+        _il.Emit(OpCodes.Stloc, _next);
         LdDepth();
-        _il.Emit(OpCodes.Stfld, CxNextDepth);
+        _il.Emit(OpCodes.Stloc, _popDepth);
         _il.Emit(OpCodes.Ldc_I4, JitProgram.Interpret);
         _il.Emit(OpCodes.Stloc, _status);
         _il.Emit(OpCodes.Br, _exitCommon);
 
+        // A tail call: _next at pc 0 in the current frame.
         _il.MarkLabel(_continue);
-        _il.Emit(OpCodes.Ldarg_1);
+        _il.Emit(OpCodes.Ldc_I4_0);
+        _il.Emit(OpCodes.Stloc, _tmpPc);
         LdDepth();
-        _il.Emit(OpCodes.Stfld, CxNextDepth);
-        _il.MarkLabel(_continueDepthSet);
+        _il.Emit(OpCodes.Stloc, _popDepth);
         _il.Emit(OpCodes.Ldc_I4, JitProgram.Continue);
         _il.Emit(OpCodes.Stloc, _status);
         _il.Emit(OpCodes.Br, _exitCommon);
 
         _il.MarkLabel(_done);
+        EmitWriteBack();
         _il.Emit(OpCodes.Ldc_I4, JitProgram.Done);
-        _il.Emit(OpCodes.Stloc, _status);
+        _il.Emit(OpCodes.Ret);
 
         _il.MarkLabel(_exitCommon);
+        EmitWriteBack();
+        EmitHandOver();
+    }
+
+    /// <summary>The registers the code writes back to the register array, the budget back to cx.</summary>
+    private void EmitWriteBack()
+    {
         for (int i = 0; i < 11; i++)
         {
             if (!_blocks.Written[i])
@@ -342,6 +366,20 @@ internal sealed unsafe class JitEmitter
         _il.Emit(OpCodes.Ldarg_1);
         _il.Emit(OpCodes.Ldloc, _budget);
         _il.Emit(OpCodes.Stfld, CxBudget);
+    }
+
+    /// <summary>Where execution continues (_next at _tmpPc, depth _popDepth) into cx; returns _status.</summary>
+    private void EmitHandOver()
+    {
+        _il.Emit(OpCodes.Ldarg_1);
+        _il.Emit(OpCodes.Ldloc, _next);
+        _il.Emit(OpCodes.Stfld, CxNextCode);
+        _il.Emit(OpCodes.Ldarg_1);
+        _il.Emit(OpCodes.Ldloc, _tmpPc);
+        _il.Emit(OpCodes.Stfld, CxNextPc);
+        _il.Emit(OpCodes.Ldarg_1);
+        _il.Emit(OpCodes.Ldloc, _popDepth);
+        _il.Emit(OpCodes.Stfld, CxNextDepth);
         _il.Emit(OpCodes.Ldloc, _status);
         _il.Emit(OpCodes.Ret);
     }
@@ -460,11 +498,13 @@ internal sealed unsafe class JitEmitter
             _il.Emit(OpCodes.Ldloc, _r[i]);
             _il.Emit(OpCodes.Stind_I8);
         }
-        if (!helper)
-            return; // only helpers use the budget and depth (callbacks); across other calls they stay in callee-saved registers
+        // The budget goes to cx across every call (helpers' callbacks charge it) and is reloaded after, so it is never live
+        // across a call: RyuJIT can then keep it in any register instead of a stack slot charged through memory in loops.
         _il.Emit(OpCodes.Ldarg_1);
         _il.Emit(OpCodes.Ldloc, _budget);
         _il.Emit(OpCodes.Stfld, CxBudget);
+        if (!helper)
+            return; // only helpers use the depth (callbacks)
         _il.Emit(OpCodes.Ldarg_1);
         LdDepth();
         _il.Emit(OpCodes.Stfld, CxCurrentDepth);
@@ -495,11 +535,11 @@ internal sealed unsafe class JitEmitter
             _il.Emit(OpCodes.Ldind_I8);
             _il.Emit(OpCodes.Stloc, _r[i]);
         }
-        if (!helper)
-            return;
         _il.Emit(OpCodes.Ldarg_1);
         _il.Emit(OpCodes.Ldfld, CxBudget);
         _il.Emit(OpCodes.Stloc, _budget);
+        if (!helper)
+            return;
         if (_blocks.HasLocalCalls)
         {
             _il.Emit(OpCodes.Ldarg_1);
@@ -981,6 +1021,8 @@ internal sealed unsafe class JitEmitter
         _il.Emit(OpCodes.Ldarg_1);
         _il.Emit(OpCodes.Ldc_I4, pc);
         _il.Emit(OpCodes.Call, Rt(nameof(JitRuntime.StackTooDeep)));
+        _il.Emit(OpCodes.Ldc_I4_0); // never reached (it throws): ends the block, so nothing is live across the call
+        _il.Emit(OpCodes.Ret);
         _il.MarkLabel(ok);
     }
 
@@ -1070,10 +1112,10 @@ internal sealed unsafe class JitEmitter
     private void EmitAfterHelper()
     {
         _il.Emit(OpCodes.Stloc, _value);
+        ResetCaches(); // before the reload: no register is then live across this call either
         ReloadAfterCall(helper: true);
         _il.Emit(OpCodes.Ldloc, _value);
         St(0);
-        ResetCaches();
     }
 
     private void EmitHelperCall(int pc, int id)
@@ -1122,12 +1164,6 @@ internal sealed unsafe class JitEmitter
         ReloadAfterCall();
         _il.Emit(OpCodes.Ldloc, _next);
         _il.Emit(OpCodes.Brfalse, failed);
-        _il.Emit(OpCodes.Ldarg_1);
-        _il.Emit(OpCodes.Ldloc, _next);
-        _il.Emit(OpCodes.Stfld, CxNextCode);
-        _il.Emit(OpCodes.Ldarg_1);
-        _il.Emit(OpCodes.Ldc_I4_0);
-        _il.Emit(OpCodes.Stfld, CxNextPc);
         _il.Emit(OpCodes.Br, _continue);
         _il.MarkLabel(failed); // a failed tail call falls through, as in the kernel
     }

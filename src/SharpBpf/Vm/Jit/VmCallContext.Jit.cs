@@ -20,8 +20,24 @@ public sealed unsafe partial class VmCallContext
     /// </summary>
     internal void ResetJitCaches()
     {
-        JitReadLo = JitWriteLo = (ulong)Stack;
-        JitReadLen = JitWriteLen = StackSize;
+        // Compiled code checks the stack separately, so the caches start on the run's packet (or raw memory) when there is one:
+        // the first access to it then takes the inline check instead of the slow path.
+        ulong lo = (ulong)Stack, len = StackSize;
+        if (HasPacket && DataEnd - DataMeta >= 8)
+        {
+            lo = (ulong)DataMeta;
+            len = (ulong)(DataEnd - DataMeta);
+        }
+        else if (RawLength >= 8)
+        {
+            lo = (ulong)RawBuffer;
+            len = (ulong)RawLength;
+        }
+        JitReadLo = lo;
+        JitReadLen = len;
+        bool writable = !HasPacket || PacketWritable;
+        JitWriteLo = writable ? lo : (ulong)Stack;
+        JitWriteLen = writable ? len : StackSize;
     }
 
     internal void SetJitCache(ulong address, int size, bool write)
