@@ -45,7 +45,10 @@ internal static unsafe class MapHelpers
         byte* k = Key(vm, m, key);
         if (m is IVmMapOfMaps outer)
             return outer.GetInner(k) is { } inner ? vm.MapPointer(inner) : 0;
-        return (ulong)m.LookupFromProgram(k, vm.Cpu);
+        byte* value = m.LookupFromProgram(k, vm.Cpu);
+        if (value != null)
+            vm.NoteMapValue(m, value);
+        return (ulong)value;
     }
 
     private static ulong Update(VmCallContext vm, ulong map, ulong key, ulong value, ulong flags, ulong r5)

@@ -33,6 +33,16 @@ internal sealed unsafe class JitEmitter
     private static readonly FieldInfo CxNextPc = CxField(nameof(VmCallContext.JitNextPc));
     private static readonly FieldInfo CxNextDepth = CxField(nameof(VmCallContext.JitNextDepth));
     private static readonly FieldInfo ClosureCode = typeof(JitClosure).GetField(nameof(JitClosure.Code))!;
+    private static readonly FieldInfo CxCtxBuffer = CxField(nameof(VmCallContext.CtxBuffer));
+    private static readonly FieldInfo CxContext = CxField(nameof(VmCallContext.Context));
+    private static readonly FieldInfo CxData = CxField(nameof(VmCallContext.Data));
+    private static readonly FieldInfo CxDataEnd = CxField(nameof(VmCallContext.DataEnd));
+    private static readonly FieldInfo CxDataMeta = CxField(nameof(VmCallContext.DataMeta));
+    private static readonly FieldInfo ClosureContext = typeof(JitClosure).GetField(nameof(JitClosure.Context))!;
+    private static readonly MethodInfo InterlockedAdd32 =
+        typeof(Interlocked).GetMethod(nameof(Interlocked.Add), [typeof(int).MakeByRefType(), typeof(int)])!;
+    private static readonly MethodInfo InterlockedAdd64 =
+        typeof(Interlocked).GetMethod(nameof(Interlocked.Add), [typeof(long).MakeByRefType(), typeof(long)])!;
     private static readonly FieldInfo ClosureTargets = typeof(JitClosure).GetField(nameof(JitClosure.Targets))!;
     private static readonly FieldInfo FrameCode = typeof(VmCallContext.Frame).GetField(nameof(VmCallContext.Frame.Code))!;
     private static readonly FieldInfo FrameReturnPc = typeof(VmCallContext.Frame).GetField(nameof(VmCallContext.Frame.ReturnPc))!;
@@ -58,6 +68,8 @@ internal sealed unsafe class JitEmitter
     private readonly JitHelperCalls _helpers;
     private readonly ILGenerator _il;
     private readonly int _n;
+    /// <summary>The context the program type runs with (its packet pointer fields are read inline).</summary>
+    private readonly Contexts.VmContext _context;
 
     private readonly LocalBuilder[] _r = new LocalBuilder[11];
     private LocalBuilder _budget = null!, _depth = null!, _addr = null!, _tmpPc = null!, _status = null!;
@@ -77,6 +89,7 @@ internal sealed unsafe class JitEmitter
         _helpers = helpers;
         _il = il;
         _n = code.Source.Length;
+        _context = Contexts.VmContexts.For(code.Type);
         _blockLabel = new Label[_n + 1];
     }
 
@@ -859,6 +872,33 @@ internal sealed unsafe class JitEmitter
         }
         var direct = _il.DefineLabel();
         var done = _il.DefineLabel();
+        if (size == 4 && !signExtend && _fp[i.Src] is null && _context.PacketPointerAt(i.Aux) is var field and not Contexts.VmPacketField.None)
+        {
+            // ctx->data and the like, when the base is the context of the type compiled for: the packet pointer itself
+            // (what the full check's translation returns), without a call
+            var notContext = _il.DefineLabel();
+            Ld(i.Src);
+            _il.Emit(OpCodes.Ldarg_1);
+            _il.Emit(OpCodes.Ldfld, CxCtxBuffer);
+            _il.Emit(OpCodes.Conv_U8);
+            _il.Emit(OpCodes.Bne_Un, notContext);
+            _il.Emit(OpCodes.Ldarg_1);
+            _il.Emit(OpCodes.Ldfld, CxContext);
+            _il.Emit(OpCodes.Ldarg_0);
+            _il.Emit(OpCodes.Ldfld, ClosureContext);
+            _il.Emit(OpCodes.Bne_Un, notContext);
+            _il.Emit(OpCodes.Ldarg_1);
+            _il.Emit(OpCodes.Ldfld, field switch
+            {
+                Contexts.VmPacketField.Data => CxData,
+                Contexts.VmPacketField.DataEnd => CxDataEnd,
+                _ => CxDataMeta,
+            });
+            _il.Emit(OpCodes.Conv_U8);
+            St(i.Dst);
+            _il.Emit(OpCodes.Br, done);
+            _il.MarkLabel(notContext);
+        }
         EmitAddress(i.Src, i.Aux);
         _il.Emit(OpCodes.Stloc, _addr);
         EmitFastCheck(size, CxReadLo, CxReadLen, direct);
@@ -954,6 +994,46 @@ internal sealed unsafe class JitEmitter
     private void EmitAtomic(int pc, in VmInsn i, int size)
     {
         int op = (int)i.Imm;
+        var done = _il.DefineLabel();
+        if (op is AtomicOp.Add or (AtomicOp.Add | AtomicOp.Fetch))
+        {
+            // the common counter update inline when the address is aligned and in the write cache or the stack
+            var direct = _il.DefineLabel();
+            var slow = _il.DefineLabel();
+            EmitAddress(i.Dst, i.Aux);
+            _il.Emit(OpCodes.Stloc, _addr);
+            _il.Emit(OpCodes.Ldloc, _addr);
+            _il.Emit(OpCodes.Ldc_I8, (long)(size - 1));
+            _il.Emit(OpCodes.And);
+            _il.Emit(OpCodes.Ldc_I8, 0L);
+            _il.Emit(OpCodes.Bne_Un, slow);
+            EmitFastCheck(size, CxWriteLo, CxWriteLen, direct);
+            _il.Emit(OpCodes.Br, slow);
+            _il.MarkLabel(direct);
+            _il.Emit(OpCodes.Ldloc, _addr);
+            _il.Emit(OpCodes.Conv_U);
+            Ld(i.Src);
+            if (size == 4)
+                _il.Emit(OpCodes.Conv_I4);
+            _il.Emit(OpCodes.Call, size == 4 ? InterlockedAdd32 : InterlockedAdd64);
+            if (op == AtomicOp.Add)
+            {
+                _il.Emit(OpCodes.Pop);
+            }
+            else
+            {
+                // the old value: new - src
+                Ld(i.Src);
+                if (size == 4)
+                    _il.Emit(OpCodes.Conv_I4);
+                _il.Emit(OpCodes.Sub);
+                _il.Emit(size == 4 ? OpCodes.Conv_U4 : OpCodes.Nop);
+                _il.Emit(OpCodes.Conv_U8);
+                St(i.Src);
+            }
+            _il.Emit(OpCodes.Br, done);
+            _il.MarkLabel(slow);
+        }
         SpillForCall();
         _il.Emit(OpCodes.Ldarg_1);
         _il.Emit(OpCodes.Ldc_I4, pc);
@@ -973,6 +1053,7 @@ internal sealed unsafe class JitEmitter
             St(i.Src);
         else
             _il.Emit(OpCodes.Pop);
+        _il.MarkLabel(done);
     }
 
     private void EmitLoadPacket(in VmInsn i)

@@ -20,6 +20,20 @@ public sealed unsafe partial class VmCallContext
     /// </summary>
     internal void ResetJitCaches()
     {
+        if (_jitPrimed)
+        {
+            // a helper just handed out map memory (bpf_map_lookup_elem): the program's next accesses are to it
+            _jitPrimed = false;
+            var r = _lastMap!.Regions[_lastMapRegion];
+            if (r.Length >= 8)
+            {
+                JitReadLo = (ulong)r.Start;
+                JitReadLen = (ulong)r.Length;
+                JitWriteLo = r.Writable ? JitReadLo : (ulong)Stack;
+                JitWriteLen = r.Writable ? JitReadLen : StackSize;
+                return;
+            }
+        }
         // Compiled code checks the stack separately, so the caches start on the run's packet (or raw memory) when there is one:
         // the first access to it then takes the inline check instead of the slow path.
         ulong lo = (ulong)Stack, len = StackSize;
@@ -38,6 +52,26 @@ public sealed unsafe partial class VmCallContext
         bool writable = !HasPacket || PacketWritable;
         JitWriteLo = writable ? lo : (ulong)Stack;
         JitWriteLen = writable ? len : StackSize;
+    }
+
+    private bool _jitPrimed;
+
+    /// <summary>A helper returns <paramref name="value"/>, memory of <paramref name="map"/>: the region to check first after it
+    /// (compiled code's caches, then the full check's map region).</summary>
+    internal void NoteMapValue(IVmMap map, byte* value)
+    {
+        var regions = map.Regions;
+        for (int i = 0; i < regions.Count; i++)
+        {
+            var r = regions[i];
+            if (Inside((ulong)value, 1, (ulong)r.Start, r.Length))
+            {
+                _lastMap = map;
+                _lastMapRegion = i;
+                _jitPrimed = true;
+                return;
+            }
+        }
     }
 
     internal void SetJitCache(ulong address, int size, bool write)
