@@ -1,3 +1,5 @@
+using SharpBpf.Vm.Maps;
+
 namespace SharpBpf.Vm.Helpers;
 
 /// <summary>bpf_map_* helpers, bpf_tail_call (carried out by the interpreter) and bpf_for_each_map_elem.</summary>
@@ -40,6 +42,14 @@ internal static unsafe class MapHelpers
     private static ulong Lookup(VmCallContext vm, ulong map, ulong key, ulong r3, ulong r4, ulong r5)
     {
         var m = vm.GetMap(map);
+        if (m is VmHashMap hash && hash.KeySize != 0)
+        {
+            // the common case without interface calls: a hash map's values are its one region
+            byte* found = hash.LookupFromProgram(vm.GetPointer(key, (ulong)hash.KeySize, write: false), vm.Cpu);
+            if (found != null)
+                vm.NoteMapValue(hash, 0);
+            return (ulong)found;
+        }
         if (m.KeySize == 0)
             return 0;
         byte* k = Key(vm, m, key);

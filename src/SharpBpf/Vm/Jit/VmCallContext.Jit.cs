@@ -24,7 +24,8 @@ public sealed unsafe partial class VmCallContext
         {
             // a helper just handed out map memory (bpf_map_lookup_elem): the program's next accesses are to it
             _jitPrimed = false;
-            var r = _lastMap!.Regions[_lastMapRegion];
+            var regions = _lastMap!.Regions;
+            var r = _lastMapRegion < regions.Count ? regions[_lastMapRegion] : default;
             if (r.Length >= 8)
             {
                 JitReadLo = (ulong)r.Start;
@@ -72,6 +73,14 @@ public sealed unsafe partial class VmCallContext
                 return;
             }
         }
+    }
+
+    /// <summary><see cref="NoteMapValue(IVmMap, byte*)"/> when the caller knows the region.</summary>
+    internal void NoteMapValue(IVmMap map, int region)
+    {
+        _lastMap = map;
+        _lastMapRegion = region;
+        _jitPrimed = true;
     }
 
     internal void SetJitCache(ulong address, int size, bool write)

@@ -19,6 +19,7 @@ internal sealed class KeyTable
     private readonly int[]? _olderUse, _newerUse; // recency order (LRU only)
     private int _first = -1, _last = -1, _freeHead, _leastRecent = -1, _mostRecent = -1;
     private int _version; // odd while Add or Remove changes the bucket chains
+    private readonly int _bucketShift; // 64 - log2(bucket count)
 
     public KeyTable(int keySize, int capacity, bool trackRecency)
     {
@@ -27,6 +28,7 @@ internal sealed class KeyTable
         _keys = new byte[(long)keySize * capacity];
         _buckets = new int[(int)BitOperations.RoundUpToPowerOf2((uint)Math.Max(capacity, 2))];
         Array.Fill(_buckets, -1);
+        _bucketShift = 64 - BitOperations.Log2((uint)_buckets.Length);
         _chain = new int[capacity];
         _prev = new int[capacity];
         _next = new int[capacity];
@@ -190,6 +192,13 @@ internal sealed class KeyTable
 
     private int Bucket(ReadOnlySpan<byte> key)
     {
+        if (key.Length is 4 or 8)
+        {
+            // the common key sizes: Fibonacci hashing of the key as a number (its top bits pick the bucket)
+            ulong x = key.Length == 8 ? System.Runtime.InteropServices.MemoryMarshal.Read<ulong>(key)
+                : System.Runtime.InteropServices.MemoryMarshal.Read<uint>(key);
+            return (int)((x * 0x9E3779B97F4A7C15UL) >> _bucketShift);
+        }
         var h = new HashCode();
         h.AddBytes(key);
         return h.ToHashCode() & (_buckets.Length - 1);
