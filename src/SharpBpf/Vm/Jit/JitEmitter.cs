@@ -26,9 +26,9 @@ internal sealed unsafe class JitEmitter
     private static readonly FieldInfo CxStack = CxField(nameof(VmCallContext.Stack));
     private static readonly FieldInfo CxFrames = CxField(nameof(VmCallContext.Frames));
     private static readonly FieldInfo CxReadLo = CxField(nameof(VmCallContext.JitReadLo));
-    private static readonly FieldInfo CxReadLen = CxField(nameof(VmCallContext.JitReadLen));
+    private static readonly FieldInfo[] CxReadMax = [.. new[] { "1", "2", "4", "8" }.Select(n => CxField("JitReadMax" + n))];
     private static readonly FieldInfo CxWriteLo = CxField(nameof(VmCallContext.JitWriteLo));
-    private static readonly FieldInfo CxWriteLen = CxField(nameof(VmCallContext.JitWriteLen));
+    private static readonly FieldInfo[] CxWriteMax = [.. new[] { "1", "2", "4", "8" }.Select(n => CxField("JitWriteMax" + n))];
     private static readonly FieldInfo CxNextCode = CxField(nameof(VmCallContext.JitNextCode));
     private static readonly FieldInfo CxNextPc = CxField(nameof(VmCallContext.JitNextPc));
     private static readonly FieldInfo CxNextDepth = CxField(nameof(VmCallContext.JitNextDepth));
@@ -843,16 +843,14 @@ internal sealed unsafe class JitEmitter
 
     /// <summary>Branches to <paramref name="direct"/> when _addr (size bytes) is in the cached region (the last one hit;
     /// the stack until then) or in the stack.</summary>
-    private void EmitFastCheck(int size, FieldInfo lo, FieldInfo len, Label direct)
+    private void EmitFastCheck(int size, FieldInfo lo, FieldInfo[] max, Label direct)
     {
         _il.Emit(OpCodes.Ldloc, _addr);
         _il.Emit(OpCodes.Ldarg_1);
         _il.Emit(OpCodes.Ldfld, lo);
         _il.Emit(OpCodes.Sub);
         _il.Emit(OpCodes.Ldarg_1);
-        _il.Emit(OpCodes.Ldfld, len);
-        _il.Emit(OpCodes.Ldc_I8, (long)size);
-        _il.Emit(OpCodes.Sub);
+        _il.Emit(OpCodes.Ldfld, max[System.Numerics.BitOperations.Log2((uint)size)]);
         _il.Emit(OpCodes.Ble_Un, direct);
         _il.Emit(OpCodes.Ldloc, _addr);
         LoadStackLo();
@@ -901,7 +899,7 @@ internal sealed unsafe class JitEmitter
         }
         EmitAddress(i.Src, i.Aux);
         _il.Emit(OpCodes.Stloc, _addr);
-        EmitFastCheck(size, CxReadLo, CxReadLen, direct);
+        EmitFastCheck(size, CxReadLo, CxReadMax, direct);
         SpillForCall();
         _il.Emit(OpCodes.Ldarg_1);
         _il.Emit(OpCodes.Ldc_I4, pc);
@@ -955,7 +953,7 @@ internal sealed unsafe class JitEmitter
         var done = _il.DefineLabel();
         EmitAddress(baseReg, off);
         _il.Emit(OpCodes.Stloc, _addr);
-        EmitFastCheck(size, CxWriteLo, CxWriteLen, direct);
+        EmitFastCheck(size, CxWriteLo, CxWriteMax, direct);
         value();
         _il.Emit(OpCodes.Stloc, _value);
         SpillForCall();
@@ -1007,7 +1005,7 @@ internal sealed unsafe class JitEmitter
             _il.Emit(OpCodes.And);
             _il.Emit(OpCodes.Ldc_I8, 0L);
             _il.Emit(OpCodes.Bne_Un, slow);
-            EmitFastCheck(size, CxWriteLo, CxWriteLen, direct);
+            EmitFastCheck(size, CxWriteLo, CxWriteMax, direct);
             _il.Emit(OpCodes.Br, slow);
             _il.MarkLabel(direct);
             _il.Emit(OpCodes.Ldloc, _addr);

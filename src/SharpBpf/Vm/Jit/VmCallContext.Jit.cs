@@ -5,7 +5,28 @@ public sealed unsafe partial class VmCallContext
 {
     /// <summary>The regions the last slow-path load and store hit, which compiled code checks inline before the stack (the
     /// stack itself when nothing cacheable was hit since the last helper call).</summary>
-    internal ulong JitReadLo, JitReadLen, JitWriteLo, JitWriteLen;
+    internal ulong JitReadLo, JitWriteLo;
+    /// <summary>Per access size (1, 2, 4, 8 bytes): the largest offset from the region's start an access may have (its length
+    /// minus the size; regions are at least 8 bytes), so the inline check is one subtraction and one comparison.</summary>
+    internal ulong JitReadMax1, JitReadMax2, JitReadMax4, JitReadMax8, JitWriteMax1, JitWriteMax2, JitWriteMax4, JitWriteMax8;
+
+    private void SetJitRead(ulong lo, ulong len)
+    {
+        JitReadLo = lo;
+        JitReadMax1 = len - 1;
+        JitReadMax2 = len - 2;
+        JitReadMax4 = len - 4;
+        JitReadMax8 = len - 8;
+    }
+
+    private void SetJitWrite(ulong lo, ulong len)
+    {
+        JitWriteLo = lo;
+        JitWriteMax1 = len - 1;
+        JitWriteMax2 = len - 2;
+        JitWriteMax4 = len - 4;
+        JitWriteMax8 = len - 8;
+    }
 
     /// <summary>Where execution continues when compiled code returns anything but "done": a tail call's target, a frame of
     /// another program to return to, or the interpreter taking over.</summary>
@@ -28,10 +49,11 @@ public sealed unsafe partial class VmCallContext
             var r = _lastMapRegion < regions.Count ? regions[_lastMapRegion] : default;
             if (r.Length >= 8)
             {
-                JitReadLo = (ulong)r.Start;
-                JitReadLen = (ulong)r.Length;
-                JitWriteLo = r.Writable ? JitReadLo : (ulong)Stack;
-                JitWriteLen = r.Writable ? JitReadLen : StackSize;
+                SetJitRead((ulong)r.Start, (ulong)r.Length);
+                if (r.Writable)
+                    SetJitWrite((ulong)r.Start, (ulong)r.Length);
+                else
+                    SetJitWrite((ulong)Stack, StackSize);
                 return;
             }
         }
@@ -48,11 +70,11 @@ public sealed unsafe partial class VmCallContext
             lo = (ulong)RawBuffer;
             len = (ulong)RawLength;
         }
-        JitReadLo = lo;
-        JitReadLen = len;
-        bool writable = !HasPacket || PacketWritable;
-        JitWriteLo = writable ? lo : (ulong)Stack;
-        JitWriteLen = writable ? len : StackSize;
+        SetJitRead(lo, len);
+        if (!HasPacket || PacketWritable)
+            SetJitWrite(lo, len);
+        else
+            SetJitWrite((ulong)Stack, StackSize);
     }
 
     private bool _jitPrimed;
@@ -116,13 +138,11 @@ public sealed unsafe partial class VmCallContext
         }
         if (write)
         {
-            JitWriteLo = lo;
-            JitWriteLen = len;
+            SetJitWrite(lo, len);
         }
         else
         {
-            JitReadLo = lo;
-            JitReadLen = len;
+            SetJitRead(lo, len);
         }
     }
 }
