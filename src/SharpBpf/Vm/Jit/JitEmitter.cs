@@ -351,7 +351,7 @@ internal sealed unsafe class JitEmitter
         _il.Emit(OpCodes.Br, _exitCommon);
 
         _il.MarkLabel(_done);
-        EmitWriteBack();
+        EmitWriteBack(onlyR0: true); // the run (or callback) ends: its caller reads r0 alone
         _il.Emit(OpCodes.Ldc_I4, JitProgram.Done);
         _il.Emit(OpCodes.Ret);
 
@@ -361,9 +361,9 @@ internal sealed unsafe class JitEmitter
     }
 
     /// <summary>The registers the code writes back to the register array, the budget back to cx.</summary>
-    private void EmitWriteBack()
+    private void EmitWriteBack(bool onlyR0 = false)
     {
-        for (int i = 0; i < 11; i++)
+        for (int i = 0; i < (onlyR0 ? 1 : 11); i++)
         {
             if (!_blocks.Written[i])
                 continue;
@@ -516,8 +516,8 @@ internal sealed unsafe class JitEmitter
         _il.Emit(OpCodes.Ldarg_1);
         _il.Emit(OpCodes.Ldloc, _budget);
         _il.Emit(OpCodes.Stfld, CxBudget);
-        if (!helper)
-            return; // only helpers use the depth (callbacks)
+        if (!helper || !_blocks.HasLocalCalls)
+            return; // only helpers use the depth (callbacks); without local calls it stays in cx.CurrentDepth anyway
         _il.Emit(OpCodes.Ldarg_1);
         LdDepth();
         _il.Emit(OpCodes.Stfld, CxCurrentDepth);
