@@ -9,10 +9,13 @@ namespace SharpBpf.Vm.Jit;
 /// Emits the IL of one program, instruction by instruction in pc order (so a block falls through to the next).
 /// The budget is charged as the interpreter charges it: by taken backward jumps, with the length of the loop they close.
 /// Arguments: 0 closure, 1 cx, 2 register array, 3 entry pc, 4 depth, 5 base depth (see <see cref="JitEntry"/>).
-/// Memory accesses check inline: the stack, then the last region the slow path found (one cache for reads, one for
-/// writes, reset after every helper call since helpers may move the packet or free memory); only a miss calls the
-/// interpreter's full check. Accesses through r10 (or a register known to be r10 + k) at offsets inside the frame are
-/// not checked at all.
+/// Memory accesses check inline: the cached region, then the stack. The caches (one for reads, one for writes) start on
+/// the packet (or raw memory), or on the map value a lookup helper just returned; they are reset after every helper call
+/// since helpers may move the packet or free memory, and a slow-path hit moves them to the region it found. Only a miss
+/// calls the interpreter's full check. Accesses through r10 (or a register known to be r10 + k) at offsets inside the frame
+/// are not checked at all. Loads of ctx->data/data_end/data_meta read the run state directly (as the kernel rewrites
+/// them) while the run uses the context the code was compiled for; atomic adds to cached memory are inline.
+/// For speed, no eBPF register, budget or cache value is live across a call: RyuJIT can then keep them all in registers.
 /// </summary>
 internal sealed unsafe class JitEmitter
 {

@@ -88,9 +88,11 @@ internal sealed class KeyTable
     private int FindBounded(ReadOnlySpan<byte> key)
     {
         int steps = 0;
+        bool eight = _keySize == 8;
+        ulong key8 = eight ? System.Runtime.InteropServices.MemoryMarshal.Read<ulong>(key) : 0;
         for (int s = Volatile.Read(ref _buckets[Bucket(key)]); s >= 0; s = _chain[s])
         {
-            if (Key(s).SequenceEqual(key))
+            if (eight ? System.Runtime.InteropServices.MemoryMarshal.Read<ulong>(Key(s)) == key8 : Key(s).SequenceEqual(key))
                 return s;
             if (++steps > Capacity)
                 return -2;
