@@ -41,7 +41,6 @@ internal sealed unsafe class JitEmitter
     private static readonly FieldInfo CxData = CxField(nameof(VmCallContext.Data));
     private static readonly FieldInfo CxDataEnd = CxField(nameof(VmCallContext.DataEnd));
     private static readonly FieldInfo CxDataMeta = CxField(nameof(VmCallContext.DataMeta));
-    private static readonly FieldInfo ClosureContext = typeof(JitClosure).GetField(nameof(JitClosure.Context))!;
     private static readonly MethodInfo InterlockedAdd32 =
         typeof(Interlocked).GetMethod(nameof(Interlocked.Add), [typeof(int).MakeByRefType(), typeof(int)])!;
     private static readonly MethodInfo InterlockedAdd64 =
@@ -71,8 +70,10 @@ internal sealed unsafe class JitEmitter
     private readonly JitHelperCalls _helpers;
     private readonly ILGenerator _il;
     private readonly int _n;
-    /// <summary>The context the program type runs with (its packet pointer fields are read inline).</summary>
+    /// <summary>The context the program type runs with (its packet pointer fields are read inline), and the static field
+    /// holding it (a constant to RyuJIT, so the guard needs no closure register).</summary>
     private readonly Contexts.VmContext _context;
+    private readonly FieldInfo? _contextField;
 
     private readonly LocalBuilder[] _r = new LocalBuilder[11];
     private LocalBuilder _budget = null!, _depth = null!, _addr = null!, _tmpPc = null!, _status = null!;
@@ -93,6 +94,8 @@ internal sealed unsafe class JitEmitter
         _il = il;
         _n = code.Source.Length;
         _context = Contexts.VmContexts.For(code.Type);
+        _contextField = _context.GetType().GetFields(BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Static)
+            .FirstOrDefault(f => f.IsInitOnly && ReferenceEquals(f.GetValue(null), _context));
         _blockLabel = new Label[_n + 1];
     }
 
@@ -873,7 +876,8 @@ internal sealed unsafe class JitEmitter
         }
         var direct = _il.DefineLabel();
         var done = _il.DefineLabel();
-        if (size == 4 && !signExtend && _fp[i.Src] is null && _context.PacketPointerAt(i.Aux) is var field and not Contexts.VmPacketField.None)
+        if (size == 4 && !signExtend && _fp[i.Src] is null && _contextField is not null
+            && _context.PacketPointerAt(i.Aux) is var field and not Contexts.VmPacketField.None)
         {
             // ctx->data and the like, when the base is the context of the type compiled for: the packet pointer itself
             // (what the full check's translation returns), without a call
@@ -885,8 +889,7 @@ internal sealed unsafe class JitEmitter
             _il.Emit(OpCodes.Bne_Un, notContext);
             _il.Emit(OpCodes.Ldarg_1);
             _il.Emit(OpCodes.Ldfld, CxContext);
-            _il.Emit(OpCodes.Ldarg_0);
-            _il.Emit(OpCodes.Ldfld, ClosureContext);
+            _il.Emit(OpCodes.Ldsfld, _contextField);
             _il.Emit(OpCodes.Bne_Un, notContext);
             _il.Emit(OpCodes.Ldarg_1);
             _il.Emit(OpCodes.Ldfld, field switch

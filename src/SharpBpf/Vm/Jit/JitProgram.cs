@@ -41,11 +41,8 @@ internal sealed class JitProgram
 /// <summary>What a compiled program's IL reaches through its first argument.</summary>
 internal sealed class JitClosure
 {
-    public JitClosure(VmCode code, object?[] targets) =>
-        (Code, Targets, Context) = (code, targets, Contexts.VmContexts.For(code.Type));
+    public JitClosure(VmCode code, object?[] targets) => (Code, Targets) = (code, targets);
     public readonly VmCode Code;
-    /// <summary>The context the code was compiled for: its packet pointer loads are inline while the run uses it.</summary>
-    public readonly Contexts.VmContext Context;
     /// <summary>Per helper id: the delegate's target object (direct calls) or the delegate itself (invoked).</summary>
     public readonly object?[] Targets;
 }
