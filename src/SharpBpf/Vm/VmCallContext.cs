@@ -99,6 +99,7 @@ public sealed unsafe partial class VmCallContext : IDisposable
         HasPacket = false;
         RawLength = 0;
         SpinLockHeld = 0;
+        _jitPrimed = false;
     }
 
     // ---- memory model -------------------------------------------------------------------------------------------

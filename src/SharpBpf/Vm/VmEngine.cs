@@ -14,6 +14,7 @@ public sealed class VmEngine : IVmObjectResolver, IDisposable
     private readonly object _lock = new();
     private readonly List<object?> _objects = [null]; // id 0 is never used
     private object?[] _objectsSnapshot = [null];     // copy-on-write view for lock-free reads during runs
+    private IVmMap?[] _mapsByIdSnapshot = [null];     // the same, maps only (no interface cast per helper call)
     private readonly Dictionary<object, int> _ids = new(ReferenceEqualityComparer.Instance);
     private readonly List<IVmMap> _ownedMaps = [];
     private readonly Stack<VmCallContext> _pool = new();
@@ -77,6 +78,7 @@ public sealed class VmEngine : IVmObjectResolver, IDisposable
             _objects.Add(item);
             _ids.Add(item, id);
             Volatile.Write(ref _objectsSnapshot, [.. _objects]);
+            Volatile.Write(ref _mapsByIdSnapshot, [.. _objects.Select(o => o as IVmMap)]);
             if (item is IVmMap map)
                 MapsSnapshot = [.. MapsSnapshot, map];
             return id;
@@ -103,8 +105,8 @@ public sealed class VmEngine : IVmObjectResolver, IDisposable
 
     internal IVmMap? MapById(int id)
     {
-        var objects = Volatile.Read(ref _objectsSnapshot);
-        return (uint)id < (uint)objects.Length ? objects[id] as IVmMap : null;
+        var maps = Volatile.Read(ref _mapsByIdSnapshot);
+        return (uint)id < (uint)maps.Length ? maps[id] : null;
     }
 
     /// <summary>

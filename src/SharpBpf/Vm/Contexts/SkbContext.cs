@@ -38,6 +38,14 @@ internal sealed class SkbContext : VmContext
     private SkbContext(bool isL2) => _isL2 = isL2;
 
     public override string Name => "__sk_buff";
+
+    public override VmPacketField PacketPointerAt(int offset) => !_isL2 ? VmPacketField.None : offset switch
+    {
+        Data => VmPacketField.Data,
+        DataEnd => VmPacketField.DataEnd,
+        DataMeta => VmPacketField.DataMeta,
+        _ => VmPacketField.None,
+    };
     public override int Size => StructSize;
 
     public override (ulong R1, ulong R2) Setup(VmCallContext cx, VmRunInput input)

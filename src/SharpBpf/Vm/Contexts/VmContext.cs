@@ -33,6 +33,10 @@ internal abstract class VmContext
 
     public virtual bool TryStore(VmCallContext cx, int offset, int size, ulong value) => false;
 
+    /// <summary>The packet pointer a 4-byte load at <paramref name="offset"/> always reads (what <see cref="TryLoad"/> returns
+    /// there), so the JIT can read it straight from the run state, as the kernel rewrites such loads.</summary>
+    public virtual VmPacketField PacketPointerAt(int offset) => VmPacketField.None;
+
     protected static unsafe uint ReadU32(VmCallContext cx, int offset) => BinaryPrimitives.ReadUInt32LittleEndian(new ReadOnlySpan<byte>(cx.CtxBuffer + offset, 4));
     protected static unsafe ulong ReadU64(VmCallContext cx, int offset) => BinaryPrimitives.ReadUInt64LittleEndian(new ReadOnlySpan<byte>(cx.CtxBuffer + offset, 8));
     protected static unsafe Span<byte> CtxSpan(VmCallContext cx, int size) => new(cx.CtxBuffer, size);
@@ -66,6 +70,9 @@ internal abstract class VmContext
     protected static BpfException Invalid(string what, int errno = SharpBpf.Errno.EINVAL) =>
         new($"test run input rejected: {what} ({SharpBpf.Errno.Name(errno)}, as the kernel's BPF_PROG_TEST_RUN)");
 }
+
+/// <summary>Which of the run's packet pointers a context field reads.</summary>
+internal enum VmPacketField { None, Data, DataEnd, DataMeta }
 
 /// <summary>Which context a program type gets.</summary>
 internal static class VmContexts

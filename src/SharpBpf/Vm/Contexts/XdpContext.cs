@@ -24,6 +24,14 @@ internal sealed class XdpContext : VmContext
     private const int DataOff = 0, DataEndOff = 4, DataMetaOff = 8, IngressIfindexOff = 12, RxQueueOff = 16, EgressIfindexOff = 20;
 
     public override string Name => "xdp_md";
+
+    public override VmPacketField PacketPointerAt(int offset) => offset switch
+    {
+        DataOff => VmPacketField.Data,
+        DataEndOff => VmPacketField.DataEnd,
+        DataMetaOff => VmPacketField.DataMeta,
+        _ => VmPacketField.None,
+    };
     public override int Size => 24;
 
     public override (ulong R1, ulong R2) Setup(VmCallContext cx, VmRunInput input)

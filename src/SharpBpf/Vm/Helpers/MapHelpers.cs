@@ -1,3 +1,5 @@
+using SharpBpf.Vm.Maps;
+
 namespace SharpBpf.Vm.Helpers;
 
 /// <summary>bpf_map_* helpers, bpf_tail_call (carried out by the interpreter) and bpf_for_each_map_elem.</summary>
@@ -40,12 +42,23 @@ internal static unsafe class MapHelpers
     private static ulong Lookup(VmCallContext vm, ulong map, ulong key, ulong r3, ulong r4, ulong r5)
     {
         var m = vm.GetMap(map);
+        if (m is VmHashMap hash && hash.KeySize != 0)
+        {
+            // the common case without interface calls: a hash map's values are its one region
+            byte* found = hash.LookupFromProgram(vm.GetPointer(key, (ulong)hash.KeySize, write: false), vm.Cpu);
+            if (found != null)
+                vm.NoteMapValue(hash, 0);
+            return (ulong)found;
+        }
         if (m.KeySize == 0)
             return 0;
         byte* k = Key(vm, m, key);
         if (m is IVmMapOfMaps outer)
             return outer.GetInner(k) is { } inner ? vm.MapPointer(inner) : 0;
-        return (ulong)m.LookupFromProgram(k, vm.Cpu);
+        byte* value = m.LookupFromProgram(k, vm.Cpu);
+        if (value != null)
+            vm.NoteMapValue(m, value);
+        return (ulong)value;
     }
 
     private static ulong Update(VmCallContext vm, ulong map, ulong key, ulong value, ulong flags, ulong r5)

@@ -9,10 +9,13 @@ namespace SharpBpf.Vm.Jit;
 /// Emits the IL of one program, instruction by instruction in pc order (so a block falls through to the next).
 /// The budget is charged as the interpreter charges it: by taken backward jumps, with the length of the loop they close.
 /// Arguments: 0 closure, 1 cx, 2 register array, 3 entry pc, 4 depth, 5 base depth (see <see cref="JitEntry"/>).
-/// Memory accesses check inline: the stack, then the last region the slow path found (one cache for reads, one for
-/// writes, reset after every helper call since helpers may move the packet or free memory); only a miss calls the
-/// interpreter's full check. Accesses through r10 (or a register known to be r10 + k) at offsets inside the frame are
-/// not checked at all.
+/// Memory accesses check inline: the cached region, then the stack. The caches (one for reads, one for writes) start on
+/// the packet (or raw memory), or on the map value a lookup helper just returned; they are reset after every helper call
+/// since helpers may move the packet or free memory, and a slow-path hit moves them to the region it found. Only a miss
+/// calls the interpreter's full check. Accesses through r10 (or a register known to be r10 + k) at offsets inside the frame
+/// are not checked at all. Loads of ctx->data/data_end/data_meta read the run state directly (as the kernel rewrites
+/// them) while the run uses the context the code was compiled for; atomic adds to cached memory are inline.
+/// For speed, no eBPF register, budget or cache value is live across a call: RyuJIT can then keep them all in registers.
 /// </summary>
 internal sealed unsafe class JitEmitter
 {
@@ -26,13 +29,22 @@ internal sealed unsafe class JitEmitter
     private static readonly FieldInfo CxStack = CxField(nameof(VmCallContext.Stack));
     private static readonly FieldInfo CxFrames = CxField(nameof(VmCallContext.Frames));
     private static readonly FieldInfo CxReadLo = CxField(nameof(VmCallContext.JitReadLo));
-    private static readonly FieldInfo CxReadLen = CxField(nameof(VmCallContext.JitReadLen));
+    private static readonly FieldInfo[] CxReadMax = [.. new[] { "1", "2", "4", "8" }.Select(n => CxField("JitReadMax" + n))];
     private static readonly FieldInfo CxWriteLo = CxField(nameof(VmCallContext.JitWriteLo));
-    private static readonly FieldInfo CxWriteLen = CxField(nameof(VmCallContext.JitWriteLen));
+    private static readonly FieldInfo[] CxWriteMax = [.. new[] { "1", "2", "4", "8" }.Select(n => CxField("JitWriteMax" + n))];
     private static readonly FieldInfo CxNextCode = CxField(nameof(VmCallContext.JitNextCode));
     private static readonly FieldInfo CxNextPc = CxField(nameof(VmCallContext.JitNextPc));
     private static readonly FieldInfo CxNextDepth = CxField(nameof(VmCallContext.JitNextDepth));
     private static readonly FieldInfo ClosureCode = typeof(JitClosure).GetField(nameof(JitClosure.Code))!;
+    private static readonly FieldInfo CxCtxBuffer = CxField(nameof(VmCallContext.CtxBuffer));
+    private static readonly FieldInfo CxContext = CxField(nameof(VmCallContext.Context));
+    private static readonly FieldInfo CxData = CxField(nameof(VmCallContext.Data));
+    private static readonly FieldInfo CxDataEnd = CxField(nameof(VmCallContext.DataEnd));
+    private static readonly FieldInfo CxDataMeta = CxField(nameof(VmCallContext.DataMeta));
+    private static readonly MethodInfo InterlockedAdd32 =
+        typeof(Interlocked).GetMethod(nameof(Interlocked.Add), [typeof(int).MakeByRefType(), typeof(int)])!;
+    private static readonly MethodInfo InterlockedAdd64 =
+        typeof(Interlocked).GetMethod(nameof(Interlocked.Add), [typeof(long).MakeByRefType(), typeof(long)])!;
     private static readonly FieldInfo ClosureTargets = typeof(JitClosure).GetField(nameof(JitClosure.Targets))!;
     private static readonly FieldInfo FrameCode = typeof(VmCallContext.Frame).GetField(nameof(VmCallContext.Frame.Code))!;
     private static readonly FieldInfo FrameReturnPc = typeof(VmCallContext.Frame).GetField(nameof(VmCallContext.Frame.ReturnPc))!;
@@ -58,12 +70,16 @@ internal sealed unsafe class JitEmitter
     private readonly JitHelperCalls _helpers;
     private readonly ILGenerator _il;
     private readonly int _n;
+    /// <summary>The context the program type runs with (its packet pointer fields are read inline), and the static field
+    /// holding it (a constant to RyuJIT, so the guard needs no closure register).</summary>
+    private readonly Contexts.VmContext _context;
+    private readonly FieldInfo? _contextField;
 
     private readonly LocalBuilder[] _r = new LocalBuilder[11];
     private LocalBuilder _budget = null!, _depth = null!, _addr = null!, _tmpPc = null!, _status = null!;
     private LocalBuilder _frame = null!, _next = null!, _value = null!, _popDepth = null!;
     private readonly Label[] _blockLabel;
-    private Label _interpret, _done, _continue, _continueDepthSet, _exitCommon, _pop;
+    private Label _interpret, _done, _continue, _exitCommon, _pop;
 
     /// <summary>Registers known to hold r10 + offset within the current block.</summary>
     private readonly long?[] _fp = new long?[11];
@@ -77,6 +93,9 @@ internal sealed unsafe class JitEmitter
         _helpers = helpers;
         _il = il;
         _n = code.Source.Length;
+        _context = Contexts.VmContexts.For(code.Type);
+        _contextField = _context.GetType().GetFields(BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Static)
+            .FirstOrDefault(f => f.IsInitOnly && ReferenceEquals(f.GetValue(null), _context));
         _blockLabel = new Label[_n + 1];
     }
 
@@ -89,7 +108,6 @@ internal sealed unsafe class JitEmitter
         _interpret = _il.DefineLabel();
         _done = _il.DefineLabel();
         _continue = _il.DefineLabel();
-        _continueDepthSet = _il.DefineLabel();
         _exitCommon = _il.DefineLabel();
         _pop = _il.DefineLabel();
 
@@ -138,6 +156,25 @@ internal sealed unsafe class JitEmitter
         _il.Emit(OpCodes.Ldfld, ClosureCode);
         _il.Emit(OpCodes.Stfld, CxCurrentCode);
         _il.MarkLabel(same);
+        if (_blocks.Entries.Length == 1)
+        {
+            // the common case: dispatch before loading anything, so the hand-over path keeps nothing live across its calls
+            var start = _il.DefineLabel();
+            _il.Emit(OpCodes.Ldarg_3);
+            _il.Emit(OpCodes.Brfalse, start);
+            _il.Emit(OpCodes.Ldarg_1);
+            _il.Emit(OpCodes.Ldfld, CxCurrentCode);
+            _il.Emit(OpCodes.Stloc, _next);
+            _il.Emit(OpCodes.Ldarg_3);
+            _il.Emit(OpCodes.Stloc, _tmpPc);
+            _il.Emit(OpCodes.Ldarg_S, (byte)ArgDepth);
+            _il.Emit(OpCodes.Stloc, _popDepth);
+            _il.Emit(OpCodes.Ldc_I4, JitProgram.Interpret);
+            _il.Emit(OpCodes.Stloc, _status);
+            EmitHandOver();
+            _il.MarkLabel(start);
+        }
+        ResetCaches();
         _il.Emit(OpCodes.Ldarg_1);
         _il.Emit(OpCodes.Ldfld, CxBudget);
         _il.Emit(OpCodes.Stloc, _budget);
@@ -165,7 +202,11 @@ internal sealed unsafe class JitEmitter
             _il.Emit(OpCodes.Ldind_I8);
             _il.Emit(OpCodes.Stloc, _r[i]);
         }
-        ResetCaches();
+        if (_blocks.Entries.Length == 1)
+        {
+            _il.Emit(OpCodes.Br, _blockLabel[0]);
+            return;
+        }
         _il.Emit(OpCodes.Ldarg_3);
         _il.Emit(OpCodes.Stloc, _tmpPc);
         EmitDispatch(_blocks.Entries, _interpret);
@@ -235,33 +276,53 @@ internal sealed unsafe class JitEmitter
 
     private void EmitEpilogues()
     {
+        // Every way out writes the registers back before it calls anything (the write barrier of a JitNextCode store), so no
+        // eBPF register is live across a call there either.
         // Exit below the base depth: pop the frame; return into this code or hand over to the program that pushed it.
         _il.MarkLabel(_pop);
         LdDepth();
         _il.Emit(OpCodes.Ldc_I4_1);
         _il.Emit(OpCodes.Sub);
         _il.Emit(OpCodes.Stloc, _popDepth);
-        if (_blocks.HasLocalCalls)
-        {
-            _il.Emit(OpCodes.Ldloc, _popDepth);
-            _il.Emit(OpCodes.Stloc, _depth);
-        }
         _il.Emit(OpCodes.Ldarg_1);
         _il.Emit(OpCodes.Ldfld, CxFrames);
         _il.Emit(OpCodes.Ldloc, _popDepth);
         _il.Emit(OpCodes.Ldelema, typeof(VmCallContext.Frame));
         _il.Emit(OpCodes.Stloc, _frame);
-        for (int i = 0; i < 5; i++)
+        _il.Emit(OpCodes.Ldloc, _frame);
+        _il.Emit(OpCodes.Ldfld, FrameReturnPc);
+        _il.Emit(OpCodes.Stloc, _tmpPc);
+        _il.Emit(OpCodes.Ldloc, _frame);
+        _il.Emit(OpCodes.Ldfld, FrameCode);
+        _il.Emit(OpCodes.Stloc, _next);
+        if (_blocks.HasLocalCalls)
         {
-            if (_blocks.HasLocalCalls)
+            _il.Emit(OpCodes.Ldloc, _popDepth);
+            _il.Emit(OpCodes.Stloc, _depth);
+            for (int i = 0; i < 5; i++)
             {
                 _il.Emit(OpCodes.Ldloc, _frame);
                 _il.Emit(OpCodes.Ldfld, FrameRegs[i]);
                 _il.Emit(OpCodes.Stloc, _r[6 + i]);
             }
-            else
+            var foreign = _il.DefineLabel();
+            _il.Emit(OpCodes.Ldloc, _next);
+            _il.Emit(OpCodes.Ldarg_1);
+            _il.Emit(OpCodes.Ldfld, CxCurrentCode); // this code: set on entry, restored by every callback
+            _il.Emit(OpCodes.Bne_Un, foreign);
+            EmitDispatch(_blocks.ReturnSites, _interpret);
+            _il.MarkLabel(foreign);
+            _il.Emit(OpCodes.Ldc_I4, JitProgram.Continue);
+            _il.Emit(OpCodes.Stloc, _status);
+            _il.Emit(OpCodes.Br, _exitCommon);
+        }
+        else
+        {
+            // only another program's frame can be popped here: write back, then restore its r6-r10 into the register
+            // array it continues from
+            EmitWriteBack();
+            for (int i = 0; i < 5; i++)
             {
-                // only another program's frame can be popped here: restore into the register array it continues from
                 _il.Emit(OpCodes.Ldarg_2);
                 _il.Emit(OpCodes.Ldc_I4, (6 + i) * 8);
                 _il.Emit(OpCodes.Add);
@@ -269,64 +330,46 @@ internal sealed unsafe class JitEmitter
                 _il.Emit(OpCodes.Ldfld, FrameRegs[i]);
                 _il.Emit(OpCodes.Stind_I8);
             }
+            _il.Emit(OpCodes.Ldc_I4, JitProgram.Continue);
+            _il.Emit(OpCodes.Stloc, _status);
+            EmitHandOver();
         }
-        _il.Emit(OpCodes.Ldloc, _frame);
-        _il.Emit(OpCodes.Ldfld, FrameReturnPc);
-        _il.Emit(OpCodes.Stloc, _tmpPc);
-        var foreign = _il.DefineLabel();
-        if (_blocks.HasLocalCalls)
-        {
-            _il.Emit(OpCodes.Ldloc, _frame);
-            _il.Emit(OpCodes.Ldfld, FrameCode);
-            _il.Emit(OpCodes.Ldarg_1);
-            _il.Emit(OpCodes.Ldfld, CxCurrentCode); // this code: set on entry, restored by every callback
-            _il.Emit(OpCodes.Bne_Un, foreign);
-            EmitDispatch(_blocks.ReturnSites, _interpret);
-        }
-        _il.MarkLabel(foreign);
-        _il.Emit(OpCodes.Ldarg_1);
-        _il.Emit(OpCodes.Ldloc, _popDepth);
-        _il.Emit(OpCodes.Stfld, CxNextDepth);
-        _il.Emit(OpCodes.Ldarg_1);
-        _il.Emit(OpCodes.Ldloc, _frame);
-        _il.Emit(OpCodes.Ldfld, FrameCode);
-        _il.Emit(OpCodes.Stfld, CxNextCode);
-        _il.Emit(OpCodes.Ldarg_1);
-        _il.Emit(OpCodes.Ldloc, _tmpPc);
-        _il.Emit(OpCodes.Stfld, CxNextPc);
-        _il.Emit(OpCodes.Br, _continueDepthSet);
 
         // The interpreter takes over this code at _tmpPc.
         _il.MarkLabel(_interpret);
         _il.Emit(OpCodes.Ldarg_1);
-        _il.Emit(OpCodes.Ldarg_1);
         _il.Emit(OpCodes.Ldfld, CxCurrentCode); // this code: set on entry, restored by every callback
-        _il.Emit(OpCodes.Stfld, CxNextCode);
-        _il.Emit(OpCodes.Ldarg_1);
-        _il.Emit(OpCodes.Ldloc, _tmpPc);
-        _il.Emit(OpCodes.Stfld, CxNextPc);
-        _il.Emit(OpCodes.Ldarg_1);
+        _il.Emit(OpCodes.Stloc, _next);
         LdDepth();
-        _il.Emit(OpCodes.Stfld, CxNextDepth);
+        _il.Emit(OpCodes.Stloc, _popDepth);
         _il.Emit(OpCodes.Ldc_I4, JitProgram.Interpret);
         _il.Emit(OpCodes.Stloc, _status);
         _il.Emit(OpCodes.Br, _exitCommon);
 
+        // A tail call: _next at pc 0 in the current frame.
         _il.MarkLabel(_continue);
-        _il.Emit(OpCodes.Ldarg_1);
+        _il.Emit(OpCodes.Ldc_I4_0);
+        _il.Emit(OpCodes.Stloc, _tmpPc);
         LdDepth();
-        _il.Emit(OpCodes.Stfld, CxNextDepth);
-        _il.MarkLabel(_continueDepthSet);
+        _il.Emit(OpCodes.Stloc, _popDepth);
         _il.Emit(OpCodes.Ldc_I4, JitProgram.Continue);
         _il.Emit(OpCodes.Stloc, _status);
         _il.Emit(OpCodes.Br, _exitCommon);
 
         _il.MarkLabel(_done);
+        EmitWriteBack(onlyR0: true); // the run (or callback) ends: its caller reads r0 alone
         _il.Emit(OpCodes.Ldc_I4, JitProgram.Done);
-        _il.Emit(OpCodes.Stloc, _status);
+        _il.Emit(OpCodes.Ret);
 
         _il.MarkLabel(_exitCommon);
-        for (int i = 0; i < 11; i++)
+        EmitWriteBack();
+        EmitHandOver();
+    }
+
+    /// <summary>The registers the code writes back to the register array, the budget back to cx.</summary>
+    private void EmitWriteBack(bool onlyR0 = false)
+    {
+        for (int i = 0; i < (onlyR0 ? 1 : 11); i++)
         {
             if (!_blocks.Written[i])
                 continue;
@@ -342,6 +385,20 @@ internal sealed unsafe class JitEmitter
         _il.Emit(OpCodes.Ldarg_1);
         _il.Emit(OpCodes.Ldloc, _budget);
         _il.Emit(OpCodes.Stfld, CxBudget);
+    }
+
+    /// <summary>Where execution continues (_next at _tmpPc, depth _popDepth) into cx; returns _status.</summary>
+    private void EmitHandOver()
+    {
+        _il.Emit(OpCodes.Ldarg_1);
+        _il.Emit(OpCodes.Ldloc, _next);
+        _il.Emit(OpCodes.Stfld, CxNextCode);
+        _il.Emit(OpCodes.Ldarg_1);
+        _il.Emit(OpCodes.Ldloc, _tmpPc);
+        _il.Emit(OpCodes.Stfld, CxNextPc);
+        _il.Emit(OpCodes.Ldarg_1);
+        _il.Emit(OpCodes.Ldloc, _popDepth);
+        _il.Emit(OpCodes.Stfld, CxNextDepth);
         _il.Emit(OpCodes.Ldloc, _status);
         _il.Emit(OpCodes.Ret);
     }
@@ -465,11 +522,13 @@ internal sealed unsafe class JitEmitter
             _il.Emit(OpCodes.Ldloc, _r[i]);
             _il.Emit(OpCodes.Stind_I8);
         }
-        if (!helper)
-            return; // only helpers use the budget and depth (callbacks); across other calls they stay in callee-saved registers
+        // The budget goes to cx across every call (helpers' callbacks charge it) and is reloaded after, so it is never live
+        // across a call: RyuJIT can then keep it in any register instead of a stack slot charged through memory in loops.
         _il.Emit(OpCodes.Ldarg_1);
         _il.Emit(OpCodes.Ldloc, _budget);
         _il.Emit(OpCodes.Stfld, CxBudget);
+        if (!helper || !_blocks.HasLocalCalls)
+            return; // only helpers use the depth (callbacks); without local calls it stays in cx.CurrentDepth anyway
         _il.Emit(OpCodes.Ldarg_1);
         LdDepth();
         _il.Emit(OpCodes.Stfld, CxCurrentDepth);
@@ -500,11 +559,11 @@ internal sealed unsafe class JitEmitter
             _il.Emit(OpCodes.Ldind_I8);
             _il.Emit(OpCodes.Stloc, _r[i]);
         }
-        if (!helper)
-            return;
         _il.Emit(OpCodes.Ldarg_1);
         _il.Emit(OpCodes.Ldfld, CxBudget);
         _il.Emit(OpCodes.Stloc, _budget);
+        if (!helper)
+            return;
         if (_blocks.HasLocalCalls)
         {
             _il.Emit(OpCodes.Ldarg_1);
@@ -795,16 +854,14 @@ internal sealed unsafe class JitEmitter
 
     /// <summary>Branches to <paramref name="direct"/> when _addr (size bytes) is in the cached region (the last one hit;
     /// the stack until then) or in the stack.</summary>
-    private void EmitFastCheck(int size, FieldInfo lo, FieldInfo len, Label direct)
+    private void EmitFastCheck(int size, FieldInfo lo, FieldInfo[] max, Label direct)
     {
         _il.Emit(OpCodes.Ldloc, _addr);
         _il.Emit(OpCodes.Ldarg_1);
         _il.Emit(OpCodes.Ldfld, lo);
         _il.Emit(OpCodes.Sub);
         _il.Emit(OpCodes.Ldarg_1);
-        _il.Emit(OpCodes.Ldfld, len);
-        _il.Emit(OpCodes.Ldc_I8, (long)size);
-        _il.Emit(OpCodes.Sub);
+        _il.Emit(OpCodes.Ldfld, max[System.Numerics.BitOperations.Log2((uint)size)]);
         _il.Emit(OpCodes.Ble_Un, direct);
         _il.Emit(OpCodes.Ldloc, _addr);
         LoadStackLo();
@@ -824,9 +881,36 @@ internal sealed unsafe class JitEmitter
         }
         var direct = _il.DefineLabel();
         var done = _il.DefineLabel();
+        if (size == 4 && !signExtend && _fp[i.Src] is null && _contextField is not null
+            && _context.PacketPointerAt(i.Aux) is var field and not Contexts.VmPacketField.None)
+        {
+            // ctx->data and the like, when the base is the context of the type compiled for: the packet pointer itself
+            // (what the full check's translation returns), without a call
+            var notContext = _il.DefineLabel();
+            Ld(i.Src);
+            _il.Emit(OpCodes.Ldarg_1);
+            _il.Emit(OpCodes.Ldfld, CxCtxBuffer);
+            _il.Emit(OpCodes.Conv_U8);
+            _il.Emit(OpCodes.Bne_Un, notContext);
+            _il.Emit(OpCodes.Ldarg_1);
+            _il.Emit(OpCodes.Ldfld, CxContext);
+            _il.Emit(OpCodes.Ldsfld, _contextField);
+            _il.Emit(OpCodes.Bne_Un, notContext);
+            _il.Emit(OpCodes.Ldarg_1);
+            _il.Emit(OpCodes.Ldfld, field switch
+            {
+                Contexts.VmPacketField.Data => CxData,
+                Contexts.VmPacketField.DataEnd => CxDataEnd,
+                _ => CxDataMeta,
+            });
+            _il.Emit(OpCodes.Conv_U8);
+            St(i.Dst);
+            _il.Emit(OpCodes.Br, done);
+            _il.MarkLabel(notContext);
+        }
         EmitAddress(i.Src, i.Aux);
         _il.Emit(OpCodes.Stloc, _addr);
-        EmitFastCheck(size, CxReadLo, CxReadLen, direct);
+        EmitFastCheck(size, CxReadLo, CxReadMax, direct);
         SpillForCall();
         _il.Emit(OpCodes.Ldarg_1);
         _il.Emit(OpCodes.Ldc_I4, pc);
@@ -880,7 +964,7 @@ internal sealed unsafe class JitEmitter
         var done = _il.DefineLabel();
         EmitAddress(baseReg, off);
         _il.Emit(OpCodes.Stloc, _addr);
-        EmitFastCheck(size, CxWriteLo, CxWriteLen, direct);
+        EmitFastCheck(size, CxWriteLo, CxWriteMax, direct);
         value();
         _il.Emit(OpCodes.Stloc, _value);
         SpillForCall();
@@ -919,6 +1003,46 @@ internal sealed unsafe class JitEmitter
     private void EmitAtomic(int pc, in VmInsn i, int size)
     {
         int op = (int)i.Imm;
+        var done = _il.DefineLabel();
+        if (op is AtomicOp.Add or (AtomicOp.Add | AtomicOp.Fetch))
+        {
+            // the common counter update inline when the address is aligned and in the write cache or the stack
+            var direct = _il.DefineLabel();
+            var slow = _il.DefineLabel();
+            EmitAddress(i.Dst, i.Aux);
+            _il.Emit(OpCodes.Stloc, _addr);
+            _il.Emit(OpCodes.Ldloc, _addr);
+            _il.Emit(OpCodes.Ldc_I8, (long)(size - 1));
+            _il.Emit(OpCodes.And);
+            _il.Emit(OpCodes.Ldc_I8, 0L);
+            _il.Emit(OpCodes.Bne_Un, slow);
+            EmitFastCheck(size, CxWriteLo, CxWriteMax, direct);
+            _il.Emit(OpCodes.Br, slow);
+            _il.MarkLabel(direct);
+            _il.Emit(OpCodes.Ldloc, _addr);
+            _il.Emit(OpCodes.Conv_U);
+            Ld(i.Src);
+            if (size == 4)
+                _il.Emit(OpCodes.Conv_I4);
+            _il.Emit(OpCodes.Call, size == 4 ? InterlockedAdd32 : InterlockedAdd64);
+            if (op == AtomicOp.Add)
+            {
+                _il.Emit(OpCodes.Pop);
+            }
+            else
+            {
+                // the old value: new - src
+                Ld(i.Src);
+                if (size == 4)
+                    _il.Emit(OpCodes.Conv_I4);
+                _il.Emit(OpCodes.Sub);
+                _il.Emit(size == 4 ? OpCodes.Conv_U4 : OpCodes.Nop);
+                _il.Emit(OpCodes.Conv_U8);
+                St(i.Src);
+            }
+            _il.Emit(OpCodes.Br, done);
+            _il.MarkLabel(slow);
+        }
         SpillForCall();
         _il.Emit(OpCodes.Ldarg_1);
         _il.Emit(OpCodes.Ldc_I4, pc);
@@ -938,6 +1062,7 @@ internal sealed unsafe class JitEmitter
             St(i.Src);
         else
             _il.Emit(OpCodes.Pop);
+        _il.MarkLabel(done);
     }
 
     private void EmitLoadPacket(in VmInsn i)
@@ -986,6 +1111,8 @@ internal sealed unsafe class JitEmitter
         _il.Emit(OpCodes.Ldarg_1);
         _il.Emit(OpCodes.Ldc_I4, pc);
         _il.Emit(OpCodes.Call, Rt(nameof(JitRuntime.StackTooDeep)));
+        _il.Emit(OpCodes.Ldc_I4_0); // never reached (it throws): ends the block, so nothing is live across the call
+        _il.Emit(OpCodes.Ret);
         _il.MarkLabel(ok);
     }
 
@@ -1075,10 +1202,10 @@ internal sealed unsafe class JitEmitter
     private void EmitAfterHelper()
     {
         _il.Emit(OpCodes.Stloc, _value);
+        ResetCaches(); // before the reload: no register is then live across this call either
         ReloadAfterCall(helper: true);
         _il.Emit(OpCodes.Ldloc, _value);
         St(0);
-        ResetCaches();
     }
 
     private void EmitHelperCall(int pc, int id)
@@ -1127,12 +1254,6 @@ internal sealed unsafe class JitEmitter
         ReloadAfterCall();
         _il.Emit(OpCodes.Ldloc, _next);
         _il.Emit(OpCodes.Brfalse, failed);
-        _il.Emit(OpCodes.Ldarg_1);
-        _il.Emit(OpCodes.Ldloc, _next);
-        _il.Emit(OpCodes.Stfld, CxNextCode);
-        _il.Emit(OpCodes.Ldarg_1);
-        _il.Emit(OpCodes.Ldc_I4_0);
-        _il.Emit(OpCodes.Stfld, CxNextPc);
         _il.Emit(OpCodes.Br, _continue);
         _il.MarkLabel(failed); // a failed tail call falls through, as in the kernel
     }

@@ -4,7 +4,8 @@ namespace SharpBpf.Vm.Jit;
 /// Compiled code: enters at <paramref name="pc"/> (one of <see cref="JitProgram.IsEntry"/>) with the registers in
 /// <paramref name="r"/>, runs until the program exits at <paramref name="baseDepth"/> (returns 0, r0 in r[0]) or must
 /// continue elsewhere (returns 1: <see cref="VmCallContext.JitNextCode"/> compiled code or 2: the interpreter, at
-/// JitNextPc/JitNextDepth). The registers are always written back to <paramref name="r"/>.
+/// JitNextPc/JitNextDepth). The registers are written back to <paramref name="r"/> (only r0 when the program exits: its
+/// callers read nothing else).
 /// </summary>
 internal unsafe delegate int JitEntry(VmCallContext cx, ulong* r, int pc, int depth, int baseDepth);
 

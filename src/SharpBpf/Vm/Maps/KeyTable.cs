@@ -5,7 +5,9 @@ namespace SharpBpf.Vm.Maps;
 /// <summary>
 /// A fixed-capacity hash index from keys (byte strings of one size) to slot numbers 0..capacity-1, with no
 /// allocation after construction. Keeps the slots in insertion order for iteration (get_next_key), and
-/// optionally a recency order for LRU eviction. Not thread-safe: the owning map's lock guards it.
+/// optionally a recency order for LRU eviction. Not thread-safe: the owning map's lock guards it, except for
+/// <see cref="FindConcurrent"/>, which readers may call without it (a seqlock: Add and Remove bump a version around their
+/// changes; the arrays never move and hold only valid slot numbers, so a torn walk stays in bounds and is retried).
 /// </summary>
 internal sealed class KeyTable
 {
@@ -16,6 +18,8 @@ internal sealed class KeyTable
     private readonly int[] _prev, _next; // insertion order
     private readonly int[]? _olderUse, _newerUse; // recency order (LRU only)
     private int _first = -1, _last = -1, _freeHead, _leastRecent = -1, _mostRecent = -1;
+    private int _version; // odd while Add or Remove changes the bucket chains
+    private readonly int _bucketShift; // 64 - log2(bucket count)
 
     public KeyTable(int keySize, int capacity, bool trackRecency)
     {
@@ -24,6 +28,7 @@ internal sealed class KeyTable
         _keys = new byte[(long)keySize * capacity];
         _buckets = new int[(int)BitOperations.RoundUpToPowerOf2((uint)Math.Max(capacity, 2))];
         Array.Fill(_buckets, -1);
+        _bucketShift = 64 - BitOperations.Log2((uint)_buckets.Length);
         _chain = new int[capacity];
         _prev = new int[capacity];
         _next = new int[capacity];
@@ -60,12 +65,60 @@ internal sealed class KeyTable
         return -1;
     }
 
+    /// <summary><see cref="Find"/> without the owner's lock, safe against a concurrent Add or Remove (retried when one ran).</summary>
+    public int FindConcurrent(ReadOnlySpan<byte> key)
+    {
+        var spinner = new SpinWait();
+        while (true)
+        {
+            int version = Volatile.Read(ref _version);
+            if ((version & 1) == 0)
+            {
+                int slot = FindBounded(key);
+                if (!System.Runtime.Intrinsics.X86.X86Base.IsSupported)
+                    Interlocked.MemoryBarrier(); // the walk's loads before the version check (x86 keeps load order)
+                if (slot != -2 && Volatile.Read(ref _version) == version)
+                    return slot;
+            }
+            spinner.SpinOnce();
+        }
+    }
+
+    /// <summary>Find that gives up (-2) after more steps than there are slots: a chain changed under a lock-free reader.</summary>
+    private int FindBounded(ReadOnlySpan<byte> key)
+    {
+        int steps = 0;
+        bool eight = _keySize == 8;
+        ulong key8 = eight ? System.Runtime.InteropServices.MemoryMarshal.Read<ulong>(key) : 0;
+        for (int s = Volatile.Read(ref _buckets[Bucket(key)]); s >= 0; s = _chain[s])
+        {
+            if (eight ? System.Runtime.InteropServices.MemoryMarshal.Read<ulong>(Key(s)) == key8 : Key(s).SequenceEqual(key))
+                return s;
+            if (++steps > Capacity)
+                return -2;
+        }
+        return -1;
+    }
+
     /// <summary>Adds a key known to be absent; -1 when the table is full.</summary>
     public int Add(ReadOnlySpan<byte> key)
     {
         int slot = _freeHead;
         if (slot < 0)
             return -1;
+        Interlocked.Increment(ref _version);
+        try
+        {
+            return AddCore(key, slot);
+        }
+        finally
+        {
+            Interlocked.Increment(ref _version);
+        }
+    }
+
+    private int AddCore(ReadOnlySpan<byte> key, int slot)
+    {
         _freeHead = _chain[slot];
         key.CopyTo(_keys.AsSpan(slot * _keySize, _keySize));
         int b = Bucket(key);
@@ -82,6 +135,19 @@ internal sealed class KeyTable
     }
 
     public void Remove(int slot)
+    {
+        Interlocked.Increment(ref _version);
+        try
+        {
+            RemoveCore(slot);
+        }
+        finally
+        {
+            Interlocked.Increment(ref _version);
+        }
+    }
+
+    private void RemoveCore(int slot)
     {
         int b = Bucket(Key(slot));
         if (_buckets[b] == slot)
@@ -128,6 +194,13 @@ internal sealed class KeyTable
 
     private int Bucket(ReadOnlySpan<byte> key)
     {
+        if (key.Length is 4 or 8)
+        {
+            // the common key sizes: Fibonacci hashing of the key as a number (its top bits pick the bucket)
+            ulong x = key.Length == 8 ? System.Runtime.InteropServices.MemoryMarshal.Read<ulong>(key)
+                : System.Runtime.InteropServices.MemoryMarshal.Read<uint>(key);
+            return (int)((x * 0x9E3779B97F4A7C15UL) >> _bucketShift);
+        }
         var h = new HashCode();
         h.AddBytes(key);
         return h.ToHashCode() & (_buckets.Length - 1);

@@ -100,6 +100,13 @@ public sealed unsafe class VmHashMap : VmMap
 
     public override byte* LookupFromProgram(byte* key, int cpu)
     {
+        if (!IsLru)
+        {
+            // lock-free: programs look up far more often than anything updates (LRU lookups reorder, so they lock)
+            ThrowIfDisposed();
+            int found = _table.FindConcurrent(new ReadOnlySpan<byte>(key, KeySize));
+            return found < 0 ? null : Slot(found) + (IsPerCpu ? CpuOffset(cpu) : 0);
+        }
         lock (Gate)
         {
             ThrowIfDisposed();

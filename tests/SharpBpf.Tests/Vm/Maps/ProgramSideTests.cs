@@ -38,6 +38,52 @@ public sealed unsafe class ProgramSideTests
         Assert.Equal(-Errno.EINVAL, map.PushFromProgram(value, 0));
     }
 
+    [Theory]
+    [InlineData(4)]
+    [InlineData(8)]
+    [InlineData(6)]
+    public void LockFreeProgramLookupsStayRightWhileOtherKeysChurn(int keySize)
+    {
+        // Program-side lookups of a HASH map take no lock: a writer thread inserting and deleting other keys (in the same
+        // buckets, in a small table) must never make them miss a present key, find an absent one or walk out of bounds.
+        using var map = Create(BpfMapType.Hash, keySize, 8, 16);
+        byte[] Key(uint k) { var b = new byte[keySize]; BitConverter.GetBytes(k).AsSpan(0, Math.Min(4, keySize)).CopyTo(b); return b; }
+        for (uint k = 0; k < 8; k++)
+            map.Update(Key(k), BitConverter.GetBytes((ulong)k));
+        using var stop = new CancellationTokenSource();
+        var writer = new Thread(() =>
+        {
+            uint n = 0;
+            while (!stop.IsCancellationRequested)
+            {
+                uint k = 100 + n++ % 8;
+                map.Update(Key(k), new byte[8]);
+                map.Delete(Key(k));
+            }
+        });
+        writer.Start();
+        var deadline = DateTime.UtcNow.AddMilliseconds(300);
+        long lookups = 0;
+        while (DateTime.UtcNow < deadline)
+        {
+            for (uint k = 0; k < 8; k++)
+            {
+                fixed (byte* key = Key(k))
+                {
+                    byte* value = map.LookupFromProgram(key, 0);
+                    Assert.True(value != null, $"present key {k} missed");
+                    Assert.Equal(k, *(ulong*)value);
+                }
+                fixed (byte* absent = Key(50 + k))
+                    Assert.True(map.LookupFromProgram(absent, 0) == null);
+                lookups++;
+            }
+        }
+        stop.Cancel();
+        writer.Join();
+        Assert.True(lookups > 0);
+    }
+
     [Fact]
     public void PerCpuMapsKeepOneCopyPerCpu()
     {
