@@ -13,6 +13,9 @@ internal static unsafe partial class LibC
     public static partial long syscall(long number, long a1, void* a2, long a3);
 
     [LibraryImport("libc", SetLastError = true)]
+    public static partial long syscall(long number, long a1, long a2, long a3, long a4, long a5);
+
+    [LibraryImport("libc", SetLastError = true)]
     public static partial int close(int fd);
 
     [LibraryImport("libc", SetLastError = true)]
@@ -59,5 +62,13 @@ internal static class SyscallNumbers
         Architecture.X64 => 321,
         Architecture.Arm64 => 280,
         var other => throw new PlatformNotSupportedException($"no bpf() syscall number known for {other}"),
+    };
+
+    /// <summary>perf_event_open(2), which has no libc wrapper.</summary>
+    public static readonly long PerfEventOpen = RuntimeInformation.ProcessArchitecture switch
+    {
+        Architecture.X64 => 298,
+        Architecture.Arm64 => 241,
+        var other => throw new PlatformNotSupportedException($"no perf_event_open syscall number known for {other}"),
     };
 }

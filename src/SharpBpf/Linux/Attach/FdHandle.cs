@@ -14,5 +14,5 @@ internal sealed class FdHandle : SafeHandle
     /// <summary>The raw descriptor; valid only while this handle is alive.</summary>
     public int Fd => (int)handle.ToInt64();
 
-    protected override bool ReleaseHandle() => NativeCalls.close((int)handle.ToInt64()) == 0;
+    protected override bool ReleaseHandle() => LibC.close((int)handle.ToInt64()) == 0;
 }

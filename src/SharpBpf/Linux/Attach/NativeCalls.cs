@@ -2,24 +2,10 @@ using System.Runtime.InteropServices;
 
 namespace SharpBpf.Linux.Attach;
 
-/// <summary>The few libc entry points the hook, event and netlink code calls (x86-64 and arm64 Linux).</summary>
+/// <summary>The libc entry points the hook, event and netlink code needs beyond <see cref="LibC"/>'s (x86-64 and arm64 Linux).</summary>
 internal static unsafe partial class NativeCalls
 {
     public const int O_RDONLY = 0, O_CLOEXEC = 0x80000, O_DIRECTORY = 0x10000, O_NONBLOCK = 0x800;
-
-    /// <summary>perf_event_open(2) has no libc wrapper; bpf() goes through the shared <see cref="BpfSyscall"/>.</summary>
-    public static readonly long SysPerfEventOpen = RuntimeInformation.ProcessArchitecture switch
-    {
-        Architecture.X64 => 298,
-        Architecture.Arm64 => 241,
-        var other => throw new PlatformNotSupportedException($"no perf_event_open syscall number known for {other}"),
-    };
-
-    [LibraryImport("libc", SetLastError = true)]
-    public static partial long syscall(long number, long a1, long a2, long a3, long a4, long a5);
-
-    [LibraryImport("libc", SetLastError = true)]
-    public static partial int close(int fd);
 
     [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int open(string path, int flags, int mode);
@@ -63,9 +49,6 @@ internal static unsafe partial class NativeCalls
     [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial uint if_nametoindex(string name);
 
-    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    public static partial int mount(string source, string target, string fsType, ulong flags, nint data);
-
     [LibraryImport("libc")]
     public static partial int getpagesize();
 
@@ -74,9 +57,6 @@ internal static unsafe partial class NativeCalls
 
     [LibraryImport("libc", SetLastError = true)]
     public static partial nint write(int fd, void* buf, nint len);
-
-    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    public static partial int umount2(string target, int flags);
 
     public const int EFD_CLOEXEC = 0x80000, EFD_NONBLOCK = 0x800;
 

@@ -42,7 +42,7 @@ public static unsafe class PerfEvent
         var bytes = Encode(attr);
         fixed (byte* p = bytes)
         {
-            var fd = NativeCalls.syscall(NativeCalls.SysPerfEventOpen, (long)p, pid, cpu, -1, (long)PERF_FLAG_FD_CLOEXEC);
+            var fd = LibC.syscall(SyscallNumbers.PerfEventOpen, (long)p, pid, cpu, -1, (long)PERF_FLAG_FD_CLOEXEC);
             return NativeCalls.CheckFd(fd, $"perf_event_open ({what})", hint ?? (e => e switch
             {
                 Errno.EACCES or Errno.EPERM => "needs root or CAP_PERFMON (see kernel.perf_event_paranoid)",

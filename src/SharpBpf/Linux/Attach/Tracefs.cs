@@ -39,9 +39,11 @@ public static class Tracefs
                 return parts[1];
         }
         const string target = "/sys/kernel/tracing";
-        if (NativeCalls.mount("nodev", target, "tracefs", 0, 0) != 0)
+        if (MountTracefs(target) != 0)
             throw new BpfAttachException($"mount -t tracefs nodev {target}", NativeCalls.LastErrno,
                 "tracefs is not mounted and could not be mounted (needs root, CONFIG_TRACING)");
         return target;
     }
+
+    private static unsafe int MountTracefs(string target) => LibC.mount("nodev", target, "tracefs", 0, null);
 }
