@@ -19,11 +19,11 @@ namespace SharpBpf.Vm.Jit;
 internal sealed class JitPacketProofs
 {
     private const long Limit = 1L << 31;
-    private const int WidenAfterVisits = 300, MaxVisitsPerPc = 1000;
+    private const int WidenAfterVisits = 200, MaxVisitsPerPc = 600;
 
     private enum Kind : byte { Unknown, Scalar, Packet, End }
 
-    private struct Reg
+    private record struct Reg
     {
         public Kind Kind;
         public bool Valid; // Packet/End: validated by a guard since the last time the facts were forgotten
@@ -119,12 +119,20 @@ internal sealed class JitPacketProofs
             Array.Clear(_guards);
     }
 
+    /// <summary>Worth analysing: some load reads data or data_end, and some other load, not through r10, might read the packet.</summary>
     private bool HasHypotheses()
     {
+        bool field = false, other = false;
         for (int pc = 0; pc < _code.Source.Length; pc++)
+        {
+            if (_code.Source[pc].Info.Shape != InstructionShape.Load)
+                continue;
             if (IsPacketFieldLoad(pc) != Contexts.VmPacketField.None)
-                return true;
-        return false;
+                field = true;
+            else if (_code.Insns[pc].Src != 10)
+                other = true;
+        }
+        return field && other;
     }
 
     private Contexts.VmPacketField IsPacketFieldLoad(int pc)
