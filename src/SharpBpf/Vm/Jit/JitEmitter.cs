@@ -41,6 +41,7 @@ internal sealed unsafe class JitEmitter
     private static readonly FieldInfo CxData = CxField(nameof(VmCallContext.Data));
     private static readonly FieldInfo CxDataEnd = CxField(nameof(VmCallContext.DataEnd));
     private static readonly FieldInfo CxDataMeta = CxField(nameof(VmCallContext.DataMeta));
+    private static readonly FieldInfo CxHasPacket = CxField(nameof(VmCallContext.HasPacket));
     private static readonly MethodInfo InterlockedAdd32 =
         typeof(Interlocked).GetMethod(nameof(Interlocked.Add), [typeof(int).MakeByRefType(), typeof(int)])!;
     private static readonly MethodInfo InterlockedAdd64 =
@@ -67,6 +68,7 @@ internal sealed unsafe class JitEmitter
 
     private readonly VmCode _code;
     private readonly JitBlocks _blocks;
+    private readonly JitPacketProofs? _proofs;
     private readonly JitHelperCalls _helpers;
     private readonly ILGenerator _il;
     private readonly int _n;
@@ -97,6 +99,7 @@ internal sealed unsafe class JitEmitter
         _contextField = _context.GetType().GetFields(BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Static)
             .FirstOrDefault(f => f.IsInitOnly && ReferenceEquals(f.GetValue(null), _context));
         _blockLabel = new Label[_n + 1];
+        _proofs = _contextField is null ? null : new JitPacketProofs(code, blocks, _context);
     }
 
     public void Emit()
@@ -787,6 +790,8 @@ internal sealed unsafe class JitEmitter
 
     private void EmitCondJump(int pc, in VmInsn i, OpcodeInfo info)
     {
+        if (_proofs?.GuardAt(pc) is { } guard)
+            EmitPacketGuard(pc, guard);
         bool is64 = info.Is64, reg = info.UsesRegisterSource;
         int targetPc = pc + i.Aux;
         var target = targetPc > pc ? _blockLabel[targetPc] : _il.DefineLabel();
@@ -836,6 +841,36 @@ internal sealed unsafe class JitEmitter
         }
     }
 
+    /// <summary>Checks the registers <see cref="JitPacketProofs"/> assumed hold packet pointers (and that the run has a
+    /// packet); the interpreter takes over at <paramref name="pc"/> when any does not.</summary>
+    private void EmitPacketGuard(int pc, (int Reg, bool End, long Offset)[] guard)
+    {
+        var fail = _il.DefineLabel();
+        var ok = _il.DefineLabel();
+        _il.Emit(OpCodes.Ldarg_1);
+        _il.Emit(OpCodes.Ldfld, CxHasPacket);
+        _il.Emit(OpCodes.Brfalse, fail);
+        foreach (var (reg, end, offset) in guard)
+        {
+            Ld(reg);
+            _il.Emit(OpCodes.Ldarg_1);
+            _il.Emit(OpCodes.Ldfld, end ? CxDataEnd : CxData);
+            _il.Emit(OpCodes.Conv_U8);
+            if (!end && offset != 0)
+            {
+                _il.Emit(OpCodes.Ldc_I8, offset);
+                _il.Emit(OpCodes.Add);
+            }
+            _il.Emit(OpCodes.Bne_Un, fail);
+        }
+        _il.Emit(OpCodes.Br, ok);
+        _il.MarkLabel(fail);
+        _il.Emit(OpCodes.Ldc_I4, pc);
+        _il.Emit(OpCodes.Stloc, _tmpPc);
+        _il.Emit(OpCodes.Br, _interpret);
+        _il.MarkLabel(ok);
+    }
+
     // ---- memory -------------------------------------------------------------------------------------------------
 
     /// <summary>True when [base + off, +size) is provably inside the current frame: base is r10 + k, and k + off lies in [-512, -size].</summary>
@@ -873,6 +908,13 @@ internal sealed unsafe class JitEmitter
     private void EmitLoad(int pc, in VmInsn i, int size, bool signExtend)
     {
         if (InFrame(i.Src, i.Aux, size))
+        {
+            EmitAddress(i.Src, i.Aux);
+            EmitDirectLoad(size, signExtend);
+            St(i.Dst);
+            return;
+        }
+        if (_proofs?.IsUnchecked(pc) == true) // proven inside the packet (JitPacketProofs)
         {
             EmitAddress(i.Src, i.Aux);
             EmitDirectLoad(size, signExtend);
