@@ -23,7 +23,9 @@ public sealed partial class SyscallCountsExampleTests
             Assert.All(last, r => Assert.Equal((dd.Id, "dd"), (r.Pid, r.Comm))); // --pid: nobody else
             var read = last.Single(r => r.Syscall == "read").Calls;
             var write = last.Single(r => r.Syscall == "write").Calls;
-            Assert.True(read > 1000 && Math.Abs(read - write) <= 2, stdout); // dd bs=1: one write per read
+            // dd bs=1: one write per read. The two counters are read one after the other while dd keeps going
+            // (millions of calls a second), so they may differ by what dd did in between.
+            Assert.True(read > 1000 && Math.Abs(read - write) <= Math.Max(2, read / 1000), stdout);
             Assert.True(read > Rows(tables[0]).Single(r => r.Syscall == "read").Calls, "the counts grow from table to table");
             Assert.Matches(@"^\d+\.\ds: \d+ calls, 1 processes", tables[^1]);
         }
