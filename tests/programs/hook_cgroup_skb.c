@@ -5,21 +5,8 @@
 #include <linux/udp.h>
 #include <linux/in.h>
 #include <bpf/bpf_helpers.h>
+#include "hook_counts.h"
 #include <bpf/bpf_endian.h>
-
-struct {
-    __uint(type, BPF_MAP_TYPE_ARRAY);
-    __uint(max_entries, 2);
-    __type(key, __u32);
-    __type(value, __u64);
-} counts SEC(".maps");
-
-static void bump(__u32 key)
-{
-    __u64 *slot = bpf_map_lookup_elem(&counts, &key);
-    if (slot)
-        __sync_fetch_and_add(slot, 1);
-}
 
 SEC("cgroup_skb/egress")
 int egress_drop_9797(struct __sk_buff *skb)

@@ -2,20 +2,7 @@
 // counts[0] = datagrams seen, counts[1] = dropped. On a UDP socket skb->data is the UDP header.
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
-
-struct {
-    __uint(type, BPF_MAP_TYPE_ARRAY);
-    __uint(max_entries, 2);
-    __type(key, __u32);
-    __type(value, __u64);
-} counts SEC(".maps");
-
-static void bump(__u32 key)
-{
-    __u64 *slot = bpf_map_lookup_elem(&counts, &key);
-    if (slot)
-        __sync_fetch_and_add(slot, 1);
-}
+#include "hook_counts.h"
 
 SEC("socket")
 int drop_d(struct __sk_buff *skb)
