@@ -96,6 +96,7 @@ internal static class ProgCommand
             }
             var spec = ObjectSpec.Load(path);
             using var collection = KernelEngine.Load(spec);
+            BpfFs.MountDefaultFor(pinDir);
             Directory.CreateDirectory(pinDir);
             BpfFs.RequireBpfFsFor(Path.Combine(pinDir, "x"));
             var links = autoAttach ? AutoAttach.AttachAllByProgram(collection, spec) : [];

@@ -39,9 +39,22 @@ public static unsafe class BpfFs
         }
     }
 
+    /// <summary>
+    /// Mounts the bpf filesystem at <see cref="DefaultPath"/> when <paramref name="path"/> lies under it and nothing is
+    /// mounted there yet, as bpftool does for pins: a freshly booted machine may not have mounted it.
+    /// </summary>
+    public static void MountDefaultFor(string path)
+    {
+        var full = Path.GetFullPath(path);
+        bool underDefault = full == DefaultPath || full.StartsWith(DefaultPath + "/", StringComparison.Ordinal);
+        if (underDefault && Directory.Exists(DefaultPath) && !IsBpfFs(DefaultPath))
+            EnsureMounted(DefaultPath);
+    }
+
     /// <summary>The directory of the path's bpf filesystem check: throws a clear error when pinning outside one.</summary>
     public static void RequireBpfFsFor(string pinPath)
     {
+        MountDefaultFor(pinPath);
         var dir = Path.GetDirectoryName(Path.GetFullPath(pinPath)) ?? "/";
         if (!Directory.Exists(dir))
             throw new BpfException($"cannot pin at {pinPath}: directory {dir} does not exist");

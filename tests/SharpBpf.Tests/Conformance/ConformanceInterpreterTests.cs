@@ -25,8 +25,7 @@ public class ConformanceInterpreterTests
     [MemberData(nameof(Files))]
     public void RunsLikeTheSuiteExpects(string name)
     {
-        var dir = ConformanceTestFile.DefaultDirectory;
-        Assert.True(Directory.Exists(dir), $"conformance suite not found at {dir}");
+        var dir = ConformanceTestFile.RequireDirectory();
         var file = ConformanceTestFile.Parse(Path.Combine(dir, name));
         using var engine = new VmEngine(new VmOptions { UseJit = false });
         if (file.Error is { Length: > 0 } expectedError)
@@ -43,8 +42,7 @@ public class ConformanceInterpreterTests
     [SkippableFact]
     public void TheWholeSuiteIsThere()
     {
-        var dir = ConformanceTestFile.DefaultDirectory;
-        Assert.True(Directory.Exists(dir), $"conformance suite not found at {dir}");
+        var dir = ConformanceTestFile.RequireDirectory();
         Assert.Equal(313, Directory.EnumerateFiles(dir, "*.data").Count());
     }
 }

@@ -35,7 +35,7 @@ public class ConformancePluginCliTests
 
     private static void RunSuiteFile(string name, string mode)
     {
-        var path = Path.Combine(ConformanceTestFile.DefaultDirectory, name);
+        var path = Path.Combine(ConformanceTestFile.RequireDirectory(), name);
         Assert.True(File.Exists(path), $"conformance file {path} not found");
         var file = ConformanceTestFile.Parse(path);
         var program = Hex(Instruction.WriteAll(file.Program()));

@@ -86,6 +86,10 @@ public sealed class ConformanceTestFile
     public static string DefaultDirectory =>
         Environment.GetEnvironmentVariable("SHARPBPF_CONFORMANCE_DIR") ?? SharedData.PathOf("conformance/tests");
 
+    /// <summary>The suite's directory, or a skip (a failure under SHARPBPF_REQUIRE_SHARED=1) where it is missing.</summary>
+    public static string RequireDirectory() =>
+        Environment.GetEnvironmentVariable("SHARPBPF_CONFORMANCE_DIR") ?? SharedData.Require("conformance/tests");
+
     private static ulong ParseResult(string text) =>
         text.Contains("0x", StringComparison.OrdinalIgnoreCase)
             ? ulong.Parse(text.Trim()[2..], NumberStyles.HexNumber, CultureInfo.InvariantCulture)

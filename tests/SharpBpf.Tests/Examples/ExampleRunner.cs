@@ -17,14 +17,10 @@ internal static class ExampleRunner
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        if (asNobody)
-            foreach (var a in new[] { "--reuid=nobody", "--regid=nogroup", "--clear-groups", "dotnet" })
-                psi.ArgumentList.Add(a);
-        psi.ArgumentList.Add(Dll(example));
+        foreach (var a in asNobody ? Unprivileged.DotnetArgs(example + ".dll") : [Dll(example)])
+            psi.ArgumentList.Add(a);
         foreach (var a in args)
             psi.ArgumentList.Add(a);
-        if (asNobody)
-            psi.Environment["DOTNET_CLI_HOME"] = Path.GetTempPath(); // nobody has no writable home
         using var process = Process.Start(psi) ?? throw new InvalidOperationException("cannot start dotnet");
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();

@@ -10,8 +10,7 @@ public class ConformanceAssemblyTests
 {
     private static IReadOnlyList<ConformanceTestFile> Files()
     {
-        var dir = ConformanceTestFile.DefaultDirectory;
-        Assert.True(Directory.Exists(dir), $"conformance suite not found at {dir}");
+        var dir = ConformanceTestFile.RequireDirectory();
         return ConformanceTestFile.LoadAll(dir).ToList();
     }
 

@@ -73,8 +73,7 @@ public class KernelDisassemblerTests
     [SkippableFact]
     public void MatchesCapturedBpftoolJson()
     {
-        var path = SharedData.PathOf("reference/bpftool-7.1/prog_dump_xlated_opcodes.p.json");
-        Assert.True(File.Exists(path), $"reference capture not found at {path}");
+        var path = SharedData.Require("reference/bpftool-7.1/prog_dump_xlated_opcodes.p.json");
         using var doc = JsonDocument.Parse(File.ReadAllText(path));
         int n = 0;
         foreach (var entry in doc.RootElement.EnumerateArray())

@@ -94,7 +94,7 @@ public class SyscallLayerTests
         Requirements.Kernel();
         var setpriv = Requirements.Tool("setpriv");
         var (code, _, stderr) = TestPrograms.Run(setpriv,
-            ["--reuid=65534", "--regid=65534", "--clear-groups", "env", "HOME=/tmp", "DOTNET_CLI_HOME=/tmp", "dotnet", SharpBpfCli.DllPath, "map", "list"]);
+            [.. Unprivileged.DotnetArgs("sharpbpf.dll"), "map", "list"]);
         Assert.Equal(1, code);
         Assert.StartsWith("sharpbpf: bpf(BPF_MAP_GET_NEXT_ID) failed: Operation not permitted (EPERM). this process lacks CAP_BPF or CAP_SYS_ADMIN", stderr);
         if (File.ReadAllText("/proc/sys/kernel/unprivileged_bpf_disabled").Trim() != "0")

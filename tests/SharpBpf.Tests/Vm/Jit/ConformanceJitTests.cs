@@ -12,8 +12,7 @@ public class ConformanceJitTests
     [MemberData(nameof(Files))]
     public void RunsLikeTheSuiteExpectsAndLikeTheInterpreter(string name)
     {
-        var dir = ConformanceTestFile.DefaultDirectory;
-        Assert.True(Directory.Exists(dir), $"conformance suite not found at {dir}");
+        var dir = ConformanceTestFile.RequireDirectory();
         var file = ConformanceTestFile.Parse(Path.Combine(dir, name));
         using var engine = new VmEngine(new VmOptions { UseJit = true });
         using var interpreter = new VmEngine(new VmOptions { UseJit = false });
