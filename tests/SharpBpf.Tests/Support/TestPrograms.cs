@@ -82,7 +82,8 @@ public static class TestPrograms
         File.ReadAllBytes(Compile(file, cpu, bigEndian));
 
     /// <summary>Runs a program to completion and returns exit code, stdout and stderr.</summary>
-    public static (int ExitCode, string Stdout, string Stderr) Run(string program, IEnumerable<string> args, string? stdin = null)
+    public static (int ExitCode, string Stdout, string Stderr) Run(string program, IEnumerable<string> args, string? stdin = null,
+        IReadOnlyDictionary<string, string>? environment = null, string? workingDirectory = null)
     {
         var psi = new ProcessStartInfo(program)
         {
@@ -90,9 +91,12 @@ public static class TestPrograms
             RedirectStandardError = true,
             RedirectStandardInput = stdin is not null,
             UseShellExecute = false,
+            WorkingDirectory = workingDirectory ?? "",
         };
         foreach (var a in args)
             psi.ArgumentList.Add(a);
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+            psi.Environment[name] = value;
         using var process = Process.Start(psi) ?? throw new InvalidOperationException($"cannot start {program}");
         if (stdin is not null)
         {
