@@ -4,6 +4,8 @@ using SharpBpf.Cli;
 // objdump skips the System.CommandLine tree: its startup time is part of what it is measured by.
 if (args.Length > 0 && args[0] == ObjdumpCommand.Name)
     return ObjdumpCommand.Run(args[1..]);
+if (args.Length > 0 && args[0] == FilterCommand.Name)
+    return FilterCommand.Run(args[1..]);
 
 // So does the plain `btf dump file F [format c|raw]` (no options): building the command tree is a tenth of its time.
 if (args is ["btf", "dump", "file", var btfFile, .. var rest] && !btfFile.StartsWith('-')

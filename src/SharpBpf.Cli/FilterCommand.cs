@@ -1,0 +1,146 @@
+using System.CommandLine;
+using SharpBpf.Cbpf;
+using SharpBpf.Packets;
+using SharpBpf.PcapFilter;
+
+namespace SharpBpf.Cli;
+
+/// <summary>
+/// <c>sharpbpf filter [-d|-dd|-ddd] [-O] [-y LINKTYPE] [-r FILE [-w OUT] [--count]] EXPRESSION...</c>: compile a
+/// pcap-filter expression as tcpdump does and print it, or run it over a capture. Program.cs dispatches here
+/// directly, so a whole-process run starts fast.
+/// </summary>
+internal static class FilterCommand
+{
+    public const string Name = "filter";
+
+    private const string Usage =
+        "usage: sharpbpf filter [-d | -dd | -ddd] [-O] [-y EN10MB|RAW|LINUX_SLL] [-r FILE [-w OUT] [--count]] EXPRESSION...\n" +
+        "  -d, -dd, -ddd  print the compiled classic BPF as tcpdump -d, -dd, -ddd\n" +
+        "  -O             do not optimise (tcpdump -O)\n" +
+        "  -y LINKTYPE    link type to compile for (default EN10MB, or the capture's with -r)\n" +
+        "  -r FILE        filter a pcap or pcapng capture; prints one line per matching packet\n" +
+        "  -w OUT         write the matching packets to OUT (pcap)\n" +
+        "  --count        print only the number of matching packets";
+
+    public static Command Create()
+    {
+        var command = new Command(Name, "Compile a pcap-filter expression to classic BPF as tcpdump -d does, or filter a capture with it (-r FILE [-w OUT] [--count]).");
+        var tokens = new Argument<string[]>("args") { Arity = ArgumentArity.ZeroOrMore, Description = "options and the filter expression" };
+        command.Arguments.Add(tokens);
+        command.TreatUnmatchedTokensAsErrors = false;
+        command.SetAction(parse => Run([.. parse.GetValue(tokens) ?? [], .. parse.UnmatchedTokens]));
+        return command;
+    }
+
+    public static int Run(string[] args)
+    {
+        if (args is [] or ["--help"] or ["-h"])
+        {
+            Console.WriteLine(Usage);
+            return args.Length == 0 ? 2 : 0;
+        }
+        try
+        {
+            return Execute(args);
+        }
+        catch (PcapFilterException e)
+        {
+            Console.Out.Flush();
+            Console.Error.WriteLine($"sharpbpf: {e.Message}");
+            return 2;
+        }
+        catch (Exception e) when (e is BpfException or IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            Console.Out.Flush();
+            Console.Error.WriteLine($"sharpbpf: {e.Message}");
+            return 1;
+        }
+    }
+
+    private static int Execute(string[] args)
+    {
+        var dump = 0;
+        var optimize = true;
+        var count = false;
+        string? linkTypeName = null, input = null, output = null;
+        var words = new List<string>();
+        for (var i = 0; i < args.Length; i++)
+        {
+            string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"option {args[i]} needs a value");
+            switch (args[i])
+            {
+                case "-d": dump = Math.Max(dump, 1); break;
+                case "-dd": dump = Math.Max(dump, 2); break;
+                case "-ddd": dump = 3; break;
+                case "-O": optimize = false; break;
+                case "--count": count = true; break;
+                case "-y": linkTypeName = Value(); break;
+                case "-r": input = Value(); break;
+                case "-w": output = Value(); break;
+                default: words.Add(args[i]); break;
+            }
+        }
+        var expression = string.Join(' ', words);
+        if (input is null)
+        {
+            if (dump == 0)
+                throw new ArgumentException("nothing to do: give -d/-dd/-ddd to print the program, or -r FILE to filter a capture");
+            var linkType = linkTypeName is null ? LinkTypes.Ethernet : PcapFilterCompiler.LinkTypeFromName(linkTypeName);
+            Print(PcapFilterCompiler.Compile(expression, linkType, optimize), dump);
+            return 0;
+        }
+        return FilterCapture(input, output, expression, linkTypeName, optimize, count, dump);
+    }
+
+    private static void Print(IReadOnlyList<CbpfInstruction> program, int dump) =>
+        Console.Out.Write(dump switch { 1 => CbpfText.Listing(program), 2 => CbpfText.CArray(program), _ => CbpfText.Decimal(program) });
+
+    private static int FilterCapture(string input, string? output, string expression, string? linkTypeName, bool optimize, bool count, int dump)
+    {
+        CbpfFilter? filter = null;
+        PcapWriter? writer = null;
+        FileStream? file = null;
+        long matched = 0, index = 0;
+        var stdout = new StreamWriter(Console.OpenStandardOutput(), new System.Text.UTF8Encoding(false), 1 << 16) { AutoFlush = false };
+        try
+        {
+            foreach (var packet in PcapReader.Read(input))
+            {
+                index++;
+                if (filter is null)
+                {
+                    var linkType = linkTypeName is null ? packet.LinkType : PcapFilterCompiler.LinkTypeFromName(linkTypeName);
+                    filter = new CbpfFilter(PcapFilterCompiler.Compile(expression, linkType, optimize));
+                    if (dump > 0)
+                    {
+                        Print(filter.Program, dump);
+                        return 0;
+                    }
+                    if (output is not null)
+                    {
+                        file = new FileStream(output, FileMode.Create, FileAccess.Write, FileShare.Read, 1 << 16);
+                        writer = new PcapWriter(file, linkType, leaveOpen: true);
+                    }
+                }
+                if (!filter.Matches(packet.Data, (uint)packet.OriginalLength))
+                    continue;
+                matched++;
+                writer?.Write(packet);
+                if (!count && output is null)
+                    stdout.WriteLine($"{index} {packet.Timestamp.UtcDateTime:yyyy-MM-dd HH:mm:ss.ffffff} length {packet.OriginalLength}");
+            }
+            if (filter is null)
+                PcapFilterCompiler.Compile(expression, linkTypeName is null ? LinkTypes.Ethernet : PcapFilterCompiler.LinkTypeFromName(linkTypeName), optimize);
+            if (count)
+                stdout.WriteLine(matched);
+            return 0;
+        }
+        finally
+        {
+            stdout.Flush();
+            writer?.Dispose();
+            file?.Dispose();
+        }
+    }
+}
