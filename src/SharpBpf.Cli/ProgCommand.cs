@@ -79,6 +79,7 @@ internal static class ProgCommand
         }));
         prog.Subcommands.Add(dump);
         prog.Subcommands.Add(CreateRun());
+        prog.Subcommands.Add(VerifyCommand.Create());
         prog.Subcommands.Add(BpftoolCli.Keywords("loadall", "Load every program of an object and pin them (and optionally its maps). " +
             "With autoattach, attach each program where its section name says and pin the link instead (bpftool 7.3+), so the " +
             "attachment outlives this process; a program that cannot be attached that way is pinned as such.",

@@ -20,6 +20,8 @@ public sealed class KernelEngineOptions
     public Func<ProgramSpec, ProgramBtfExt?>? BtfExt { get; init; }
     /// <summary>Verifier log level to collect on failure.</summary>
     public uint LogLevelOnFailure { get; init; } = 1;
+    /// <summary>Always collect the verifier log at this level (<see cref="KernelProgram.VerifierLog"/>); 0 = only on failure.</summary>
+    public uint LogLevel { get; init; }
     /// <summary>Which programs to load; default: those the object marks autoload.</summary>
     public Func<ProgramSpec, bool>? ShouldLoad { get; init; }
     /// <summary>The BTF that CO-RE relocations resolve against; default: the running kernel's vmlinux, then its modules' (<see cref="RunningKernelBtf"/>).</summary>
@@ -295,6 +297,7 @@ public static class KernelEngine
             LineInfo = ext?.LineInfo ?? default,
             LineInfoRecordSize = ext?.LineInfoRecordSize ?? 16,
             LogLevelOnFailure = options.LogLevelOnFailure,
+            LogLevel = options.LogLevel,
             SourceLine = WithPoisonNotes(program.Ext?.SourceLine, program.Poisoned),
         };
         return KernelProgram.Load(load);
