@@ -18,5 +18,6 @@ internal static class CommandCatalog
         yield return LinkCommand.Create();
         yield return NetCommand.Create();
         yield return GenCommand.Create();
+        yield return UsdtCommand.Create();
     }
 }
