@@ -19,5 +19,6 @@ internal static class CommandCatalog
         yield return NetCommand.Create();
         yield return GenCommand.Create();
         yield return UsdtCommand.Create();
+        yield return CgroupCommand.Create();
     }
 }
