@@ -20,5 +20,6 @@ internal static class CommandCatalog
         yield return GenCommand.Create();
         yield return UsdtCommand.Create();
         yield return CgroupCommand.Create();
+        yield return TopCommand.Create();
     }
 }
