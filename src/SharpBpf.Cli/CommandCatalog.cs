@@ -19,5 +19,8 @@ internal static class CommandCatalog
         yield return NetCommand.Create();
         yield return GenCommand.Create();
         yield return FilterCommand.Create();
+        yield return UsdtCommand.Create();
+        yield return CgroupCommand.Create();
+        yield return TopCommand.Create();
     }
 }

@@ -91,6 +91,11 @@ public static unsafe class FeatureProbe
         };
     }
 
+    /// <summary>Whether programs can read a BPF cookie (bpf_get_attach_cookie, 5.15): libbpf's LINUX_HAS_BPF_COOKIE.</summary>
+    public static bool HasBpfCookie => BpfCookie.Value;
+
+    private static readonly Lazy<bool> BpfCookie = new(() => LoadsOk(BpfProgramType.Kprobe, [Insn(0x85, 0, 0, 0, 174), Exit]));
+
     private static ulong Insn(byte op, byte dst, byte src, short off, int imm) =>
         op | ((ulong)(byte)(dst | (src << 4)) << 8) | ((ulong)(ushort)off << 16) | ((ulong)(uint)imm << 32);
 

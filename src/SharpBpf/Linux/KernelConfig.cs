@@ -39,6 +39,11 @@ public static class KernelConfig
                 WriteInteger(slot, LinuxKernelVersion());
                 continue;
             }
+            if (ext.Name == "LINUX_HAS_BPF_COOKIE")
+            {
+                WriteInteger(slot, FeatureProbe.HasBpfCookie ? 1UL : 0UL);
+                continue;
+            }
             var text = ext.Name.StartsWith("CONFIG_", StringComparison.Ordinal) ? Option(ext.Name) : null;
             if (text is null)
             {

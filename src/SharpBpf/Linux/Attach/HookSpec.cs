@@ -13,6 +13,7 @@ public enum HookKind
     Tc,
     Cgroup,
     SocketFilter,
+    Usdt,
 }
 
 /// <summary>
@@ -20,10 +21,11 @@ public enum HookKind
 /// "raw_tp/sys_enter", "uretprobe/libc.so.6:malloc", "kprobe/do_sys_open+16", "xdp", "tcx/ingress",
 /// "cgroup_skb/egress", "socket". Parsing is pure; <see cref="AutoAttach"/> acts on the result.
 /// </summary>
-/// <param name="Target">tracepoint "cat/name", raw tracepoint or kernel function name, uprobe binary; else null.</param>
-/// <param name="Symbol">uprobe symbol (may be versioned, or empty for a raw <see cref="Offset"/>).</param>
+/// <param name="Target">tracepoint "cat/name", raw tracepoint or kernel function name, uprobe or USDT binary; else null.</param>
+/// <param name="Symbol">uprobe symbol (may be versioned, or empty for a raw <see cref="Offset"/>), or USDT probe name.</param>
+/// <param name="Provider">USDT provider.</param>
 public sealed record HookSpec(HookKind Kind, string? Target = null, string? Symbol = null, ulong Offset = 0,
-    bool Return = false, TcDirection? Direction = null, BpfAttachType? AttachType = null)
+    bool Return = false, TcDirection? Direction = null, BpfAttachType? AttachType = null, string? Provider = null)
 {
     private static readonly Dictionary<string, BpfAttachType> CgroupSections = new()
     {
@@ -68,6 +70,8 @@ public sealed record HookSpec(HookKind Kind, string? Target = null, string? Symb
                 return new HookSpec(HookKind.Kprobe, function, Offset: offset, Return: prefix == "kretprobe");
             case "uprobe" or "uretprobe" or "uprobe.s" or "uretprobe.s":
                 return ParseUprobe(section, prefix.StartsWith("uretprobe", StringComparison.Ordinal), rest);
+            case "usdt" or "usdt.s":
+                return ParseUsdt(section, rest);
             case "xdp" or "xdp.frags":
                 return rest switch
                 {
@@ -90,7 +94,7 @@ public sealed record HookSpec(HookKind Kind, string? Target = null, string? Symb
                     return new HookSpec(HookKind.Cgroup, AttachType: type);
                 throw Bad(section, "known cgroup sections: " + string.Join(", ", CgroupSections.Keys));
             default:
-                throw Bad(section, "SharpBpf attaches tracepoint/, tp/, raw_tp/, raw_tracepoint/, uprobe/, uretprobe/, kprobe/, kretprobe/, xdp, tc, tcx/, cgroup_skb/, cgroup/ and socket programs");
+                throw Bad(section, "SharpBpf attaches tracepoint/, tp/, raw_tp/, raw_tracepoint/, uprobe/, uretprobe/, usdt/, kprobe/, kretprobe/, xdp, tc, tcx/, cgroup_skb/, cgroup/ and socket programs");
         }
     }
 
@@ -112,6 +116,16 @@ public sealed record HookSpec(HookKind Kind, string? Target = null, string? Symb
         }
         var (symbol, offset) = SplitOffset(section, what);
         return new HookSpec(HookKind.Uprobe, binary, symbol, offset, ret);
+    }
+
+    private static HookSpec ParseUsdt(string section, string? rest)
+    {
+        // usdt/<binary>:<provider>:<name>; the binary may itself contain ':' (split from the right).
+        var last = rest?.LastIndexOf(':') ?? -1;
+        var middle = last > 0 ? rest!.LastIndexOf(':', last - 1) : -1;
+        if (middle <= 0 || last == middle + 1 || last == rest!.Length - 1)
+            throw Bad(section, "usdt sections are usdt/<binary>:<provider>:<name> (e.g. usdt/libc.so.6:libc:setjmp)");
+        return new HookSpec(HookKind.Usdt, rest[..middle], rest[(last + 1)..], Provider: rest[(middle + 1)..last]);
     }
 
     private static (string Name, ulong Offset) SplitOffset(string section, string text)

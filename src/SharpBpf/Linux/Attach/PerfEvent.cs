@@ -54,14 +54,15 @@ public static unsafe class PerfEvent
 
     /// <summary>Attaches a program to an open perf event: BPF_LINK_CREATE(BPF_PERF_EVENT), else PERF_EVENT_IOC_SET_BPF + enable.</summary>
     /// <param name="useLink">false skips BPF_LINK_CREATE and attaches with the ioctl, as on kernels before 5.15.</param>
-    internal static IBpfLink AttachProgram(FdHandle perfFd, SafeHandle program, string description, bool useLink = true)
+    /// <param name="cookie">the BPF cookie bpf_get_attach_cookie() returns (links only).</param>
+    internal static IBpfLink AttachProgram(FdHandle perfFd, SafeHandle program, string description, bool useLink = true, ulong cookie = 0)
     {
         using var prog = new FdLease(program, description);
         if (useLink)
         {
             try
             {
-                var link = BpfCalls.LinkCreate(prog.Fd, perfFd.Fd, BpfAttachType.PerfEvent, 0, description);
+                var link = BpfCalls.LinkCreate(prog.Fd, perfFd.Fd, BpfAttachType.PerfEvent, 0, description, cookie);
                 return new BpfLink(link, description, perfFd);
             }
             catch (BpfSyscallException e) when (e.ErrorNumber is Errno.EINVAL or Errno.ENOSYS or Errno.EOPNOTSUPP)
@@ -96,6 +97,19 @@ public static unsafe class PerfEvent
     {
         var path = Path.Combine(pmuDir, "type");
         return File.Exists(path) ? uint.Parse(File.ReadAllText(path).Trim(), System.Globalization.CultureInfo.InvariantCulture) : null;
+    }
+
+    /// <summary>The first bit of a config field a PMU's format file names, e.g. 32 for "config:32-63" (format/ref_ctr_offset).</summary>
+    internal static int ConfigFieldStart(string pmuDir, string format)
+    {
+        var path = Path.Combine(pmuDir, "format", format);
+        if (!File.Exists(path))
+            throw new HookNotSupportedException($"{path} does not exist: this kernel's PMU has no '{format}' field");
+        var text = File.ReadAllText(path).Trim();
+        var dash = text.IndexOf('-');
+        if (!text.StartsWith("config:", StringComparison.Ordinal) || dash < 0 || !int.TryParse(text.AsSpan(7, dash - 7), out var bit) || bit is < 0 or > 63)
+            throw new BpfHookSpecException($"{path}: expected 'config:<first>-<last>', found '{text}'");
+        return bit;
     }
 
     /// <summary>The config bit a PMU's format file names, e.g. "config:0" for format/retprobe.</summary>

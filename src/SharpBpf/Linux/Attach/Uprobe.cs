@@ -30,11 +30,14 @@ public static unsafe class Uprobe
         return PerfEvent.AttachProgram(perf, program, pid >= 0 ? $"{description} (pid {pid})" : description);
     }
 
-    internal static FdHandle Open(string pmuDir, string path, ulong fileOffset, bool retprobe, int pid, string description)
+    /// <param name="refCtrOffset">file offset of a USDT semaphore the kernel increments while the probe is active, or 0.</param>
+    internal static FdHandle Open(string pmuDir, string path, ulong fileOffset, bool retprobe, int pid, string description, ulong refCtrOffset = 0)
     {
         var type = PerfEvent.PmuType(pmuDir)
             ?? throw new HookNotSupportedException($"this kernel has no uprobe PMU ({pmuDir}/type is missing; CONFIG_UPROBE_EVENTS)");
         var config = retprobe ? 1UL << PerfEvent.ConfigBit(pmuDir, "retprobe") : 0;
+        if (refCtrOffset != 0)
+            config |= refCtrOffset << PerfEvent.ConfigFieldStart(pmuDir, "ref_ctr_offset");
         var bytes = Encoding.UTF8.GetBytes(path + "\0");
         fixed (byte* p = bytes)
         {
