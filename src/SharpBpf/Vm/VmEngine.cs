@@ -58,16 +58,10 @@ public sealed class VmEngine : IVmObjectResolver, IDisposable
     {
         ThrowIfDisposed();
         ArgumentNullException.ThrowIfNull(spec);
-        VmMapValidation.Validate(spec, Options.CpuCount);
-        long bytes = VmMapValidation.Footprint(spec, Options.CpuCount);
+        VmMapValidation.Validate(spec, Options.CpuCount, checkSize: false);
+        long bytes;
         lock (_lock)
-        {
-            if (bytes > Options.MaxMapMemory - _mapMemory)
-                throw new BpfMapCreateException(spec, Errno.ENOMEM,
-                    $"the map needs {bytes} bytes and this engine's maps already take {_mapMemory}: over VmOptions.MaxMapMemory " +
-                    $"({Options.MaxMapMemory} bytes); raise it to create larger maps");
-            _mapMemory += bytes;
-        }
+            _mapMemory += bytes = VmMapValidation.CheckMemory(spec, Options.CpuCount, _mapMemory, Options.MaxMapMemory);
         IVmMap map;
         try
         {

@@ -29,7 +29,8 @@ internal static class VmMapValidation
     private const F BloomMask = F.NumaNode | F.ZeroSeed | F.AccessMask;
     private const F RingbufMask = F.NumaNode;
 
-    public static void Validate(MapSpec spec, int cpuCount)
+    /// <summary>The kernel's checks; then, when <paramref name="checkSize"/>, the VM's own cap on one map's memory.</summary>
+    public static void Validate(MapSpec spec, int cpuCount, bool checkSize = true)
     {
         var flags = (F)spec.Flags;
         if (spec.KeySize < 0 || spec.ValueSize < 0 || spec.MaxEntries < 0)
@@ -93,8 +94,18 @@ internal static class VmMapValidation
         if (LargestManagedArray(spec) > Array.MaxLength)
             Reject(spec, Errno.E2BIG, $"max_entries × key/value size exceeds what the VM holds in one array ({Array.MaxLength} elements)");
         long bytes = Footprint(spec, cpuCount);
-        if (bytes > MaxStorageBytes)
+        if (checkSize && bytes > MaxStorageBytes)
             Reject(spec, Errno.ENOMEM, $"the map would preallocate {bytes} bytes, more than the VM's limit of {MaxStorageBytes} per map");
+    }
+
+    /// <summary>Refuses (ENOMEM) a map that would take more than <paramref name="limit"/> on top of <paramref name="used"/>.</summary>
+    internal static long CheckMemory(MapSpec spec, int cpuCount, long used, long limit)
+    {
+        long bytes = Footprint(spec, cpuCount);
+        if (bytes > limit - used)
+            Reject(spec, Errno.ENOMEM, $"the map needs {bytes} bytes and this engine's maps already take {used}: over " +
+                $"VmOptions.MaxMapMemory ({limit} bytes); raise it to create larger maps");
+        return bytes;
     }
 
     /// <summary>
