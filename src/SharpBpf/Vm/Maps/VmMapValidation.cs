@@ -91,11 +91,11 @@ internal static class VmMapValidation
                 break;
         }
 
-        if (LargestManagedArray(spec) > Array.MaxLength)
-            Reject(spec, Errno.E2BIG, $"max_entries × key/value size exceeds what the VM holds in one array ({Array.MaxLength} elements)");
         long bytes = Footprint(spec, cpuCount);
         if (checkSize && bytes > MaxStorageBytes)
             Reject(spec, Errno.ENOMEM, $"the map would preallocate {bytes} bytes, more than the VM's limit of {MaxStorageBytes} per map");
+        if (LargestManagedArray(spec) > Array.MaxLength)
+            Reject(spec, Errno.E2BIG, $"max_entries × key/value size exceeds what the VM holds in one array ({Array.MaxLength} elements)");
     }
 
     /// <summary>Refuses (ENOMEM) a map that would take more than <paramref name="limit"/> on top of <paramref name="used"/>.</summary>
