@@ -39,11 +39,10 @@ internal static class ObjdumpCommand
             stdout.Flush();
             return 0;
         }
-        catch (Exception e) when (e is BpfException or IOException or UnauthorizedAccessException or ArgumentException)
+        catch (Exception e)
         {
             stdout.Flush();
-            Console.Error.WriteLine($"sharpbpf: {e.Message}");
-            return 1;
+            return CliRunner.Fail(e);
         }
     }
 }

@@ -158,16 +158,39 @@ internal static class BtfParser
         }
     }
 
+    /// <summary>How deep a chain of references may go: the kernel's MAX_RESOLVE_DEPTH.</summary>
+    internal const int MaxResolveDepth = 32;
+
+    /// <summary>How deep structs and unions may nest by value (each level counting the typedefs, modifiers and arrays
+    /// between): far beyond any real program's or kernel's types, and well within every consumer's stack.</summary>
+    internal const int MaxNestingDepth = 256;
+
     /// <summary>
-    /// A chain of pointers, typedefs, modifiers, arrays and function prototypes must end (in a base type, a struct
-    /// or union, or void): a loop that does not pass through a struct or union cannot be written in C and would
-    /// send every consumer into endless recursion.
+    /// Every consumer (the C and raw printers, CO-RE, skeletons, value formatting) walks references recursively, so
+    /// refuse what would send it into endless or stack-deep recursion, as the kernel refuses it:
+    /// a chain of pointers, typedefs, modifiers, arrays and function prototypes must end (in a base type, a struct or
+    /// union, or void) within <see cref="MaxResolveDepth"/> steps — a loop that does not pass through a struct or union
+    /// cannot be written in C; and structs and unions may not contain themselves by value, nor nest deeper than
+    /// <see cref="MaxNestingDepth"/>.
     /// </summary>
     private static void CheckLoops(BtfRawTypes raw, uint first)
+    {
+        CheckDepth(raw, first, byValue: false, MaxResolveDepth,
+            "is part of a reference loop that passes through no struct or union",
+            $"starts a chain of pointers, typedefs, modifiers or arrays deeper than {MaxResolveDepth} (the kernel's MAX_RESOLVE_DEPTH)");
+        CheckDepth(raw, first, byValue: true, MaxNestingDepth,
+            "contains itself by value (a struct or union loop that passes through no pointer)",
+            $"nests structs or unions by value deeper than {MaxNestingDepth} levels");
+    }
+
+    /// <summary>A depth-first walk without recursion: loops along <see cref="Edge"/> fail, and so does a type whose longest
+    /// path of edges is longer than <paramref name="maxDepth"/>.</summary>
+    private static void CheckDepth(BtfRawTypes raw, uint first, bool byValue, int maxDepth, string loop, string tooDeep)
     {
         var d = raw.Data.AsSpan();
         var be = raw.BigEndian;
         var state = new byte[raw.Count]; // 0 new, 1 on the current path, 2 done
+        var height = new int[raw.Count]; // the longest path of edges from the type, once done
         var stackIndex = new int[raw.Count];
         var stackNext = new int[raw.Count];
         for (var root = 0; root < raw.Count; root++)
@@ -181,19 +204,28 @@ internal static class BtfParser
             while (depth >= 0)
             {
                 var index = stackIndex[depth];
-                var target = Edge(d, be, raw.Offsets[index], stackNext[depth]++);
+                var target = Edge(d, be, raw.Offsets[index], stackNext[depth]++, byValue);
                 if (target is null)
                 {
                     state[index] = 2;
-                    depth--;
+                    if (height[index] > maxDepth)
+                        Fail(raw, index, first + (uint)index, raw.Kind(index), tooDeep);
+                    if (--depth >= 0)
+                        height[stackIndex[depth]] = Math.Max(height[stackIndex[depth]], height[index] + 1);
                     continue;
                 }
                 if (target.Value < first)
                     continue; // void or a base type: already checked
                 var t = (int)(target.Value - first);
+                if (byValue && raw.Kind(index) == BtfKind.Ptr && !IsAnonymousComposite(raw, d, be, t))
+                    continue; // a pointer holds its target in place only when C prints it there: an anonymous struct or union
                 if (state[t] == 1)
-                    Fail(raw, t, first + (uint)t, raw.Kind(t), "is part of a reference loop that passes through no struct or union");
-                if (state[t] == 0)
+                    Fail(raw, t, first + (uint)t, raw.Kind(t), loop);
+                if (state[t] == 2)
+                {
+                    height[index] = Math.Max(height[index], height[t] + 1);
+                }
+                else
                 {
                     state[t] = 1;
                     depth++;
@@ -204,9 +236,13 @@ internal static class BtfParser
         }
     }
 
-    /// <summary>The <paramref name="n"/>-th type a type refers to along a chain that C would have to unfold, or null when there are no more.</summary>
+    private static bool IsAnonymousComposite(BtfRawTypes raw, ReadOnlySpan<byte> d, bool be, int index) =>
+        raw.Kind(index) is BtfKind.Struct or BtfKind.Union && BtfSpec.ReadU32(d[raw.Offsets[index]..], be) == 0;
+
+    /// <summary>The <paramref name="n"/>-th type a type refers to along a chain that C would have to unfold, or null when
+    /// there are no more. <paramref name="byValue"/>: also the members of structs and unions.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static uint? Edge(ReadOnlySpan<byte> d, bool be, int at, int n)
+    private static uint? Edge(ReadOnlySpan<byte> d, bool be, int at, int n, bool byValue)
     {
         var info = BtfSpec.ReadU32(d[(at + 4)..], be);
         var kind = (BtfKind)((info >> 24) & 0x1f);
@@ -222,6 +258,8 @@ internal static class BtfParser
                 if (n == 0)
                     return BtfSpec.ReadU32(d[(at + 8)..], be);
                 return n <= vlen ? BtfSpec.ReadU32(d[(at + 12 + (n - 1) * 8 + 4)..], be) : null;
+            case BtfKind.Struct or BtfKind.Union when byValue:
+                return n < vlen ? BtfSpec.ReadU32(d[(at + 12 + n * 12 + 4)..], be) : null;
             default:
                 return null; // ints, enums, floats, forward declarations end a chain; structs and unions may loop legally
         }

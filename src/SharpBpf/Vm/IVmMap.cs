@@ -64,7 +64,8 @@ public interface IVmProgramArray : IVmMap
     object? GetProgram(uint index);
 }
 
-/// <summary>RINGBUF as the helpers see it. Reserved records live in <see cref="IVmMap.Regions"/>.</summary>
+/// <summary>RINGBUF as the helpers see it. The program may write only the samples it reserved in the current run (the
+/// run tracks them); <see cref="IVmMap.Regions"/> should not expose the ring's memory.</summary>
 public unsafe interface IVmRingBuffer : IVmMap
 {
     /// <summary>bpf_ringbuf_reserve: a pointer to <paramref name="size"/> writable bytes, or null when full.</summary>

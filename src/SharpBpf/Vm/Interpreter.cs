@@ -33,8 +33,8 @@ internal static unsafe class Interpreter
         int depth = cx.CurrentDepth + 1;
         if (depth >= VmCallContext.MaxFrames)
             throw cx.Fault($"call stack too deep: more than {VmCallContext.MaxFrames} frames");
-        if (--cx.Budget < 0)
-            throw cx.Fault($"instruction budget of {cx.Options.InstructionBudget} instructions exhausted (a runaway loop?)");
+        // Straight-line code is free within a run, so a callback pays on entry for what it could run without looping.
+        cx.Charge((ulong)(cx.CurrentCode.Source.Length - pc));
         int savedPc = cx.CurrentPc, savedDepth = cx.CurrentDepth;
         var savedCode = cx.CurrentCode;
         ulong* r = stackalloc ulong[11];
@@ -116,7 +116,7 @@ internal static unsafe class Interpreter
 
     [DoesNotReturn, MethodImpl(MethodImplOptions.NoInlining)]
     private static void ThrowBudget(VmCallContext cx, VmCode code, VmInsn* ip) =>
-        Throw(cx, code, ip, $"instruction budget of {cx.Options.InstructionBudget} instructions exhausted (a runaway loop?)");
+        Throw(cx, code, ip, cx.BudgetExhaustedMessage);
 
     [DoesNotReturn, MethodImpl(MethodImplOptions.NoInlining)]
     private static void ThrowTooDeep(VmCallContext cx, VmCode code, VmInsn* ip) =>
@@ -427,13 +427,14 @@ internal static unsafe class Interpreter
 
     private static byte* AtomicAddress(VmCallContext cx, VmCode code, VmInsn* i, ulong* r, int size)
     {
-        ulong a = r[i->Dst] + (ulong)i->Aux;
+        // load_acquire is dst = *(src + off), as in the kernel; every other atomic addresses memory through dst.
+        bool load = i->Imm == VmAtomic.LoadAcquire;
+        ulong a = r[load ? i->Src : i->Dst] + (ulong)i->Aux;
         cx.CurrentCode = code;
         cx.CurrentPc = Pc(code, i);
         if ((a & (ulong)(size - 1)) != 0)
             throw cx.Fault("misaligned atomic access", a, size);
-        bool write = i->Imm != VmAtomic.LoadAcquire;
-        return cx.Resolve(a, size, write);
+        return cx.Resolve(a, size, write: !load);
     }
 
     private static void Atomic32(VmCallContext cx, VmCode code, VmInsn* i, ulong* r)

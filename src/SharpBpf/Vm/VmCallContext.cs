@@ -26,6 +26,7 @@ public sealed unsafe partial class VmCallContext : IDisposable
     internal readonly Frame[] Frames = new Frame[MaxFrames];
     private readonly VmRegion[] _extraRegions = new VmRegion[16];
     private int _extraCount;
+    private readonly RingReservations _reservations = new();
 
     // The raw memory context (r1 = pointer, r2 = length): the conformance suite's convention.
     internal byte* RawBuffer;
@@ -91,6 +92,7 @@ public sealed unsafe partial class VmCallContext : IDisposable
         Program = program;
         CurrentCode = program.Code;
         Budget = Engine.Options.InstructionBudget;
+        _reservations.DiscardAll();
         TailCalls = 0;
         CurrentDepth = 0;
         _extraCount = 0;
@@ -135,6 +137,8 @@ public sealed unsafe partial class VmCallContext : IDisposable
             error = "invalid context access (the context is accessed by field, not through helpers or atomics)";
             return null;
         }
+        if (_reservations.Contains(address, size))
+            return (byte*)address;
         if (FindMapRegion(address, size, out bool writable))
         {
             if (write && !writable)
@@ -169,6 +173,7 @@ public sealed unsafe partial class VmCallContext : IDisposable
             return true;
         if (length > int.MaxValue)
             return false;
+        ChargeBytes(length);
         byte* p = TryResolve(address, (int)length, write: false, out _);
         if (p == null)
             return false;
@@ -269,6 +274,7 @@ public sealed unsafe partial class VmCallContext : IDisposable
             return [];
         if (length > int.MaxValue)
             throw Fault($"helper argument length {length} is too large", address, 0);
+        ChargeBytes(length);
         return new Span<byte>(Resolve(address, (int)length, write), (int)length);
     }
 
@@ -279,8 +285,29 @@ public sealed unsafe partial class VmCallContext : IDisposable
             return null;
         if (length > int.MaxValue)
             throw Fault($"helper argument length {length} is too large", address, 0);
+        ChargeBytes(length);
         return Resolve(address, (int)length, write);
     }
+
+    /// <summary>
+    /// Charges a helper's work to the run's instruction budget (<see cref="VmOptions.InstructionBudget"/>), in instructions:
+    /// what the program would have executed to do the same. Faults when the budget runs out, as a runaway loop does.
+    /// </summary>
+    public void Charge(ulong instructions)
+    {
+        if (instructions > (ulong)Math.Max(Budget, 0))
+        {
+            Budget = -1;
+            throw Fault(BudgetExhaustedMessage);
+        }
+        Budget -= (long)instructions;
+    }
+
+    /// <summary>Charges helper work over <paramref name="bytes"/> bytes (copied, compared, formatted): one instruction per 8.</summary>
+    public void ChargeBytes(ulong bytes) => Charge(bytes / 8 + 1);
+
+    internal string BudgetExhaustedMessage =>
+        $"instruction budget of {Options.InstructionBudget} instructions exhausted (a runaway loop?; raise VmOptions.InstructionBudget)";
 
     /// <summary>The map a map pointer argument (from <c>ld_imm64 src=1</c> or a map-in-map lookup) designates; faults otherwise.</summary>
     public IVmMap GetMap(ulong mapPointer) =>
@@ -314,9 +341,24 @@ public sealed unsafe partial class VmCallContext : IDisposable
     internal int SpinLockHeld;
     internal ulong SpinLockAddress;
 
-    /// <summary>Releases a bpf_spin_lock a faulting (or misbehaving) program left held, so other runs do not spin forever.</summary>
+    /// <summary>Takes <paramref name="size"/> bytes from <paramref name="ring"/> as a sample only this run may write, until it
+    /// submits or discards it; null when the ring is full.</summary>
+    internal byte* ReserveRecord(IVmRingBuffer ring, ulong size, ulong flags) => _reservations.Reserve(ring, size, flags);
+
+    /// <summary>Submits or discards a sample: only a pointer <see cref="ReserveRecord"/> returned in this run, unmodified, once.</summary>
+    internal void CommitRecord(ulong record, ulong flags, bool discard)
+    {
+        if (!_reservations.Commit(record, flags, discard))
+            throw Fault($"0x{record:x} is not a pointer bpf_ringbuf_reserve returned in this run (or it was already submitted or discarded)");
+    }
+
+    /// <summary>
+    /// Releases what a faulting (or misbehaving) program left held: a bpf_spin_lock, so other runs do not spin forever,
+    /// and ring buffer samples it reserved but never submitted (discarded, so the consumer does not wait on them forever).
+    /// </summary>
     internal void ReleaseLocks()
     {
+        _reservations.DiscardAll();
         if (SpinLockHeld == 0)
             return;
         SpinLockHeld = 0;
@@ -409,8 +451,14 @@ public sealed unsafe partial class VmCallContext : IDisposable
             throw Fault($"bpf_tail_call: r2 (0x{mapPointer:x}) is not a PROG_ARRAY map pointer");
         if ((uint)index >= (uint)array.MaxEntries || TailCalls >= MaxTailCalls)
             return null;
+        if (array.GetProgram((uint)index) is not VmProgram target || !ReferenceEquals(target.Engine, Engine))
+            return null;
+        // As the kernel: a program array only holds programs of its owner's type, so a tail call never changes the context.
+        if (target.Type != Program.Type)
+            return null;
         TailCalls++;
-        return array.GetProgram((uint)index) is VmProgram target && ReferenceEquals(target.Engine, Engine) ? target.Code : null;
+        Charge((ulong)target.Code.Source.Length); // its straight-line code is free inside the run, so pay for it on entry
+        return target.Code;
     }
 }
 

@@ -17,6 +17,7 @@ public sealed class VmEngine : IVmObjectResolver, IDisposable
     private IVmMap?[] _mapsByIdSnapshot = [null];     // the same, maps only (no interface cast per helper call)
     private readonly Dictionary<object, int> _ids = new(ReferenceEqualityComparer.Instance);
     private readonly List<IVmMap> _ownedMaps = [];
+    private long _mapMemory; // what the owned maps take, as VmOptions.MaxMapMemory counts it
     private readonly Stack<VmCallContext> _pool = new();
     private bool _disposed;
 
@@ -25,6 +26,8 @@ public sealed class VmEngine : IVmObjectResolver, IDisposable
         Options = options ?? new VmOptions();
         if (Options.CpuCount < 1 || Options.CurrentCpu < 0 || Options.CurrentCpu >= Options.CpuCount)
             throw new ArgumentException($"CurrentCpu {Options.CurrentCpu} must be below CpuCount {Options.CpuCount}", nameof(options));
+        if (Options.MaxMapMemory < 0 || Options.MaxJitInstructions < 0 || Options.MaxInstructions < 1)
+            throw new ArgumentException("MaxMapMemory, MaxJitInstructions and MaxInstructions must not be negative (MaxInstructions at least 1)", nameof(options));
         if (Options.InstructionBudget < 1)
             throw new ArgumentException("the instruction budget must be positive", nameof(options));
         Helpers = Options.Helpers ?? VmHelperTable.CreateDefault();
@@ -54,7 +57,22 @@ public sealed class VmEngine : IVmObjectResolver, IDisposable
     public IVmMap CreateMap(MapSpec spec)
     {
         ThrowIfDisposed();
-        var map = VmMapFactory.Create(spec, this, Options.CpuCount);
+        ArgumentNullException.ThrowIfNull(spec);
+        VmMapValidation.Validate(spec, Options.CpuCount, checkSize: false);
+        long bytes;
+        lock (_lock)
+            _mapMemory += bytes = VmMapValidation.CheckMemory(spec, Options.CpuCount, _mapMemory, Options.MaxMapMemory);
+        IVmMap map;
+        try
+        {
+            map = VmMapFactory.Create(spec, this, Options.CpuCount);
+        }
+        catch
+        {
+            lock (_lock)
+                _mapMemory -= bytes;
+            throw;
+        }
         lock (_lock)
             _ownedMaps.Add(map);
         Register(map);
@@ -122,6 +140,9 @@ public sealed class VmEngine : IVmObjectResolver, IDisposable
     {
         ArgumentNullException.ThrowIfNull(instructions);
         ThrowIfDisposed();
+        if (instructions.Length > Options.MaxInstructions)
+            throw new VmLoadException($"program '{name}' has {instructions.Length} instructions, more than VmOptions.MaxInstructions " +
+                $"({Options.MaxInstructions}, the kernel's limit by default); raise it to load longer programs");
         foreach (var map in maps)
             Register(map);
         var code = VmCode.Decode(instructions, name, type, Helpers, MapById, m => IdOf(m), maps, poisoned);

@@ -41,4 +41,29 @@ public sealed class VmOptions
     /// Unresolvable relocations poison their instruction; a run that reaches one faults naming the relocation.
     /// </summary>
     public Btf.BtfSpec? TargetBtf { get; init; }
+
+    /// <summary>The default <see cref="MaxJitInstructions"/>.</summary>
+    public const int DefaultMaxJitInstructions = 65_536;
+
+    /// <summary>
+    /// The longest program (in instruction slots) the JIT compiles; longer ones run in the interpreter, which loads any
+    /// length in time and memory proportional to it (compiling grows faster: a million instructions would take minutes and
+    /// gigabytes). Raise it to compile larger programs.
+    /// </summary>
+    public int MaxJitInstructions { get; init; } = DefaultMaxJitInstructions;
+
+    /// <summary>The default <see cref="MaxInstructions"/>: the kernel's BPF_COMPLEXITY_LIMIT_INSNS.</summary>
+    public const int DefaultMaxInstructions = 1_000_000;
+
+    /// <summary>The longest program the engine loads, in instruction slots; longer ones fail to load.</summary>
+    public int MaxInstructions { get; init; } = DefaultMaxInstructions;
+
+    /// <summary>The default <see cref="MaxMapMemory"/>: 1 GiB.</summary>
+    public const long DefaultMaxMapMemory = 1L << 30;
+
+    /// <summary>
+    /// The native and managed memory all maps of the engine may take together, counting values, keys and every index
+    /// structure (maps preallocate it at creation). Creating a map beyond it fails with ENOMEM naming this option.
+    /// </summary>
+    public long MaxMapMemory { get; init; } = DefaultMaxMapMemory;
 }

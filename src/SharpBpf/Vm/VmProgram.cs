@@ -32,7 +32,7 @@ public sealed class VmProgram
             throw new ArgumentOutOfRangeException(nameof(input), input.Repeat, "Repeat must be at least 1");
         var kind = VmContexts.For(Type);
         if (Engine.Options.UseJit && Code.Jit is null)
-            Jit.JitExecutor.Compile(Code); // compile outside the timed runs: the duration is the program's, as the kernel's
+            Jit.JitExecutor.Compile(Code, Engine.Options.MaxJitInstructions); // compile outside the timed runs: the duration is the program's, as the kernel's
         var cx = Engine.Rent();
         try
         {

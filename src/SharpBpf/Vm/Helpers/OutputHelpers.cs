@@ -12,15 +12,15 @@ internal static unsafe class OutputHelpers
         t.Register("bpf_ringbuf_output", (vm, map, data, size, flags, _) =>
             (ulong)Ring(vm, map).Output(vm.GetPointer(data, size, write: false), size, flags));
         t.Register("bpf_ringbuf_reserve", (vm, map, size, flags, _, _) =>
-            (ulong)Ring(vm, map).Reserve(size, flags));
+            (ulong)vm.ReserveRecord(Ring(vm, map), size, flags));
         t.Register("bpf_ringbuf_submit", (vm, data, flags, _, _, _) =>
         {
-            Owner(vm, data).Submit((byte*)data, flags);
+            vm.CommitRecord(data, flags, discard: false);
             return 0;
         });
         t.Register("bpf_ringbuf_discard", (vm, data, flags, _, _, _) =>
         {
-            Owner(vm, data).Discard((byte*)data, flags);
+            vm.CommitRecord(data, flags, discard: true);
             return 0;
         });
         t.Register("bpf_ringbuf_query", (vm, map, flags, _, _, _) => Ring(vm, map).Query(flags));
@@ -29,23 +29,6 @@ internal static unsafe class OutputHelpers
 
     private static IVmRingBuffer Ring(VmCallContext vm, ulong map) =>
         vm.GetMap(map) as IVmRingBuffer ?? throw vm.Fault("the map is not a RINGBUF");
-
-    /// <summary>The ring buffer a reserved record lives in (the kernel finds it from the record header).</summary>
-    private static IVmRingBuffer Owner(VmCallContext vm, ulong record)
-    {
-        foreach (var map in vm.Engine.MapsSnapshot)
-        {
-            if (map is not IVmRingBuffer ring)
-                continue;
-            var regions = map.Regions;
-            for (int i = 0; i < regions.Count; i++)
-            {
-                if (regions[i].Contains((nint)record, 1))
-                    return ring;
-            }
-        }
-        throw vm.Fault($"0x{record:x} is not a record reserved from a ring buffer");
-    }
 
     private static ulong PerfEventOutput(VmCallContext vm, ulong ctx, ulong map, ulong flags, ulong data, ulong size)
     {

@@ -12,6 +12,10 @@ namespace SharpBpf.Vm.Helpers;
 internal static class TracePrintk
 {
     private const int MaxVarargs = 12; // MAX_BPRINTF_VARARGS
+    /// <summary>The kernel's output buffer for bpf_trace_printk and bpf_trace_vprintk (MAX_BPRINTF_BUF), NUL included.</summary>
+    internal const int TraceBufferSize = 1024;
+    private const int MaxWidth = (1 << 23) - 1;    // vsprintf's FIELD_WIDTH_MAX
+    private const int MaxPrecision = (1 << 15) - 1; // vsprintf's PRECISION_MAX
 
     public static void Register(VmHelperTable t)
     {
@@ -27,11 +31,17 @@ internal static class TracePrintk
         int nul = format.IndexOf((byte)0);
         if (nul < 0 || !TryArgs(vm, data, dataLength, out var args))
             return unchecked((ulong)-Errno.EINVAL);
-        string? line = Format(vm, format[..nul], args);
+        return Trace(vm, format[..nul], args);
+    }
+
+    /// <summary>Formats into the kernel's fixed trace buffer (longer lines are cut) and returns the length the whole line needs.</summary>
+    private static ulong Trace(VmCallContext vm, ReadOnlySpan<byte> format, ReadOnlySpan<ulong> args)
+    {
+        string? line = Format(vm, format, args, TraceBufferSize - 1, out long length);
         if (line is null)
             return unchecked((ulong)-Errno.EINVAL);
         vm.Options.TraceSink?.Invoke(line.TrimEnd('\n'));
-        return (ulong)Encoding.UTF8.GetByteCount(line);
+        return (ulong)length;
     }
 
     /// <summary>bpf_snprintf(str, str_size, fmt, args, args_len): formats into program memory, NUL-terminated, truncating;
@@ -42,17 +52,15 @@ internal static class TracePrintk
         var format = ReadCString(vm, fmt);
         if (format is null || !TryArgs(vm, data, dataLength, out var args))
             return unchecked((ulong)-Errno.EINVAL);
-        string? text = Format(vm, format, args);
+        string? text = Format(vm, format, args, Math.Max(output.Length - 1, 0), out long length);
         if (text is null)
             return unchecked((ulong)-Errno.EINVAL);
-        var bytes = Encoding.UTF8.GetBytes(text);
         if (!output.IsEmpty)
         {
-            int n = Math.Min(bytes.Length, output.Length - 1);
-            bytes.AsSpan(0, n).CopyTo(output);
+            int n = Encoding.Latin1.GetBytes(text, output);
             output[n] = 0;
         }
-        return (ulong)bytes.Length + 1;
+        return (ulong)length + 1;
     }
 
     private static bool TryArgs(VmCallContext vm, ulong data, ulong length, out ulong[] args)
@@ -88,17 +96,22 @@ internal static class TracePrintk
         int nul = format.IndexOf((byte)0);
         if (nul < 0)
             return unchecked((ulong)-Errno.EINVAL);
-        string? line = Format(vm, format[..nul], [a1, a2, a3]);
-        if (line is null)
-            return unchecked((ulong)-Errno.EINVAL);
-        vm.Options.TraceSink?.Invoke(line.TrimEnd('\n'));
-        return (ulong)Encoding.UTF8.GetByteCount(line);
+        return Trace(vm, format[..nul], [a1, a2, a3]);
     }
 
-    /// <summary>The formatted text, or null when the format uses something the kernel rejects.</summary>
-    internal static string? Format(VmCallContext? vm, ReadOnlySpan<byte> format, ReadOnlySpan<ulong> args)
+    /// <summary>The formatted text (cut to the trace buffer), or null when the format uses something the kernel rejects.</summary>
+    internal static string? Format(VmCallContext? vm, ReadOnlySpan<byte> format, ReadOnlySpan<ulong> args) =>
+        Format(vm, format, args, TraceBufferSize - 1, out _);
+
+    /// <summary>
+    /// The formatted text cut to <paramref name="capacity"/> characters, or null when the format uses something the kernel
+    /// rejects; <paramref name="length"/> is the length of the whole text. Widths and precisions are clamped as vsprintf
+    /// clamps them, padding is counted rather than built, and the whole length is charged to the run's budget.
+    /// </summary>
+    internal static string? Format(VmCallContext? vm, ReadOnlySpan<byte> format, ReadOnlySpan<ulong> args, int capacity, out long length)
     {
-        var sb = new StringBuilder();
+        var sb = new BoundedText(capacity);
+        length = 0;
         int next = 0;
         for (int i = 0; i < format.Length; i++)
         {
@@ -130,13 +143,13 @@ internal static class TracePrintk
             }
             int width = 0, precision = -1;
             while (i < format.Length && char.IsAsciiDigit((char)format[i]))
-                width = width * 10 + (format[i++] - '0');
+                width = Math.Min(width * 10 + (format[i++] - '0'), MaxWidth);
             if (i < format.Length && format[i] == '.')
             {
                 precision = 0;
                 i++;
                 while (i < format.Length && char.IsAsciiDigit((char)format[i]))
-                    precision = precision * 10 + (format[i++] - '0');
+                    precision = Math.Min(precision * 10 + (format[i++] - '0'), MaxPrecision);
             }
             int longs = 0, shorts = 0;
             while (i < format.Length && format[i] == 'l') { longs++; i++; }
@@ -185,15 +198,51 @@ internal static class TracePrintk
             }
             if (precision >= 0 && conv is 'd' or 'i' or 'u' or 'x' or 'X' && text.TrimStart('-', '+').Length < precision)
                 text = text.StartsWith('-') ? "-" + text[1..].PadLeft(precision, '0') : text.PadLeft(precision, '0');
-            if (text.Length < width)
+            int pad = Math.Max(width - text.Length, 0);
+            if (left)
             {
-                if (left) text = text.PadRight(width);
-                else if (zero && conv != 's' && conv != 'c') text = text.StartsWith('-') ? "-" + text[1..].PadLeft(width - 1, '0') : text.PadLeft(width, '0');
-                else text = text.PadLeft(width);
+                sb.Append(text);
+                sb.Append(' ', pad);
             }
-            sb.Append(text);
+            else if (zero && conv != 's' && conv != 'c' && text.StartsWith('-'))
+            {
+                sb.Append("-");
+                sb.Append('0', pad);
+                sb.Append(text[1..]);
+            }
+            else
+            {
+                sb.Append(zero && conv != 's' && conv != 'c' ? '0' : ' ', pad);
+                sb.Append(text);
+            }
         }
+        length = sb.Length;
+        vm?.ChargeBytes((ulong)length);
         return sb.ToString();
+    }
+
+    /// <summary>Text kept up to a capacity while its whole length is counted (vsnprintf into a fixed buffer).</summary>
+    private sealed class BoundedText(int capacity)
+    {
+        private readonly StringBuilder _kept = new();
+
+        public long Length { get; private set; }
+
+        public void Append(char c) => Append(c, 1);
+
+        public void Append(char c, int count)
+        {
+            _kept.Append(c, Math.Min(count, capacity - _kept.Length));
+            Length += count;
+        }
+
+        public void Append(string text)
+        {
+            _kept.Append(text.AsSpan(0, Math.Min(text.Length, capacity - _kept.Length)));
+            Length += text.Length;
+        }
+
+        public override string ToString() => _kept.ToString();
     }
 
     /// <summary>A NUL-terminated string from program memory; the kernel prints an empty string when it cannot read it.</summary>

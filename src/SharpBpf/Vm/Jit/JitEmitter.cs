@@ -1088,7 +1088,7 @@ internal sealed unsafe class JitEmitter
         SpillForCall();
         _il.Emit(OpCodes.Ldarg_1);
         _il.Emit(OpCodes.Ldc_I4, pc);
-        EmitAddress(i.Dst, i.Aux);
+        EmitAddress(op == VmAtomic.LoadAcquire ? i.Src : i.Dst, i.Aux); // load_acquire: dst = *(src + off)
         _il.Emit(OpCodes.Ldc_I4, op);
         Ld(i.Src);
         Ld(0);

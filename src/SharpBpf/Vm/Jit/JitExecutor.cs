@@ -24,7 +24,7 @@ internal static unsafe class JitExecutor
     {
         while (true)
         {
-            var jit = code.Jit ?? Compile(code);
+            var jit = code.Jit ?? Compile(code, cx.Options.MaxJitInstructions);
             if (jit.Entry is null || !jit.IsEntry(pc))
                 return Interpreter.Execute(cx, code, pc, depth, baseDepth, r);
             int status = jit.Entry(cx, r, pc, depth, baseDepth);
@@ -39,10 +39,14 @@ internal static unsafe class JitExecutor
         }
     }
 
-    /// <summary>The compiled form of <paramref name="code"/>, compiled on first use (once; a race compiles twice and keeps one).</summary>
-    public static JitProgram Compile(VmCode code)
+    /// <summary>The compiled form of <paramref name="code"/>, compiled on first use (once; a race compiles twice and keeps one).
+    /// Programs longer than <paramref name="maxInstructions"/> are not compiled (compile time and memory grow faster than
+    /// the program): they get an empty form and run interpreted.</summary>
+    public static JitProgram Compile(VmCode code, int maxInstructions = VmOptions.DefaultMaxJitInstructions)
     {
-        var compiled = JitCompiler.Compile(code);
+        var compiled = code.Source.Length > maxInstructions
+            ? new JitProgram(null, [0], null, TimeSpan.Zero)
+            : JitCompiler.Compile(code);
         return Interlocked.CompareExchange(ref code.Jit, compiled, null) ?? compiled;
     }
 }

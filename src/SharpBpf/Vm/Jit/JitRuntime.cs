@@ -42,7 +42,7 @@ internal static unsafe class JitRuntime
 
     [DoesNotReturn, MethodImpl(MethodImplOptions.NoInlining)]
     public static void BudgetExhausted(VmCallContext cx, int pc) =>
-        Fault(cx, pc, $"instruction budget of {cx.Options.InstructionBudget} instructions exhausted (a runaway loop?)");
+        Fault(cx, pc, cx.BudgetExhaustedMessage);
 
     [DoesNotReturn, MethodImpl(MethodImplOptions.NoInlining)]
     public static void StackTooDeep(VmCallContext cx, int pc) =>

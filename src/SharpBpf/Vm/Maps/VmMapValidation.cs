@@ -29,7 +29,8 @@ internal static class VmMapValidation
     private const F BloomMask = F.NumaNode | F.ZeroSeed | F.AccessMask;
     private const F RingbufMask = F.NumaNode;
 
-    public static void Validate(MapSpec spec, int cpuCount)
+    /// <summary>The kernel's checks; then, when <paramref name="checkSize"/>, the VM's own cap on one map's memory.</summary>
+    public static void Validate(MapSpec spec, int cpuCount, bool checkSize = true)
     {
         var flags = (F)spec.Flags;
         if (spec.KeySize < 0 || spec.ValueSize < 0 || spec.MaxEntries < 0)
@@ -90,12 +91,63 @@ internal static class VmMapValidation
                 break;
         }
 
-        long copies = spec.Type is BpfMapType.PercpuHash or BpfMapType.LruPercpuHash or BpfMapType.PercpuArray ? cpuCount : 1;
-        long bytes = ((spec.ValueSize + 7L) & ~7L) * copies * spec.MaxEntries + (long)spec.KeySize * spec.MaxEntries;
-        if (spec.Type == BpfMapType.Ringbuf)
-            bytes = 2L * spec.MaxEntries;
-        if (bytes > MaxStorageBytes)
-            Reject(spec, Errno.ENOMEM, $"the map would preallocate {bytes} bytes, more than the VM's limit of {MaxStorageBytes}");
+        long bytes = Footprint(spec, cpuCount);
+        if (checkSize && bytes > MaxStorageBytes)
+            Reject(spec, Errno.ENOMEM, $"the map would preallocate {bytes} bytes, more than the VM's limit of {MaxStorageBytes} per map");
+        if (LargestManagedArray(spec) > Array.MaxLength)
+            Reject(spec, Errno.E2BIG, $"max_entries × key/value size exceeds what the VM holds in one array ({Array.MaxLength} elements)");
+    }
+
+    /// <summary>Refuses (ENOMEM) a map that would take more than <paramref name="limit"/> on top of <paramref name="used"/>.</summary>
+    internal static long CheckMemory(MapSpec spec, int cpuCount, long used, long limit)
+    {
+        long bytes = Footprint(spec, cpuCount);
+        if (bytes > limit - used)
+            Reject(spec, Errno.ENOMEM, $"the map needs {bytes} bytes and this engine's maps already take {used}: over " +
+                $"VmOptions.MaxMapMemory ({limit} bytes); raise it to create larger maps");
+        return bytes;
+    }
+
+    /// <summary>
+    /// The memory a valid map of <paramref name="spec"/> takes at most: values, keys and every index structure (hash buckets,
+    /// chains, LRU lists, object slots, trie nodes). What <see cref="VmOptions.MaxMapMemory"/> counts.
+    /// </summary>
+    internal static long Footprint(MapSpec spec, int cpuCount)
+    {
+        long n = spec.MaxEntries, key = spec.KeySize, value = (spec.ValueSize + 7L) & ~7L;
+        long buckets = 4L * (long)BitOperations.RoundUpToPowerOf2((ulong)Math.Max(n, 2));
+        const long slot = 8 + 4; // an object reference and its id
+        return spec.Type switch
+        {
+            BpfMapType.Hash or BpfMapType.LruHash => value * n + key * n + buckets + 12 * n + (spec.Type == BpfMapType.LruHash ? 8 * n : 0),
+            BpfMapType.PercpuHash or BpfMapType.LruPercpuHash => value * cpuCount * n + key * n + buckets + 20 * n,
+            BpfMapType.HashOfMaps => key * n + buckets + 12 * n + slot * n,
+            BpfMapType.Array => value * n,
+            BpfMapType.PercpuArray => value * cpuCount * n,
+            BpfMapType.ProgArray or BpfMapType.PerfEventArray or BpfMapType.ArrayOfMaps => slot * n,
+            BpfMapType.Queue or BpfMapType.Stack => (long)spec.ValueSize * n,
+            BpfMapType.BloomFilter => BloomBits(spec) / 8,
+            BpfMapType.LpmTrie => value * n + 2 * n * (key + 96), // values, and at most two nodes per entry (with intermediates)
+            BpfMapType.Ringbuf => 2 * n,
+            _ => value * n + key * n,
+        };
+    }
+
+    /// <summary>The element count of the largest managed array the map allocates (.NET caps arrays at Array.MaxLength).</summary>
+    private static long LargestManagedArray(MapSpec spec) => spec.Type switch
+    {
+        BpfMapType.Queue or BpfMapType.Stack => (long)spec.ValueSize * spec.MaxEntries,
+        BpfMapType.Hash or BpfMapType.LruHash or BpfMapType.PercpuHash or BpfMapType.LruPercpuHash or BpfMapType.HashOfMaps
+            => Math.Max((long)spec.KeySize * spec.MaxEntries, (long)BitOperations.RoundUpToPowerOf2((ulong)Math.Max(spec.MaxEntries, 2))),
+        BpfMapType.BloomFilter => BloomBits(spec) / 64,
+        _ => spec.MaxEntries,
+    };
+
+    private static long BloomBits(MapSpec spec)
+    {
+        long hashes = (spec.MapExtra & 0xf) is var h and not 0 ? (long)h : 5;
+        double bits = Math.Max(64, Math.Ceiling(spec.MaxEntries * (double)hashes / Math.Log(2)));
+        return (long)Math.Min(BitOperations.RoundUpToPowerOf2((ulong)bits), 1UL << 32);
     }
 
     private static void CheckHash(MapSpec spec, F flags)
@@ -133,6 +185,8 @@ internal static class VmMapValidation
             Reject(spec, Errno.EINVAL, "BPF_F_PRESERVE_ELEMS is only for PERF_EVENT_ARRAY");
         if (percpu && ((spec.ValueSize + 7L) & ~7L) > PcpuMinUnitSize)
             Reject(spec, Errno.E2BIG, $"per-CPU values above {PcpuMinUnitSize} bytes");
+        if (spec.ValueSize > KmallocMaxSize)
+            Reject(spec, Errno.E2BIG, $"array values above {KmallocMaxSize} bytes (KMALLOC_MAX_SIZE)");
     }
 
     private static void CheckLpm(MapSpec spec, F flags)

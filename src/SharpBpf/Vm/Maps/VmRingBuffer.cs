@@ -33,7 +33,7 @@ public sealed unsafe class VmRingBuffer : VmMap, IVmRingBuffer
     {
         Size = MaxEntries;
         _data = new NativeBlock(2L * Size);
-        SetRegions(_data.Region(writable: true));
+        // No region: a program reaches only the samples it reserved (VmCallContext tracks them), never headers or other samples.
     }
 
     /// <summary>The ring's data size in bytes (max_entries).</summary>

@@ -40,7 +40,8 @@ public sealed unsafe class VmRingBufferReader
             int delivered = 0;
             long consumer = _ring.ConsumerPosition;
             long mask = _ring.Size - 1;
-            while (consumer < _ring.ProducerPosition)
+            long producer;
+            while (consumer < (producer = _ring.ProducerPosition))
             {
                 byte* header = _ring.Data + (consumer & mask);
                 uint length = Volatile.Read(ref *(uint*)header);
@@ -48,6 +49,10 @@ public sealed unsafe class VmRingBufferReader
                     break;
                 bool discarded = (length & VmRingBuffer.DiscardBit) != 0;
                 length &= ~(VmRingBuffer.BusyBit | VmRingBuffer.DiscardBit);
+                // Never trust a header: a record cannot extend past what the producer has handed out.
+                if (length > producer - consumer - VmRingBuffer.HeaderSize)
+                    throw new BpfException($"ring buffer '{_ring.Name}': the record at position {consumer} claims {length} bytes, " +
+                        $"more than the {producer - consumer - VmRingBuffer.HeaderSize} produced (corrupt ring)");
                 if (!discarded)
                 {
                     callback(new ReadOnlySpan<byte>(header + VmRingBuffer.HeaderSize, (int)length));

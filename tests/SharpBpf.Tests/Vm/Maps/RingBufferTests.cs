@@ -20,12 +20,11 @@ public sealed class RingBufferTests
     public unsafe void RecordsHaveTheKernelHeaderLayout()
     {
         using var ring = Ring();
-        var region = Assert.Single(ring.Regions);
+        Assert.Empty(ring.Regions); // programs reach only the samples they reserved, which their run tracks
         byte* a = ring.Reserve(5, 0);
-        Assert.Equal((nint)region.Start + 8, (nint)a);
+        Assert.Equal((nint)((VmRingBuffer)ring).Data + 8, (nint)a);
         uint* header = (uint*)(a - 8);
         Assert.Equal(5u | VmRingBuffer.BusyBit, header[0]);
-        Assert.True(region.Contains((nint)a, 5) && region.Writable);
 
         byte* b = ring.Reserve(8, 0);
         Assert.Equal(16, (long)(b - a));               // round_up(5 + 8, 8) = 16

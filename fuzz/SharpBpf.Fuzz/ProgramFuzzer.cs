@@ -1,0 +1,170 @@
+using System.Text;
+using System.Text.RegularExpressions;
+using SharpBpf.Isa;
+using SharpBpf.Maps;
+using SharpBpf.Objects;
+using SharpBpf.Vm;
+using SharpBpf.Vm.Maps;
+
+namespace SharpBpf.Fuzz;
+
+/// <summary>
+/// Runs each random program three times in fresh engines: twice interpreted, once compiled. What the two interpreted runs
+/// disagree on depends on host addresses or time (a pointer in r0, ktime) and is masked; any other difference between the
+/// interpreter and the JIT is a disagreement. An exception that is not the library's own is a finding too.
+/// </summary>
+internal static partial class ProgramFuzzer
+{
+    public static int RunWorker(int seed, long start, long count)
+    {
+        using var protocol = new WorkerProtocol();
+        for (long n = start; n < start + count; n++)
+        {
+            protocol.Begin(n);
+            var (program, type, budget) = Case(seed, n);
+            var first = Run(program, type, budget, jit: false);
+            var second = Run(program, type, budget, jit: false);
+            var compiled = Run(program, type, budget, jit: true);
+            foreach (var outcome in new[] { first, compiled })
+            {
+                if (outcome.Unexpected is { } e)
+                    protocol.Finding(n, "exception", e);
+            }
+            if (Disagreement(first, second, compiled) is { } what)
+                protocol.Finding(n, "disagreement", what);
+            protocol.End(n);
+        }
+        return 0;
+    }
+
+    /// <summary>Case <paramref name="n"/> of a seeded run: the same program on every machine.</summary>
+    public static (Instruction[] Program, BpfProgramType Type, long Budget) Case(int seed, long n)
+    {
+        var rng = new Random(HashCode.Combine(seed, n));
+        var type = rng.Next(8) switch { 0 => BpfProgramType.Xdp, 1 => BpfProgramType.SocketFilter, _ => BpfProgramType.Unspec };
+        long budget = rng.Next(20) == 0 ? VmOptions.DefaultInstructionBudget : 200_000;
+        return (new ProgramGenerator(rng).Generate(), type, budget);
+    }
+
+    private sealed class Outcome
+    {
+        public readonly Dictionary<string, byte[]> Fields = [];
+        public string? Unexpected;
+
+        public void Add(string name, string text) => Fields[name] = Encoding.UTF8.GetBytes(Hex().Replace(text, "0x?"));
+    }
+
+    [GeneratedRegex("0x[0-9a-f]+")]
+    private static partial Regex Hex();
+
+    private static Outcome Run(Instruction[] program, BpfProgramType type, long budget, bool jit)
+    {
+        var outcome = new Outcome();
+        var trace = new StringBuilder();
+        try
+        {
+            using var engine = new VmEngine(new VmOptions
+            {
+                UseJit = jit, InstructionBudget = budget, RandomSeed = 1, CpuCount = 2, TraceSink = l => trace.AppendLine(l),
+            });
+            var ring = engine.CreateMap(new MapSpec { Name = "ring", Type = BpfMapType.Ringbuf, MaxEntries = 4096 });
+            var array = engine.CreateMap(new MapSpec { Name = "array", Type = BpfMapType.Array, KeySize = 4, ValueSize = 64, MaxEntries = 4 });
+            var hash = engine.CreateMap(new MapSpec { Name = "hash", Type = BpfMapType.Hash, KeySize = 4, ValueSize = 16, MaxEntries = 16 });
+            var jump = engine.CreateMap(new MapSpec { Name = "jump", Type = BpfMapType.ProgArray, KeySize = 4, ValueSize = 4, MaxEntries = 4 });
+            var queue = engine.CreateMap(new MapSpec { Name = "queue", Type = BpfMapType.Queue, ValueSize = 16, MaxEntries = 8 });
+            var same = engine.LoadProgram([new Instruction(0xb7, 0, 0, 0, 11), new Instruction(0x95, 0, 0, 0, 0)], type, "same");
+            var other = engine.LoadProgram([new Instruction(0xbf, 0, 1, 0, 0), new Instruction(0x95, 0, 0, 0, 0)],
+                type == BpfProgramType.SocketFilter ? BpfProgramType.Xdp : BpfProgramType.SocketFilter, "other");
+            jump.Update(BitConverter.GetBytes(0), BitConverter.GetBytes(same.Id));
+            jump.Update(BitConverter.GetBytes(1), BitConverter.GetBytes(other.Id));
+            var main = engine.LoadProgram(program, type, "fuzz");
+            var data = new byte[64];
+            for (int i = 0; i < data.Length; i++)
+                data[i] = (byte)(i * 7);
+            try
+            {
+                var result = main.Run(new VmRunInput { Data = data });
+                outcome.Add("status", "ok");
+                outcome.Fields["r0"] = BitConverter.GetBytes(result.ReturnValue);
+                outcome.Fields["data"] = result.DataOut;
+            }
+            catch (VmFault fault)
+            {
+                outcome.Add("status", $"fault at {fault.Pc}: {fault.Reason}");
+            }
+            outcome.Fields["array"] = Contents(array);
+            outcome.Fields["hash"] = Contents(hash);
+            var records = new MemoryStream();
+            new VmRingBufferReader((IVmRingBuffer)ring).Poll(r => records.Write(r));
+            outcome.Fields["ring"] = records.ToArray();
+            outcome.Fields["queue"] = Contents(queue);
+            outcome.Add("trace", trace.ToString());
+        }
+        catch (VmLoadException e)
+        {
+            outcome.Add("status", "load: " + e.Message);
+        }
+        catch (Exception e) when (e is not BpfException)
+        {
+            outcome.Unexpected = $"{(jit ? "jit" : "interpreter")}: {e.GetType().Name}: {e.Message} {e.StackTrace?.Split('\n').FirstOrDefault()?.Trim()}";
+        }
+        catch (BpfException e)
+        {
+            outcome.Add("status", $"{e.GetType().Name}: {e.Message}");
+        }
+        return outcome;
+    }
+
+    /// <summary>Every entry's key and value, in key order (queues: popped in order).</summary>
+    private static byte[] Contents(IVmMap map)
+    {
+        var all = new MemoryStream();
+        var value = new byte[map.ValueSize * 2];
+        if (map.KeySize == 0)
+        {
+            while (map.TryLookupAndDelete([], value.AsSpan(0, map.ValueSize)))
+                all.Write(value.AsSpan(0, map.ValueSize));
+            return all.ToArray();
+        }
+        var keys = new List<byte[]>();
+        var key = new byte[map.KeySize];
+        byte[] previous = [];
+        while (map.TryGetNextKey(previous, key) && keys.Count < 1024)
+        {
+            keys.Add((byte[])key.Clone());
+            previous = keys[^1];
+        }
+        foreach (var k in keys.OrderBy(k => Convert.ToHexString(k)))
+        {
+            all.Write(k);
+            if (map.TryLookup(k, value.AsSpan(0, map.ValueSize)))
+                all.Write(value.AsSpan(0, map.ValueSize));
+        }
+        return all.ToArray();
+    }
+
+    /// <summary>What the JIT run did differently from the interpreter, ignoring what two interpreted runs already differ on.</summary>
+    private static string? Disagreement(Outcome a, Outcome b, Outcome jit)
+    {
+        if (a.Unexpected is not null || jit.Unexpected is not null)
+            return null; // reported as exceptions
+        foreach (var (name, x) in a.Fields)
+        {
+            if (!b.Fields.TryGetValue(name, out var y) || x.Length != y.Length)
+                continue; // varies from run to run in length (or absent): nothing to compare
+            if (!jit.Fields.TryGetValue(name, out var z))
+                return $"{name}: interpreted only";
+            if (z.Length != x.Length)
+                return $"{name}: {Show(x)} interpreted, {Show(z)} compiled";
+            for (int i = 0; i < x.Length; i++)
+            {
+                if (x[i] == y[i] && x[i] != z[i])
+                    return $"{name}: {Show(x)} interpreted, {Show(z)} compiled";
+            }
+        }
+        return jit.Fields.Keys.Except(a.Fields.Keys).FirstOrDefault() is { } extra ? $"{extra}: compiled only" : null;
+    }
+
+    private static string Show(byte[] bytes) =>
+        bytes.All(c => c is >= 0x20 and < 0x7f) ? Encoding.ASCII.GetString(bytes) : Convert.ToHexString(bytes.AsSpan(0, Math.Min(bytes.Length, 64)));
+}
