@@ -120,6 +120,18 @@ internal sealed class SkbContext : VmContext
         cx.Context = this;
     }
 
+    /// <summary>skb->protocol as the EtherType (host order).</summary>
+    internal static ushort EtherType(VmCallContext cx) => BinaryPrimitives.ReverseEndianness((ushort)U32(CtxSpan(cx, StructSize), Protocol));
+
+    /// <summary>After a helper resized the packet or changed its outer header: skb->len, and skb->protocol when given.</summary>
+    internal static void PacketChanged(VmCallContext cx, ushort? etherType = null)
+    {
+        var ctx = CtxSpan(cx, StructSize);
+        BinaryPrimitives.WriteUInt32LittleEndian(ctx[Len..], (uint)(cx.DataEnd - cx.Data));
+        if (etherType is { } type)
+            BinaryPrimitives.WriteUInt32LittleEndian(ctx[Protocol..], BinaryPrimitives.ReverseEndianness(type));
+    }
+
     public override bool TryLoad(VmCallContext cx, int offset, int size, out ulong value)
     {
         value = 0;
