@@ -4,9 +4,8 @@ namespace SharpBpf.Vm.Helpers;
 
 /// <summary>
 /// bpf_skb_adjust_room(skb, len_diff, mode, flags) as net/core/filter.c: room is made (or removed) after the MAC header
-/// (BPF_ADJ_ROOM_MAC) or after the fixed IPv4/IPv6 header (BPF_ADJ_ROOM_NET) by moving the bytes before that point,
-/// so grown room holds whatever was there before (usually overwritten by the program's new header), with the kernel's
-/// checks and errno. Encapsulation flags set skb->encapsulation (a second encapsulation is EALREADY) and switch
+/// (BPF_ADJ_ROOM_MAC) or after the fixed IPv4/IPv6 header (BPF_ADJ_ROOM_NET) by moving the bytes before that point;
+/// grown room is zeroed. The kernel's checks and errno. Encapsulation flags set skb->encapsulation (a second encapsulation is EALREADY) and switch
 /// skb->protocol to the new outer family. The VM's skb is not GSO, and its buffer does not grow: room beyond the
 /// headroom and tailroom left is ENOMEM where the kernel would reallocate.
 /// </summary>
@@ -89,6 +88,7 @@ internal static unsafe class SkbAdjustRoom
         }
         vm.Data -= len;
         Buffer.MemoryCopy((void*)(vm.Data + len), (void*)vm.Data, offset, offset);
+        new Span<byte>((void*)(vm.Data + offset), len).Clear();
         vm.DataMeta = vm.Data;
         if (encap)
         {
