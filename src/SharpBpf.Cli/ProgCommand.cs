@@ -155,7 +155,6 @@ internal static class ProgCommand
             Description = "with --json, the maps reported after the runs: changed (the default: those the runs changed), all, or none",
             DefaultValueFactory = _ => "changed",
         };
-        maps.AcceptOnlyFromAmong("none", "changed", "all");
         var run = new Command("run", "Run a program on a packet (or every packet of a capture) and print its return values (bpftool prog run). " +
             "With --json, an object's run prints {\"runs\":[...],\"maps\":[...]}: every run's retval and data_out, then the maps.")
         {
@@ -178,7 +177,7 @@ internal static class ProgCommand
                     : dataInPath is not null ? [BpftoolCli.ReadInput(dataInPath)] : [],
                 ContextIn = result.GetValue(ctxIn) is { } c ? BpftoolCli.ReadInput(c) : null,
                 Repeat = Math.Max(1u, result.GetValue(repeat)),
-                Maps = BpftoolCli.Format(result) == OutputFormat.Plain ? MapReport.None : Enum.Parse<MapReport>(result.GetValue(maps)!, ignoreCase: true),
+                Maps = BpftoolCli.Format(result) == OutputFormat.Plain ? MapReport.None : ParseMapReport(result.GetValue(maps)!),
             };
             var engineName = result.GetValue(engine) ?? (request.TargetsLoadedProgram ? "kernel" : "vm");
             if (!Runners.TryGetValue(engineName, out var factory))
@@ -189,6 +188,14 @@ internal static class ProgCommand
         });
         return run;
     }
+
+    private static MapReport ParseMapReport(string value) => value switch
+    {
+        "none" => MapReport.None,
+        "changed" => MapReport.Changed,
+        "all" => MapReport.All,
+        _ => throw new ArgumentException($"--maps takes none, changed or all (got '{value}')"),
+    };
 
     /// <summary>
     /// Prints what the runs gave. The --json document of an object streams its maps and holds an {"error"} element for each

@@ -29,6 +29,9 @@ public sealed unsafe class VmRedirectMap : VmMap, IVmRedirectMap
     private readonly int _elemSize;
     private readonly bool[]? _present;   // DEVMAP, CPUMAP: slot = index
     private readonly KeyTable? _table;   // DEVMAP_HASH: slot found by key
+    private readonly long[]? _updated;   // DEVMAP_HASH: when each slot was last written (the kernel moves it to its bucket's head)
+    private readonly int _buckets;
+    private long _clock;
     private readonly int _possibleCpus;
 
     internal VmRedirectMap(MapSpec spec, int cpuCount) : base(WithKernelFlags(spec), 1)
@@ -37,7 +40,11 @@ public sealed unsafe class VmRedirectMap : VmMap, IVmRedirectMap
         _elemSize = Round8(ValueSize);
         _values = new NativeBlock((long)_elemSize * MaxEntries);
         if (Type == BpfMapType.DevmapHash)
+        {
             _table = new KeyTable(4, MaxEntries, trackRecency: false);
+            _updated = new long[MaxEntries];
+            _buckets = (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)MaxEntries);
+        }
         else
             _present = new bool[MaxEntries];
         SetRegions(_values.Region(writable: false));
@@ -141,6 +148,7 @@ public sealed unsafe class VmRedirectMap : VmMap, IVmRedirectMap
                 return Errno.E2BIG;
             slot = _table.Add(key);
         }
+        _updated![slot] = ++_clock;
         Store(slot, value);
         return 0;
     }
@@ -174,15 +182,26 @@ public sealed unsafe class VmRedirectMap : VmMap, IVmRedirectMap
     protected override int NextKeyCore(ReadOnlySpan<byte> key, Span<byte> nextKey)
     {
         if (_table is not null)
-        {
-            int slot = key.IsEmpty ? -1 : _table.Find(key);
-            int next = slot < 0 ? _table.First : _table.Next(slot);
-            if (next < 0)
-                return Errno.ENOENT;
-            _table.Key(next).CopyTo(nextKey);
-            return 0;
-        }
+            return HashNextKey(key, nextKey);
         return ArrayNextKey(key, nextKey, MaxEntries);
+    }
+
+    /// <summary>dev_map_hash_get_next_key: buckets (key &amp; (buckets - 1)) in order, each newest first; a missing key restarts.</summary>
+    private int HashNextKey(ReadOnlySpan<byte> key, Span<byte> nextKey)
+    {
+        var order = new List<(uint Key, int Bucket, long Updated)>();
+        for (int slot = _table!.First; slot >= 0; slot = _table.Next(slot))
+        {
+            uint k = MemoryMarshal.Read<uint>(_table.Key(slot));
+            order.Add((k, (int)(k & (uint)(_buckets - 1)), _updated![slot]));
+        }
+        order.Sort((a, b) => a.Bucket != b.Bucket ? a.Bucket.CompareTo(b.Bucket) : b.Updated.CompareTo(a.Updated));
+        uint wanted = key.IsEmpty ? 0 : MemoryMarshal.Read<uint>(key);
+        int at = key.IsEmpty ? -1 : order.FindIndex(e => e.Key == wanted);
+        if (at + 1 >= order.Count)
+            return Errno.ENOENT;
+        MemoryMarshal.Write(nextKey, order[at + 1].Key);
+        return 0;
     }
 
     /// <summary>get_next_key of the kernel's array-shaped maps: 0 after an absent or out-of-range key, ENOENT after the last.</summary>
