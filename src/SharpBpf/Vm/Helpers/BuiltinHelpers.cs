@@ -13,5 +13,6 @@ internal static class BuiltinHelpers
         XdpBytesHelpers.Register(table);
         TunnelHelpers.Register(table);
         SkbAdjustRoom.Register(table);
+        StackHelpers.Register(table);
     }
 }

@@ -56,6 +56,7 @@ public static class VmMapFactory
         BpfMapType.HashOfMaps => new VmHashOfMaps(spec, resolver),
         BpfMapType.Devmap or BpfMapType.DevmapHash or BpfMapType.Cpumap => new VmRedirectMap(spec, cpuCount),
         BpfMapType.Xskmap => new VmXskMap(spec),
+        BpfMapType.StackTrace => new VmStackTraceMap(spec),
         _ => throw new BpfMapCreateException(spec, Errno.EOPNOTSUPP, VmUnsupportedMaps.Reason(spec.Type)),
     };
 }

@@ -91,6 +91,9 @@ internal static class VmMapValidation
             case BpfMapType.Xskmap:
                 VmXskMap.Validate(spec);
                 break;
+            case BpfMapType.StackTrace:
+                VmStackTraceMap.Validate(spec);
+                break;
             default:
                 Reject(spec, Errno.EOPNOTSUPP, VmUnsupportedMaps.Reason(spec.Type));
                 break;

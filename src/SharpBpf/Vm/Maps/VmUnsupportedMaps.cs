@@ -7,7 +7,6 @@ internal static class VmUnsupportedMaps
 {
     public static string Reason(BpfMapType type) => $"map type {BpfNames.MapType(type)} is not supported by the VM: " + type switch
     {
-        BpfMapType.StackTrace => "stack traces are not implemented (the VM has no kernel or user stacks to record)",
         BpfMapType.CgroupArray => "its values are cgroup descriptors and VM runs belong to no cgroup (run it with --engine kernel)",
         BpfMapType.Sockmap or BpfMapType.Sockhash or BpfMapType.ReuseportSockarray =>
             "its values are kernel sockets, which the VM does not have (run it with --engine kernel)",

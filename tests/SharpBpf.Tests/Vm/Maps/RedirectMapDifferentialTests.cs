@@ -64,7 +64,6 @@ public sealed class RedirectMapDifferentialTests
     }
 
     [Theory]
-    [InlineData(BpfMapType.StackTrace, "stack_trace")]
     [InlineData(BpfMapType.CgroupArray, "cgroup_array")]
     [InlineData(BpfMapType.Sockmap, "sockmap")]
     [InlineData(BpfMapType.Sockhash, "sockhash")]
