@@ -41,4 +41,7 @@ public sealed class VmOptions
     /// Unresolvable relocations poison their instruction; a run that reaches one faults naming the relocation.
     /// </summary>
     public Btf.BtfSpec? TargetBtf { get; init; }
+
+    /// <summary>The interfaces, routes and neighbours <c>bpf_fib_lookup</c> consults. Null: <see cref="VmFibTable.Loopback"/>.</summary>
+    public VmFibTable? Fib { get; init; }
 }

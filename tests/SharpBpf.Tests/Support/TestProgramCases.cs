@@ -77,5 +77,6 @@ public static class TestProgramCases
         new("vm_redirect.c", "xdp_redirect_ways", [.. MixedFrames, .. FirstByteFrames]),
         new("vm_xdp_bytes.c", "xdp_bytes", MixedFrames),
         new("vm_skb_helpers.c", "tc_helpers", [.. MixedFrames, .. DestinationFrames]),
+        new("vm_fib.c", "xdp_router", MixedFrames),
     ];
 }

@@ -14,5 +14,6 @@ internal static class BuiltinHelpers
         TunnelHelpers.Register(table);
         SkbAdjustRoom.Register(table);
         StackHelpers.Register(table);
+        FibHelpers.Register(table);
     }
 }
