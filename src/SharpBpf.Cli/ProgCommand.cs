@@ -152,10 +152,15 @@ internal static class ProgCommand
         var ctxOut = new Option<string?>("--ctx-out") { Description = "file to write the output context to (- prints it)" };
         var repeat = new Option<uint>("--repeat") { Description = "run N times per input, report the average duration", DefaultValueFactory = _ => 1 };
         var engine = new Option<string?>("--engine") { Description = "where to run: vm (the embedded VM, the default for objects, no root needed) or kernel (BPF_PROG_TEST_RUN)" };
+        var maps = new Option<string>("--maps")
+        {
+            Description = "with --json, the maps reported after the runs: changed (the default: those the runs changed), all, or none",
+            DefaultValueFactory = _ => "changed",
+        };
         var run = new Command("run", "Run a program on a packet (or every packet of a capture) and print its return values (bpftool prog run). " +
             "With --json, an object's run prints {\"runs\":[...],\"maps\":[...]}: every run's retval and data_out, then the maps.")
         {
-            target, program, dataIn, pcap, dataOut, ctxIn, ctxOut, repeat, engine,
+            target, program, dataIn, pcap, dataOut, ctxIn, ctxOut, repeat, engine, maps,
         };
         run.SetAction(result =>
         {
@@ -174,38 +179,58 @@ internal static class ProgCommand
                     : dataInPath is not null ? [BpftoolCli.ReadInput(dataInPath)] : [],
                 ContextIn = result.GetValue(ctxIn) is { } c ? BpftoolCli.ReadInput(c) : null,
                 Repeat = Math.Max(1u, result.GetValue(repeat)),
+                Maps = BpftoolCli.Format(result) == OutputFormat.Plain ? MapReport.None : ParseMapReport(result.GetValue(maps)!),
             };
             var engineName = result.GetValue(engine) ?? (request.TargetsLoadedProgram ? "kernel" : "vm");
             if (!Runners.TryGetValue(engineName, out var factory))
                 throw new ArgumentException($"unknown engine '{engineName}' (known: {string.Join(", ", Runners.Keys)})");
-            var outcome = factory().Run(request);
-            var format = BpftoolCli.Format(result);
-            var failed = outcome.Runs.Select((r, i) => (r.Error, Index: i)).Where(r => r.Error is not null).ToList();
-            if (outcome.Runs.Count == 1 && failed.Count == 1 && format == OutputFormat.Plain)
-                throw new BpfException(failed[0].Error!);
-            var dataOutPath = result.GetValue(dataOut);
-            var ctxOutPath = result.GetValue(ctxOut);
-            WriteOutputs(dataOutPath, ctxOutPath, outcome, packets);
-            using var stdout = Console.OpenStandardOutput();
-            using var writer = new StreamWriter(stdout) { NewLine = "\n" };
-            if (format != OutputFormat.Plain && !request.TargetsLoadedProgram)
-            {
-                ProgramRunOutput.RenderDocument(writer, outcome, format == OutputFormat.PrettyJson, withContext: request.ContextIn is not null);
-            }
-            else
-            {
-                foreach (var one in outcome.Runs)
-                {
-                    if (one.Error is null)
-                        ProgramRunOutput.Render(writer, one, request.Repeat, format, dataOutPath == "-", ctxOutPath == "-");
-                }
-            }
-            writer.Flush();
-            foreach (var (error, index) in failed)
-                Console.Error.WriteLine($"sharpbpf: {(outcome.Runs.Count > 1 ? $"packet {index + 1}: " : "")}{error}");
-            return failed.Count == 0 ? 0 : 1;
+            int exitCode = 0;
+            factory().Run(request, outcome => exitCode = Report(outcome, request, result, packets, dataOut, ctxOut));
+            return exitCode;
         });
         return run;
+    }
+
+    private static MapReport ParseMapReport(string value) => value switch
+    {
+        "none" => MapReport.None,
+        "changed" => MapReport.Changed,
+        "all" => MapReport.All,
+        _ => throw new ArgumentException($"--maps takes none, changed or all (got '{value}')"),
+    };
+
+    /// <summary>
+    /// Prints what the runs gave. The --json document of an object streams its maps and holds an {"error"} element for each
+    /// refused input (exit 0: the other inputs ran); text lists the runs that ran and names each refused one on stderr (exit 1).
+    /// </summary>
+    private static int Report(ProgramRunResult outcome, ProgramRunRequest request, ParseResult result, List<CapturedPacket>? packets,
+        Option<string?> dataOut, Option<string?> ctxOut)
+    {
+        var format = BpftoolCli.Format(result);
+        var failed = outcome.Runs.Select((r, i) => (r.Error, Index: i)).Where(r => r.Error is not null).ToList();
+        bool document = format != OutputFormat.Plain && !request.TargetsLoadedProgram;
+        if (outcome.Runs.Count == 1 && failed.Count == 1 && !document)
+            throw new BpfException(failed[0].Error!);
+        var dataOutPath = result.GetValue(dataOut);
+        var ctxOutPath = result.GetValue(ctxOut);
+        WriteOutputs(dataOutPath, ctxOutPath, outcome, packets);
+        using var stdout = Console.OpenStandardOutput();
+        if (document)
+        {
+            ProgramRunOutput.RenderDocument(stdout, outcome, format == OutputFormat.PrettyJson, withContext: request.ContextIn is not null);
+            return 0;
+        }
+        using (var writer = new StreamWriter(stdout) { NewLine = "\n" })
+        {
+            foreach (var one in outcome.Runs)
+            {
+                if (one.Error is null)
+                    ProgramRunOutput.Render(writer, one, request.Repeat, format, dataOutPath == "-", ctxOutPath == "-");
+            }
+        }
+        foreach (var (error, index) in failed)
+            Console.Error.WriteLine($"sharpbpf: {(outcome.Runs.Count > 1 ? $"packet {index + 1}: " : "")}{error}");
+        return failed.Count == 0 ? 0 : 1;
     }
 
     /// <summary>The packets of a capture, which must hold Ethernet frames (what XDP and tc programs see).</summary>

@@ -22,6 +22,8 @@ public static class Errno
     public const int ERANGE = 34;
     public const int ENOSYS = 38;
     public const int ELOOP = 40;
+    public const int EPROTO = 71;
+    public const int EOVERFLOW = 75;
     public const int ENOTSUPP = 524;
     public const int EOPNOTSUPP = 95;
 
@@ -30,7 +32,7 @@ public static class Errno
         [EPERM] = "EPERM", [ENOENT] = "ENOENT", [ESRCH] = "ESRCH", [EINTR] = "EINTR", [EIO] = "EIO",
         [E2BIG] = "E2BIG", [EBADF] = "EBADF", [EAGAIN] = "EAGAIN", [ENOMEM] = "ENOMEM", [EACCES] = "EACCES",
         [EFAULT] = "EFAULT", [EBUSY] = "EBUSY", [EEXIST] = "EEXIST", [ENODEV] = "ENODEV", [EINVAL] = "EINVAL",
-        [ENOSPC] = "ENOSPC", [ERANGE] = "ERANGE", [ENOSYS] = "ENOSYS", [ELOOP] = "ELOOP",
+        [ENOSPC] = "ENOSPC", [ERANGE] = "ERANGE", [ENOSYS] = "ENOSYS", [ELOOP] = "ELOOP", [EPROTO] = "EPROTO", [EOVERFLOW] = "EOVERFLOW",
         [ENOTSUPP] = "ENOTSUPP", [EOPNOTSUPP] = "EOPNOTSUPP",
     };
 

@@ -18,22 +18,24 @@ public sealed class KernelProgramRunner : IProgramRunner
     /// <summary>The CPU the calling thread is pinned to during the runs.</summary>
     public int Cpu { get; init; }
 
-    public ProgramRunResult Run(ProgramRunRequest request)
+    public void Run(ProgramRunRequest request, Action<ProgramRunResult> consume)
     {
         ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(consume);
         if (request.TargetsLoadedProgram)
         {
             var words = request.Target.Split(' ', 2);
             using var fd = new ObjectSelector(words[0], words[1]).OpenOne(BpfObjectKind.Program);
             using var loaded = KernelProgram.FromFd(fd.Duplicate());
-            return new ProgramRunResult(loaded.Name, RunAll(loaded, request), []);
+            consume(new ProgramRunResult(loaded.Name, RunAll(loaded, request), []));
+            return;
         }
         var obj = ObjectSpec.Load(request.Target);
         var chosen = request.ChooseProgram(obj);
         using var collection = KernelEngine.Load(obj, new KernelEngineOptions { ShouldLoad = p => p.Autoload || ReferenceEquals(p, chosen) });
+        var maps = MapSelection.Before(collection.Maps.Select(m => KeyValuePair.Create(m.Key, (IBpfMap)m.Value)), request.Maps);
         var runs = RunAll(collection.Programs[chosen.Name], request);
-        var maps = MapContents.ReadAll(collection.Maps.Select(m => KeyValuePair.Create(m.Key, (IBpfMap)m.Value)));
-        return new ProgramRunResult(chosen.Name, runs, maps);
+        consume(new ProgramRunResult(chosen.Name, runs, maps.After()));
     }
 
     private List<ProgramRun> RunAll(KernelProgram program, ProgramRunRequest request)

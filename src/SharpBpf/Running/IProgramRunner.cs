@@ -21,6 +21,8 @@ public sealed record ProgramRunRequest
     /// <summary>Bytes to reserve for data out; null = data in + headroom.</summary>
     public int? DataOutSize { get; init; }
     public int? ContextOutSize { get; init; }
+    /// <summary>Which maps the result reports.</summary>
+    public MapReport Maps { get; init; } = MapReport.All;
 
     /// <summary>The data_in of each run (one empty input when there is none).</summary>
     public IReadOnlyList<ReadOnlyMemory<byte>> RunInputs => Inputs.Count == 0 ? [ReadOnlyMemory<byte>.Empty] : Inputs;
@@ -52,8 +54,13 @@ public sealed record ProgramRun(uint ReturnValue, byte[] DataOut, byte[] Context
 }
 
 /// <summary>What a request produced, engine-neutral: one <see cref="ProgramRun"/> per input, then the object's maps.</summary>
-/// <param name="Maps">The object's maps after the last run, sorted by name (empty for a program that was already loaded).</param>
-public sealed record ProgramRunResult(string ProgramName, IReadOnlyList<ProgramRun> Runs, IReadOnlyList<MapContents> Maps);
+/// <param name="Maps">The object's maps after the last run that <see cref="ProgramRunRequest.Maps"/> asked for, sorted by name
+/// (empty for a program that was already loaded).</param>
+public sealed record ProgramRunResult(string ProgramName, IReadOnlyList<ProgramRun> Runs, IReadOnlyList<MapContents> Maps)
+{
+    /// <summary>A copy whose maps no longer need the engine.</summary>
+    public ProgramRunResult Materialized() => this with { Maps = Maps.Select(m => m.Materialized()).ToList() };
+}
 
 /// <summary>An engine that runs a program on inputs: the kernel's BPF_PROG_TEST_RUN or the VM.</summary>
 public interface IProgramRunner
@@ -61,5 +68,19 @@ public interface IProgramRunner
     /// <summary>"kernel" or "vm": the value of <c>--engine</c> that selects this runner.</summary>
     string Engine { get; }
 
-    ProgramRunResult Run(ProgramRunRequest request);
+    /// <summary>Runs the request and hands the result to <paramref name="consume"/> while the engine still holds the maps:
+    /// map entries are read as they are enumerated, so a huge map can be written out without being held in memory.</summary>
+    void Run(ProgramRunRequest request, Action<ProgramRunResult> consume);
+}
+
+public static class ProgramRunnerExtensions
+{
+    /// <summary>Runs the request and returns the result with its maps read into memory.</summary>
+    public static ProgramRunResult Run(this IProgramRunner runner, ProgramRunRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(runner);
+        ProgramRunResult? result = null;
+        runner.Run(request, r => result = r.Materialized());
+        return result!;
+    }
 }

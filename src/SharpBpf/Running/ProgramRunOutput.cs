@@ -14,15 +14,18 @@ namespace SharpBpf.Running;
 public static class ProgramRunOutput
 {
     /// <summary>
-    /// The <c>prog run --json</c> document for an object: <c>{"runs":[{"retval":2,"data_out":"hex"}|{"error":"..."}],
+    /// Writes the <c>prog run --json</c> document for an object: <c>{"runs":[{"retval":2,"data_out":"hex"}|{"error":"..."}],
     /// "maps":[{"name":..,"type":..,"entries":[{"key":"hex","value":"hex"}|{"key":"hex","values":["hex",..]}]}]}</c>,
-    /// hex lower-case without separators; "ctx_out" follows "data_out" when <paramref name="withContext"/>.
-    /// Durations are left out, so two engines that agree produce the same bytes.
+    /// hex lower-case without separators, then a newline; "ctx_out" follows "data_out" when <paramref name="withContext"/>.
+    /// Durations are left out, so two engines that agree produce the same bytes. The document is written as the map
+    /// entries are enumerated, in pieces of at most about 64 KiB, so its size is not bounded by memory.
     /// </summary>
-    public static void RenderDocument(TextWriter output, ProgramRunResult result, bool pretty = false, bool withContext = false)
+    public static void RenderDocument(Stream output, ProgramRunResult result, bool pretty = false, bool withContext = false)
     {
-        output.Write(Document(result, pretty, withContext));
-        output.Write('\n');
+        using (var json = new Utf8JsonWriter(output, new JsonWriterOptions { Indented = pretty, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+            Write(json, result, withContext);
+        output.WriteByte((byte)'\n');
+        output.Flush();
     }
 
     /// <summary>The document as a string, without a trailing newline (what agreement tests compare).</summary>
@@ -30,57 +33,69 @@ public static class ProgramRunOutput
     {
         var buffer = new ArrayBufferWriter<byte>();
         using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = pretty, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+            Write(json, result, withContext);
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    private const int FlushAbove = 64 << 10;
+
+    private static void Write(Utf8JsonWriter json, ProgramRunResult result, bool withContext)
+    {
+        json.WriteStartObject();
+        json.WriteStartArray("runs");
+        foreach (var run in result.Runs)
         {
             json.WriteStartObject();
-            json.WriteStartArray("runs");
-            foreach (var run in result.Runs)
+            if (run.Error is { } error)
             {
-                json.WriteStartObject();
-                if (run.Error is { } error)
-                {
-                    json.WriteString("error", error);
-                }
-                else
-                {
-                    json.WriteNumber("retval", run.ReturnValue);
-                    json.WriteString("data_out", Hex(run.DataOut));
-                    if (withContext)
-                        json.WriteString("ctx_out", Hex(run.ContextOut));
-                }
-                json.WriteEndObject();
+                json.WriteString("error", error);
             }
-            json.WriteEndArray();
-            json.WriteStartArray("maps");
-            foreach (var map in result.Maps)
+            else
             {
-                json.WriteStartObject();
-                json.WriteString("name", map.Name);
-                json.WriteString("type", map.Type);
-                json.WriteStartArray("entries");
-                foreach (var entry in map.Entries)
-                {
-                    json.WriteStartObject();
-                    json.WriteString("key", Hex(entry.Key));
-                    if (entry.PerCpuValues is { } values)
-                    {
-                        json.WriteStartArray("values");
-                        foreach (var v in values)
-                            json.WriteStringValue(Hex(v));
-                        json.WriteEndArray();
-                    }
-                    else
-                    {
-                        json.WriteString("value", Hex(entry.Value ?? []));
-                    }
-                    json.WriteEndObject();
-                }
-                json.WriteEndArray();
-                json.WriteEndObject();
+                json.WriteNumber("retval", run.ReturnValue);
+                json.WriteString("data_out", Hex(run.DataOut));
+                if (withContext)
+                    json.WriteString("ctx_out", Hex(run.ContextOut));
+            }
+            json.WriteEndObject();
+        }
+        json.WriteEndArray();
+        json.WriteStartArray("maps");
+        foreach (var map in result.Maps)
+        {
+            json.WriteStartObject();
+            json.WriteString("name", map.Name);
+            json.WriteString("type", map.Type);
+            json.WriteStartArray("entries");
+            foreach (var entry in map.Entries)
+            {
+                WriteEntry(json, entry);
+                if (json.BytesPending > FlushAbove)
+                    json.Flush();
             }
             json.WriteEndArray();
             json.WriteEndObject();
         }
-        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+        json.WriteEndArray();
+        json.WriteEndObject();
+    }
+
+    private static void WriteEntry(Utf8JsonWriter json, MapEntryContents entry)
+    {
+        json.WriteStartObject();
+        json.WriteString("key", Hex(entry.Key));
+        if (entry.PerCpuValues is { } values)
+        {
+            json.WriteStartArray("values");
+            foreach (var v in values)
+                json.WriteStringValue(Hex(v));
+            json.WriteEndArray();
+        }
+        else
+        {
+            json.WriteString("value", Hex(entry.Value ?? []));
+        }
+        json.WriteEndObject();
     }
 
     private static string Hex(byte[] bytes) => Convert.ToHexStringLower(bytes);

@@ -20,8 +20,9 @@ public sealed class VmProgramRunner : IProgramRunner
     /// <summary>Where <c>bpf_trace_printk</c> output goes; null discards it.</summary>
     public Action<string>? TraceSink { get; init; }
 
-    public ProgramRunResult Run(ProgramRunRequest request)
+    public void Run(ProgramRunRequest request, Action<ProgramRunResult> consume)
     {
+        ArgumentNullException.ThrowIfNull(consume);
         ArgumentNullException.ThrowIfNull(request);
         if (request.TargetsLoadedProgram)
             throw new BpfException($"'{request.Target}' is a program loaded in the kernel; the VM runs object files (use --engine kernel)");
@@ -33,11 +34,11 @@ public sealed class VmProgramRunner : IProgramRunner
         using var engine = new VmEngine(new VmOptions { CpuCount = Math.Max(cpus, Cpu + 1), CurrentCpu = Cpu, TraceSink = TraceSink });
         var collection = engine.Load(obj);
         var program = collection.Program(chosen.Name);
+        var maps = MapSelection.Before(collection.Maps.Select(m => KeyValuePair.Create(m.Key, (Maps.IBpfMap)m.Value)), request.Maps);
         var runs = new List<ProgramRun>();
         foreach (var input in request.RunInputs)
             runs.Add(RunOne(program, input, request));
-        var maps = MapContents.ReadAll(collection.Maps.Select(m => KeyValuePair.Create(m.Key, (Maps.IBpfMap)m.Value)));
-        return new ProgramRunResult(program.Name, runs, maps);
+        consume(new ProgramRunResult(program.Name, runs, maps.After()));
     }
 
     private static ProgramRun RunOne(VmProgram program, ReadOnlyMemory<byte> input, ProgramRunRequest request)

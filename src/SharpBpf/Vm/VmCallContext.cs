@@ -83,6 +83,9 @@ public sealed unsafe partial class VmCallContext : IDisposable
     /// <summary>What the last <c>bpf_redirect</c>/<c>bpf_redirect_map</c> asked for, or null.</summary>
     public VmRedirect? Redirect { get; internal set; }
 
+    /// <summary>What skb helpers leave on the run's packet (tunnel metadata, encapsulation), as the kernel keeps it on the skb.</summary>
+    internal Helpers.SkbRunState Skb { get; } = new();
+
     /// <summary>The address r10 points to in the outermost frame.</summary>
     internal ulong StackTop => (ulong)Stack + StackSize;
 
@@ -97,6 +100,7 @@ public sealed unsafe partial class VmCallContext : IDisposable
         CurrentDepth = 0;
         _extraCount = 0;
         Redirect = null;
+        Skb.Clear();
         Context = null;
         HasPacket = false;
         RawLength = 0;

@@ -66,4 +66,7 @@ public sealed class VmOptions
     /// structure (maps preallocate it at creation). Creating a map beyond it fails with ENOMEM naming this option.
     /// </summary>
     public long MaxMapMemory { get; init; } = DefaultMaxMapMemory;
+
+    /// <summary>The interfaces, routes and neighbours <c>bpf_fib_lookup</c> consults. Null: <see cref="VmFibTable.Loopback"/>.</summary>
+    public VmFibTable? Fib { get; init; }
 }

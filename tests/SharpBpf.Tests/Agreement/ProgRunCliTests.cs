@@ -103,16 +103,53 @@ public sealed class ProgRunCliTests : IDisposable
     }
 
     [Fact]
-    public void ARefusedPacketIsReportedAndTheOthersStillRun()
+    public void ARefusedPacketIsAnErrorElementAndTheOthersStillRun()
     {
         var frames = new[] { TestFrames.Udp("10.0.0.1", "10.1.2.3", 1000, 9), new byte[10] };
         var pcap = Capture(new TestProgramCase("xdp_pass.c", "xdp_pass", frames));
-        var (code, stdout, stderr) = SharpBpfCli.Run("prog", "run", TestPrograms.Compile("xdp_pass.c"), "--pcap", pcap, "-j");
-        Assert.Equal(1, code);
+        var obj = TestPrograms.Compile("xdp_pass.c");
+        var (code, stdout, stderr) = SharpBpfCli.Run("prog", "run", obj, "--pcap", pcap, "-j");
+        Assert.Equal(0, code);
+        Assert.Equal("", stderr);
         var runs = JsonDocument.Parse(stdout).RootElement.GetProperty("runs");
         Assert.Equal(2u, runs[0].GetProperty("retval").GetUInt32());
         Assert.Contains("EINVAL", runs[1].GetProperty("error").GetString());
+        // Text has no place for the refusal: it is named on stderr and the exit code says so.
+        (code, _, stderr) = SharpBpfCli.Run("prog", "run", obj, "--pcap", pcap);
+        Assert.Equal(1, code);
         Assert.StartsWith("sharpbpf: packet 2: ", stderr);
+    }
+
+    [Fact]
+    public void MapsOptionChoosesTheReportedMaps()
+    {
+        var c = TestProgramCases.All.Single(x => x.File == "global_data.c");
+        var pcap = Capture(c);
+        var obj = TestPrograms.Compile(c.File);
+        string[] Names(string maps) => JsonDocument.Parse(Run("prog", "run", obj, "--pcap", pcap, "-j", "--maps", maps))
+            .RootElement.GetProperty("maps").EnumerateArray().Select(m => m.GetProperty("name").GetString()!).ToArray();
+        var all = Names("all");
+        var changed = Names("changed");
+        Assert.Empty(Names("none"));
+        Assert.Contains(all, n => n.EndsWith(".rodata", StringComparison.Ordinal));
+        Assert.DoesNotContain(changed, n => n.EndsWith(".rodata", StringComparison.Ordinal)); // read-only: the runs cannot change it
+        Assert.NotEmpty(changed);
+        Assert.Equal(changed, JsonDocument.Parse(Run("prog", "run", obj, "--pcap", pcap, "-j")).RootElement.GetProperty("maps")
+            .EnumerateArray().Select(m => m.GetProperty("name").GetString()!).ToArray());
+        var (code, _, stderr) = SharpBpfCli.Run("prog", "run", obj, "--pcap", pcap, "-j", "--maps", "some");
+        Assert.Equal(1, code);
+        Assert.StartsWith("sharpbpf: ", stderr);
+    }
+
+    [Fact]
+    public void AHugeArrayTheRunsLeaveAloneIsNotRead()
+    {
+        var obj = TestPrograms.Compile("vm_huge_array.c");
+        var doc = JsonDocument.Parse(Run("prog", "run", obj, "--data-in", Packet(), "-j")).RootElement;
+        Assert.Equal(2u, doc.GetProperty("runs")[0].GetProperty("retval").GetUInt32());
+        var map = Assert.Single(doc.GetProperty("maps").EnumerateArray());
+        Assert.Equal("hits", map.GetProperty("name").GetString());
+        Assert.Equal("01000000", Assert.Single(map.GetProperty("entries").EnumerateArray()).GetProperty("key").GetString());
     }
 
     [SkippableTheory]

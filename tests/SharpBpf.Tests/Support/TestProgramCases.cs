@@ -33,6 +33,11 @@ public static class TestProgramCases
     public static IReadOnlyList<byte[]> FirstByteFrames { get; } =
         new byte[] { 0, 1, 2, 3, 4, 7, 0xff, 0xff, 0xff, 0xff }.Select(b => (byte[])[b, .. Enumerable.Range(1, 63).Select(i => (byte)i)]).ToList();
 
+    /// <summary>A UDP frame sent to the broadcast, a multicast, another host's and the all-zero (loopback's own) address.</summary>
+    public static IReadOnlyList<byte[]> DestinationFrames { get; } =
+        new[] { "ffffffffffff", "01005e000001", "020000000009", "000000000000" }
+            .Select(mac => (byte[])[.. Convert.FromHexString(mac), .. TestFrames.Udp("10.0.0.1", "10.1.2.3", 1000, 9).AsSpan(6)]).ToList();
+
     public static IReadOnlyList<TestProgramCase> All { get; } =
     [
         new("xdp_pass.c", "xdp_pass", MixedFrames),
@@ -69,5 +74,9 @@ public static class TestProgramCases
         new("jit_calls.c", "subprogram_chain", MixedFrames),
         new("skel_kernel_types.c", "keep", MixedFrames),
         new("skel_names.c", "to_string", MixedFrames),
+        new("vm_redirect.c", "xdp_redirect_ways", [.. MixedFrames, .. FirstByteFrames]),
+        new("vm_xdp_bytes.c", "xdp_bytes", MixedFrames),
+        new("vm_skb_helpers.c", "tc_helpers", [.. MixedFrames, .. DestinationFrames]),
+        new("vm_fib.c", "xdp_router", MixedFrames),
     ];
 }

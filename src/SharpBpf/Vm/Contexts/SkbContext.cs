@@ -106,9 +106,10 @@ internal sealed class SkbContext : VmContext
         ctxIn.CopyTo(ctx);
         int len = (int)(cx.DataEnd - cx.Data);
         BinaryPrimitives.WriteUInt32LittleEndian(ctx[Len..], (uint)len);
-        // eth_type_trans on the loopback device (address 00:00:00:00:00:00).
+        // eth_type_trans on the loopback device: its address and its broadcast address are both 00:00:00:00:00:00, so
+        // ff:ff:ff:ff:ff:ff is PACKET_MULTICAST like any group address, and any other unicast address PACKET_OTHERHOST.
         var dest = data[..6];
-        uint pktType = (dest[0] & 1) != 0 ? (dest.IndexOfAnyExcept((byte)0xff) < 0 ? 1u : 2u) : dest.IndexOfAnyExcept((byte)0) < 0 ? 0u : 3u;
+        uint pktType = (dest[0] & 1) != 0 ? 2u : dest.IndexOfAnyExcept((byte)0) < 0 ? 0u : 3u;
         // skb->protocol is big-endian; programs read it as the u32 holding those two bytes in memory order.
         uint protocol = etherType >= 0x600 ? BinaryPrimitives.ReverseEndianness(etherType) : BinaryPrimitives.ReverseEndianness((ushort)0x0004);
         BinaryPrimitives.WriteUInt32LittleEndian(ctx[PktType..], pktType);
@@ -118,6 +119,18 @@ internal sealed class SkbContext : VmContext
         if (U32(ctx, WireLen) == 0)
             BinaryPrimitives.WriteUInt32LittleEndian(ctx[WireLen..], (uint)len);
         cx.Context = this;
+    }
+
+    /// <summary>skb->protocol as the EtherType (host order).</summary>
+    internal static ushort EtherType(VmCallContext cx) => BinaryPrimitives.ReverseEndianness((ushort)U32(CtxSpan(cx, StructSize), Protocol));
+
+    /// <summary>After a helper resized the packet or changed its outer header: skb->len, and skb->protocol when given.</summary>
+    internal static void PacketChanged(VmCallContext cx, ushort? etherType = null)
+    {
+        var ctx = CtxSpan(cx, StructSize);
+        BinaryPrimitives.WriteUInt32LittleEndian(ctx[Len..], (uint)(cx.DataEnd - cx.Data));
+        if (etherType is { } type)
+            BinaryPrimitives.WriteUInt32LittleEndian(ctx[Protocol..], BinaryPrimitives.ReverseEndianness(type));
     }
 
     public override bool TryLoad(VmCallContext cx, int offset, int size, out ulong value)

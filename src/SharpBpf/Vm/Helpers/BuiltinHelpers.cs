@@ -10,5 +10,10 @@ internal static class BuiltinHelpers
         TracePrintk.Register(table);
         OutputHelpers.Register(table);
         PacketHelpers.Register(table);
+        XdpBytesHelpers.Register(table);
+        TunnelHelpers.Register(table);
+        SkbAdjustRoom.Register(table);
+        StackHelpers.Register(table);
+        FibHelpers.Register(table);
     }
 }

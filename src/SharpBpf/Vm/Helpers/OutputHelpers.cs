@@ -30,15 +30,28 @@ internal static unsafe class OutputHelpers
     private static IVmRingBuffer Ring(VmCallContext vm, ulong map) =>
         vm.GetMap(map) as IVmRingBuffer ?? throw vm.Fault("the map is not a RINGBUF");
 
+    /// <summary>bpf_perf_event_output; XDP and skb programs may append the first ctx_len packet bytes (BPF_F_CTXLEN_MASK),
+    /// which must not exceed the packet (EFAULT). Without a reader in the slot, as in the kernel's test_run, it is ENOENT.</summary>
     private static ulong PerfEventOutput(VmCallContext vm, ulong ctx, ulong map, ulong flags, ulong data, ulong size)
     {
         if (vm.GetMap(map) is not IVmPerfEventArray perf)
             throw vm.Fault("bpf_perf_event_output: the map is not a PERF_EVENT_ARRAY");
-        if ((flags & ~(IndexMask | CtxLenMask)) != 0 || (flags & CtxLenMask) != 0)
-            return unchecked((ulong)-Errno.EINVAL); // packet/context bytes appended (BPF_F_CTXLEN_MASK) are not supported
+        bool packetContext = vm.Context is Contexts.XdpContext or Contexts.SkbContext;
+        if ((flags & ~(IndexMask | (packetContext ? CtxLenMask : 0))) != 0)
+            return unchecked((ulong)-Errno.EINVAL);
+        ulong packetBytes = (flags & CtxLenMask) >> 32;
+        if (packetBytes > (ulong)(vm.DataEnd - vm.Data))
+            return unchecked((ulong)-Errno.EFAULT);
         ulong index = flags & IndexMask;
         if (index == CurrentCpu)
             index = (ulong)vm.Cpu;
-        return (ulong)perf.Output((uint)index, vm.GetPointer(data, size, write: false), size);
+        byte* sample = vm.GetPointer(data, size, write: false);
+        if (packetBytes == 0)
+            return (ulong)perf.Output((uint)index, sample, size);
+        var joined = new byte[size + packetBytes];
+        new ReadOnlySpan<byte>(sample, (int)size).CopyTo(joined);
+        new ReadOnlySpan<byte>((void*)vm.Data, (int)packetBytes).CopyTo(joined.AsSpan((int)size));
+        fixed (byte* p = joined)
+            return (ulong)perf.Output((uint)index, p, (ulong)joined.Length);
     }
 }

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using SharpBpf.Vm.Contexts;
+using SharpBpf.Vm.Maps;
 
 namespace SharpBpf.Vm.Helpers;
 
@@ -223,15 +224,18 @@ internal static unsafe class PacketHelpers
         return TcActRedirect;
     }
 
-    /// <summary>bpf_redirect_map(map, key, flags): XDP_REDIRECT when the key has an entry, else the action in flags' low two bits.</summary>
+    /// <summary>bpf_redirect_map(map, key, flags) as the kernel's test_run sees it: XDP_REDIRECT when the key names a target
+    /// (or with BPF_F_BROADCAST), else the fallback action in flags' low two bits; other flags the map does not take: XDP_ABORTED.</summary>
     private static ulong RedirectMap(VmCallContext vm, ulong map, ulong key, ulong flags, ulong r4, ulong r5)
     {
-        var m = vm.GetMap(map);
-        if ((flags & ~3UL & ~0x18UL) != 0) // action bits; BPF_F_BROADCAST | BPF_F_EXCLUDE_INGRESS
+        if (vm.GetMap(map) is not IVmRedirectMap m)
+            throw vm.Fault("bpf_redirect_map needs a DEVMAP, DEVMAP_HASH, CPUMAP or XSKMAP");
+        const ulong actionMask = 3, broadcast = 1 << 3;
+        if ((flags & ~(actionMask | m.RedirectFlags)) != 0)
             return XdpAborted;
         uint k = (uint)key;
-        if (m.KeySize != 4 || m.LookupFromProgram((byte*)&k, vm.Cpu) == null)
-            return flags & 3;
+        if (!m.HasTarget(k) && (flags & broadcast) == 0)
+            return flags & actionMask;
         vm.Redirect = new VmRedirect(k, flags, m.Name);
         return XdpRedirect;
     }

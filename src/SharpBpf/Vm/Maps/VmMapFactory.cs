@@ -54,6 +54,9 @@ public static class VmMapFactory
         BpfMapType.PerfEventArray => new VmPerfEventArray(spec, resolver),
         BpfMapType.ArrayOfMaps => new VmArrayOfMaps(spec, resolver),
         BpfMapType.HashOfMaps => new VmHashOfMaps(spec, resolver),
-        _ => throw new BpfMapCreateException(spec, Errno.EINVAL, $"map type {spec.Type} is not supported by the VM"),
+        BpfMapType.Devmap or BpfMapType.DevmapHash or BpfMapType.Cpumap => new VmRedirectMap(spec, cpuCount),
+        BpfMapType.Xskmap => new VmXskMap(spec),
+        BpfMapType.StackTrace => new VmStackTraceMap(spec),
+        _ => throw new BpfMapCreateException(spec, Errno.EOPNOTSUPP, VmUnsupportedMaps.Reason(spec.Type)),
     };
 }

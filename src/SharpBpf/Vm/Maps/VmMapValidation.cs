@@ -86,8 +86,17 @@ internal static class VmMapValidation
                 if (spec.MaxEntries > RingbufMaxDataSize)
                     Reject(spec, Errno.E2BIG, "ring buffer too large");
                 break;
+            case BpfMapType.Devmap or BpfMapType.DevmapHash or BpfMapType.Cpumap:
+                VmRedirectMap.Validate(spec);
+                break;
+            case BpfMapType.Xskmap:
+                VmXskMap.Validate(spec);
+                break;
+            case BpfMapType.StackTrace:
+                VmStackTraceMap.Validate(spec);
+                break;
             default:
-                Reject(spec, Errno.EOPNOTSUPP, $"map type {spec.Type} is not supported by the VM");
+                Reject(spec, Errno.EOPNOTSUPP, VmUnsupportedMaps.Reason(spec.Type));
                 break;
         }
 

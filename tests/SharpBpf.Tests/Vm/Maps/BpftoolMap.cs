@@ -41,7 +41,7 @@ public sealed class BpftoolMap
             BpfMapType.PerfEventArray => "perf_event_array",
             BpfMapType.ArrayOfMaps => "array_of_maps",
             BpfMapType.HashOfMaps => "hash_of_maps",
-            _ => throw new ArgumentException($"no bpftool name for {spec.Type}"),
+            _ => BpfNames.MapType(spec.Type),
         };
         var args = $"map create {pin} type {type} key {spec.KeySize} value {spec.ValueSize} entries {spec.MaxEntries} name {spec.Name} flags {spec.Flags}";
         // bpftool 7.1 has no map_extra argument: bloom filters get the kernel's default hash count.
