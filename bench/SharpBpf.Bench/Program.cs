@@ -7,6 +7,8 @@ if (args is ["load-profile", .. var profileArgs])
     return LoadProfile.Run(profileArgs);
 if (args is ["vm-kernel", .. var vmArgs])
     return SharpBpf.Bench.VmKernelComparison.Run(vmArgs);
+if (args is ["whole-run", .. var wholeArgs])
+    return SharpBpf.Bench.WholeRunComparison.Run(wholeArgs);
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
 return 0;
 

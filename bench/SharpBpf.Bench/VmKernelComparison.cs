@@ -79,13 +79,13 @@ internal static partial class VmKernelComparison
         return 0;
     }
 
-    private static int Option(string[] args, string name, int fallback)
+    internal static int Option(string[] args, string name, int fallback)
     {
         int at = Array.IndexOf(args, name);
         return at >= 0 && at + 1 < args.Length ? int.Parse(args[at + 1], CultureInfo.InvariantCulture) : fallback;
     }
 
-    private static string Compile(string workload, string dir)
+    internal static string Compile(string workload, string dir)
     {
         var source = Path.Combine(ProgramsDir(), workload + ".c");
         var output = Path.Combine(dir, workload + ".o");
@@ -150,7 +150,7 @@ internal static partial class VmKernelComparison
     }
 
     [GeneratedRegex(@"Return value: (\d+), duration \(average\): (\d+)ns")]
-    private static partial Regex KernelResult();
+    internal static partial Regex KernelResult();
 
     private static double KernelRun(string workload, string packetFile, int repeat)
     {
@@ -209,7 +209,7 @@ internal static partial class VmKernelComparison
             + (compiled.Error is null ? "" : $" (compile FAILED: {compiled.Error.Message})"));
     }
 
-    private static (int Exit, string Stdout, string Stderr) Exec(string file, params string[] args)
+    internal static (int Exit, string Stdout, string Stderr) Exec(string file, params string[] args)
     {
         var psi = new ProcessStartInfo(file, args) { RedirectStandardOutput = true, RedirectStandardError = true };
         using var p = Process.Start(psi)!;
@@ -219,7 +219,7 @@ internal static partial class VmKernelComparison
         return (p.ExitCode, stdout.Result, stderr);
     }
 
-    private static byte[] UdpPacket()
+    internal static byte[] UdpPacket()
     {
         var p = new byte[64];
         BinaryPrimitives.WriteUInt16BigEndian(p.AsSpan(12), 0x0800);

@@ -15,6 +15,7 @@ internal static class ProgCommand
     public static readonly Dictionary<string, Func<IProgramRunner>> Runners = new(StringComparer.Ordinal)
     {
         ["vm"] = () => new VmProgramRunner { TraceSink = line => Console.Error.WriteLine(line) },
+        ["vm-interpreter"] = () => new VmProgramRunner { UseJit = false, TraceSink = line => Console.Error.WriteLine(line) },
         ["kernel"] = () => new KernelProgramRunner(),
     };
 
@@ -151,7 +152,7 @@ internal static class ProgCommand
         var ctxIn = new Option<string?>("--ctx-in") { Description = "file with the context (e.g. struct xdp_md)" };
         var ctxOut = new Option<string?>("--ctx-out") { Description = "file to write the output context to (- prints it)" };
         var repeat = new Option<uint>("--repeat") { Description = "run N times per input, report the average duration", DefaultValueFactory = _ => 1 };
-        var engine = new Option<string?>("--engine") { Description = "where to run: vm (the embedded VM, the default for objects, no root needed) or kernel (BPF_PROG_TEST_RUN)" };
+        var engine = new Option<string?>("--engine") { Description = "where to run: vm (the embedded VM, the default for objects, no root needed), vm-interpreter (the VM without its JIT) or kernel (BPF_PROG_TEST_RUN)" };
         var maps = new Option<string>("--maps")
         {
             Description = "with --json, the maps reported after the runs: changed (the default: those the runs changed), all, or none",

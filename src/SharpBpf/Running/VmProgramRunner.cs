@@ -17,6 +17,9 @@ public sealed class VmProgramRunner : IProgramRunner
     /// <summary>The CPU the runs pretend to execute on (0, where <see cref="KernelProgramRunner"/> pins its runs).</summary>
     public int Cpu { get; init; }
 
+    /// <summary>Compile programs to native code (the default where the runtime can); false interprets them.</summary>
+    public bool UseJit { get; init; } = new VmOptions().UseJit;
+
     /// <summary>Where <c>bpf_trace_printk</c> output goes; null discards it.</summary>
     public Action<string>? TraceSink { get; init; }
 
@@ -31,7 +34,7 @@ public sealed class VmProgramRunner : IProgramRunner
         // As the kernel runner: programs that do not load by default stay out, unless it is the one asked for.
         obj.Programs.RemoveAll(p => !p.Autoload && !ReferenceEquals(p, chosen));
         int cpus = MachineCpus();
-        using var engine = new VmEngine(new VmOptions { CpuCount = Math.Max(cpus, Cpu + 1), CurrentCpu = Cpu, TraceSink = TraceSink });
+        using var engine = new VmEngine(new VmOptions { CpuCount = Math.Max(cpus, Cpu + 1), CurrentCpu = Cpu, TraceSink = TraceSink, UseJit = UseJit });
         var collection = engine.Load(obj);
         var program = collection.Program(chosen.Name);
         var maps = MapSelection.Before(collection.Maps.Select(m => KeyValuePair.Create(m.Key, (Maps.IBpfMap)m.Value)), request.Maps);
@@ -57,7 +60,7 @@ public sealed class VmProgramRunner : IProgramRunner
             int ctxMax = request.ContextOutSize ?? request.ContextIn?.Length ?? 0;
             if (ctxOut.Length > ctxMax)
                 ctxOut = ctxOut[..ctxMax];
-            return new ProgramRun((uint)result.ReturnValue, dataOut, ctxOut, (ulong)(result.Duration.Ticks * 100));
+            return new ProgramRun((uint)result.ReturnValue, dataOut, ctxOut, result.DurationNs);
         }
         catch (BpfException e)
         {

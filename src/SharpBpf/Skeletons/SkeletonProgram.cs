@@ -41,7 +41,7 @@ public sealed class SkeletonProgram
         if (Vm is not null)
         {
             var r = Vm.Run(new VmRunInput { Data = data, Context = context, Repeat = (int)Math.Min(repeat, int.MaxValue) });
-            return new ProgramRun((uint)r.ReturnValue, r.DataOut, r.ContextOut ?? [], (ulong)(r.Duration.Ticks * 100));
+            return new ProgramRun((uint)r.ReturnValue, r.DataOut, r.ContextOut ?? [], r.DurationNs);
         }
         var k = Kernel!.TestRun(new TestRunOptions { DataIn = data, ContextIn = context ?? default, Repeat = repeat });
         return new ProgramRun(k.ReturnValue, k.DataOut, k.ContextOut, k.DurationNs);

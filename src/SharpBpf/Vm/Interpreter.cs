@@ -17,6 +17,7 @@ internal static unsafe class Interpreter
     private const ulong StackSize = VmCallContext.StackSize;
 
     /// <summary>Runs the program from its first instruction with r1 = <paramref name="r1"/>, r2 = <paramref name="r2"/>; returns r0.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static ulong Run(VmCallContext cx, ulong r1, ulong r2)
     {
         ulong* r = stackalloc ulong[11];
@@ -187,6 +188,7 @@ internal static unsafe class Interpreter
     /// (the JIT hands runs over here). The budget is charged on backward jumps with the length of the loop body they close
     /// (every loop needs one), so straight-line code pays nothing.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // timed runs must not start in tier-0 code
     internal static ulong Execute(VmCallContext cx, VmCode code, int pc, int depth, int baseDepth, ulong* r)
     {
         VmInsn* ip = Pin(code) + pc;

@@ -93,18 +93,25 @@ public sealed unsafe partial class VmCallContext : IDisposable
     internal void Reset(VmProgram program)
     {
         Program = program;
-        CurrentCode = program.Code;
-        Budget = Engine.Options.InstructionBudget;
-        _reservations.DiscardAll();
-        TailCalls = 0;
-        CurrentDepth = 0;
-        _extraCount = 0;
         Redirect = null;
         Skb.Clear();
         Context = null;
         HasPacket = false;
         RawLength = 0;
-        SpinLockHeld = 0;
+        ResetRun();
+    }
+
+    /// <summary>Prepares for the next of repeated runs on the same context and packet (the kernel's test_run repeats so).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal void ResetRun()
+    {
+        CurrentCode = Program.Code;
+        Budget = Engine.Options.InstructionBudget;
+        _reservations.DiscardAll();
+        TailCalls = 0;
+        CurrentDepth = 0;
+        _extraCount = 0;
+        ReleaseLocks(); // a lock a run left held must not make the next one spin
         _jitPrimed = false;
     }
 

@@ -24,37 +24,43 @@ public sealed class VmProgram
     /// <summary>Runs on a packet (XDP, tc, socket filter) or on memory (other types: r1 = memory, r2 = its length).</summary>
     public VmRunResult Run(ReadOnlyMemory<byte> data) => Run(new VmRunInput { Data = data });
 
-    /// <summary>Runs as BPF_PROG_TEST_RUN would: sets up the context for the program type, runs, returns what it produced.</summary>
+    /// <summary>
+    /// Runs as BPF_PROG_TEST_RUN would: sets up the context for the program type once, runs <see cref="VmRunInput.Repeat"/>
+    /// times on it (as the kernel, the packet and context are not reset between repeats), returns what the last run produced
+    /// and the mean duration, from one clock read before and one after the batch.
+    /// </summary>
     public VmRunResult Run(VmRunInput input)
     {
         ArgumentNullException.ThrowIfNull(input);
         if (input.Repeat < 1)
             throw new ArgumentOutOfRangeException(nameof(input), input.Repeat, "Repeat must be at least 1");
         var kind = VmContexts.For(Type);
-        if (Engine.Options.UseJit && Code.Jit is null)
-            Jit.JitExecutor.Compile(Code, Engine.Options.MaxJitInstructions); // compile outside the timed runs: the duration is the program's, as the kernel's
         var cx = Engine.Rent();
         try
         {
-            ulong r0 = 0;
-            long elapsed = 0;
-            for (int i = 0; i < input.Repeat; i++)
-            {
-                cx.Reset(this);
-                var (r1, r2) = kind.Setup(cx, input);
-                long start = Stopwatch.GetTimestamp();
-                r0 = Jit.JitExecutor.Run(cx, r1, r2);
-                elapsed += Stopwatch.GetTimestamp() - start;
-            }
+            cx.Reset(this);
+            var (r1, r2) = kind.Setup(cx, input);
+            Jit.JitExecutor.Prepare(cx); // compile outside the timed runs: the duration is the program's, as the kernel's
+            long start = Stopwatch.GetTimestamp();
+            ulong r0 = Jit.JitExecutor.RunRepeated(cx, r1, r2, input.Repeat);
+            long elapsed = Stopwatch.GetTimestamp() - start;
             var (dataOut, ctxOut) = kind.Finish(cx);
             ulong retval = kind.Returns32Bits ? (uint)r0 : r0;
-            return new VmRunResult(retval, dataOut, ctxOut, Stopwatch.GetElapsedTime(0, elapsed / input.Repeat)) { Redirect = cx.Redirect };
+            ulong ns = MeanNanoseconds(elapsed, input.Repeat);
+            return new VmRunResult(retval, dataOut, ctxOut, TimeSpan.FromTicks((long)(ns / 100))) { Redirect = cx.Redirect, DurationNs = ns };
         }
         finally
         {
             cx.ReleaseLocks();
             Engine.Return(cx);
         }
+    }
+
+    /// <summary>The mean of <paramref name="repeat"/> runs in whole nanoseconds (as the kernel reports it), at least 1: a program that ran took time.</summary>
+    internal static ulong MeanNanoseconds(long elapsedTimestamp, int repeat)
+    {
+        double ns = elapsedTimestamp * (1e9 / Stopwatch.Frequency) / repeat;
+        return Math.Max(1UL, (ulong)Math.Round(ns));
     }
 
     /// <summary>

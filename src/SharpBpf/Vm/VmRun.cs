@@ -20,4 +20,8 @@ public sealed record VmRunResult(ulong ReturnValue, byte[] DataOut, byte[]? Cont
 {
     /// <summary>What bpf_redirect/bpf_redirect_map asked for during the (last) run, if anything.</summary>
     public VmRedirect? Redirect { get; init; }
+
+    /// <summary>The mean duration in nanoseconds (what the kernel's test_run reports), never 0 for a program that ran;
+    /// <see cref="Duration"/> is the same in 100 ns ticks.</summary>
+    public ulong DurationNs { get; init; }
 }
