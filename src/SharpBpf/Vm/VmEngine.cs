@@ -124,7 +124,7 @@ public sealed class VmEngine : IVmObjectResolver, IDisposable
         ThrowIfDisposed();
         foreach (var map in maps)
             Register(map);
-        var code = VmCode.Decode(instructions, name, type, Helpers, MapById, m => IdOf(m), maps, poisoned);
+        var code = VmCode.Decode(instructions, name, type, Helpers, MapById, m => IdOf(m), maps, poisoned, Options.CurrentCpu);
         var program = new VmProgram(this, code);
         program.Id = RegisterObject(program);
         return program;
