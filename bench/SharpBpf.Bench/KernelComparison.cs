@@ -91,7 +91,7 @@ internal static class KernelComparison
         Span<byte> key = stackalloc byte[4];
         Span<byte> value = stackalloc byte[8];
         var sw = Stopwatch.StartNew();
-        double cpu = ThreadCpu.Nanoseconds();
+        double cpu = (double)SharpBpf.Vm.RunClock.Nanoseconds();
         for (int i = 0; i < n; i++)
         {
             BitConverter.TryWriteBytes(key, i);
@@ -128,7 +128,7 @@ internal static class KernelComparison
         var cursor = new MapBatchCursor();
         int total = 0;
         sw.Restart();
-        cpu = ThreadCpu.Nanoseconds();
+        cpu = (double)SharpBpf.Vm.RunClock.Nanoseconds();
         while (!cursor.Done)
             total += map.LookupBatch(cursor, keys, values);
         result["batch_lookup"] = sw.Elapsed.TotalNanoseconds / n;
@@ -138,7 +138,7 @@ internal static class KernelComparison
         if (obj is not null)
         {
             sw.Restart();
-            cpu = ThreadCpu.Nanoseconds();
+            cpu = (double)SharpBpf.Vm.RunClock.Nanoseconds();
             for (int i = 0; i < loads; i++)
                 using (KernelEngine.Load(ObjectSpec.Load(obj))) { }
             result["object_load"] = sw.Elapsed.TotalNanoseconds / loads;
@@ -149,7 +149,7 @@ internal static class KernelComparison
 
     private static double CpuSince(ref double start)
     {
-        double now = ThreadCpu.Nanoseconds(), elapsed = now - start;
+        double now = (double)SharpBpf.Vm.RunClock.Nanoseconds(), elapsed = now - start;
         start = now;
         return elapsed;
     }

@@ -19,6 +19,10 @@ internal sealed class VmCode
     public readonly bool UsesPacketLoads;
     /// <summary>Slots poisoned by CO-RE (decoded as <see cref="VmInsn.Poisoned"/>) → what was unresolved there.</summary>
     private readonly IReadOnlyDictionary<int, string>? _poisoned;
+    /// <summary>The maps of the engine by id (what the JIT resolves map pointers it sees in <c>ld_imm64</c> with).</summary>
+    public Func<int, IVmMap?> MapById { get; private init; } = _ => null;
+    /// <summary>The CPU runs of the engine execute on (per-CPU map elements).</summary>
+    public int Cpu { get; private init; }
     /// <summary>The compiled form, once the JIT has compiled it (see <see cref="Jit.JitExecutor"/>).</summary>
     public Jit.JitProgram? Jit;
 
@@ -51,7 +55,7 @@ internal sealed class VmCode
 
     public static VmCode Decode(Instruction[] source, string name, BpfProgramType type, VmHelperTable helpers,
         Func<int, IVmMap?> mapById, Func<IVmMap, int> idOfMap, IReadOnlyList<IVmMap> fdArray,
-        IReadOnlyDictionary<int, string>? poisoned = null)
+        IReadOnlyDictionary<int, string>? poisoned = null, int cpu = 0)
     {
         int n = source.Length;
         if (n == 0)
@@ -160,7 +164,7 @@ internal sealed class VmCode
                 pc++;
         }
         insns[n].Op = VmInsn.FellOffEnd;
-        return new VmCode(insns, source, helperSnapshot, name, type, packetLoads, poisoned);
+        return new VmCode(insns, source, helperSnapshot, name, type, packetLoads, poisoned) { MapById = mapById, Cpu = cpu };
     }
 
     public static string HelperMissing(long id) =>

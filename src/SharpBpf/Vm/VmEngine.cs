@@ -145,7 +145,7 @@ public sealed class VmEngine : IVmObjectResolver, IDisposable
                 $"({Options.MaxInstructions}, the kernel's limit by default); raise it to load longer programs");
         foreach (var map in maps)
             Register(map);
-        var code = VmCode.Decode(instructions, name, type, Helpers, MapById, m => IdOf(m), maps, poisoned);
+        var code = VmCode.Decode(instructions, name, type, Helpers, MapById, m => IdOf(m), maps, poisoned, Options.CurrentCpu);
         var program = new VmProgram(this, code);
         program.Id = RegisterObject(program);
         return program;

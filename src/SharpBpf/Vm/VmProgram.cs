@@ -27,9 +27,13 @@ public sealed class VmProgram
     /// <summary>
     /// Runs as BPF_PROG_TEST_RUN would: sets up the context for the program type once, runs <see cref="VmRunInput.Repeat"/>
     /// times on it (as the kernel, the packet and context are not reset between repeats), returns what the last run produced
-    /// and the mean duration, from one clock read before and one after the batch.
+    /// and the mean duration, from one read of <see cref="RunClock"/> before and one after the batch.
     /// </summary>
-    public VmRunResult Run(VmRunInput input)
+    public VmRunResult Run(VmRunInput input) => Run(input, timed: true);
+
+    /// <summary><see cref="Run(VmRunInput)"/>; untimed (<see cref="VmRunResult.DurationNs"/> 0) for callers that time a
+    /// whole sequence of runs themselves, such as one run per packet of a capture.</summary>
+    internal VmRunResult Run(VmRunInput input, bool timed)
     {
         ArgumentNullException.ThrowIfNull(input);
         if (input.Repeat < 1)
@@ -40,13 +44,13 @@ public sealed class VmProgram
         {
             cx.Reset(this);
             var (r1, r2) = kind.Setup(cx, input);
-            Jit.JitExecutor.Prepare(cx); // compile outside the timed runs: the duration is the program's, as the kernel's
-            long start = Stopwatch.GetTimestamp();
+            if (timed)
+                Jit.JitExecutor.Prepare(cx); // compile outside the timed runs: the duration is the program's, as the kernel's
+            long start = timed ? RunClock.Nanoseconds() : 0;
             ulong r0 = Jit.JitExecutor.RunRepeated(cx, r1, r2, input.Repeat);
-            long elapsed = Stopwatch.GetTimestamp() - start;
+            ulong ns = timed ? MeanNanoseconds(RunClock.Nanoseconds() - start, input.Repeat) : 0;
             var (dataOut, ctxOut) = kind.Finish(cx);
             ulong retval = kind.Returns32Bits ? (uint)r0 : r0;
-            ulong ns = MeanNanoseconds(elapsed, input.Repeat);
             return new VmRunResult(retval, dataOut, ctxOut, TimeSpan.FromTicks((long)(ns / 100))) { Redirect = cx.Redirect, DurationNs = ns };
         }
         finally
@@ -57,11 +61,8 @@ public sealed class VmProgram
     }
 
     /// <summary>The mean of <paramref name="repeat"/> runs in whole nanoseconds (as the kernel reports it), at least 1: a program that ran took time.</summary>
-    internal static ulong MeanNanoseconds(long elapsedTimestamp, int repeat)
-    {
-        double ns = elapsedTimestamp * (1e9 / Stopwatch.Frequency) / repeat;
-        return Math.Max(1UL, (ulong)Math.Round(ns));
-    }
+    internal static ulong MeanNanoseconds(long elapsedNs, int repeat) =>
+        Math.Max(1UL, (ulong)Math.Round((double)elapsedNs / repeat));
 
     /// <summary>
     /// Runs with r1 = a private copy of <paramref name="memory"/> and r2 = its length (r1 = 0 when empty), whatever the

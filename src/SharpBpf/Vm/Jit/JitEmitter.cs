@@ -17,7 +17,7 @@ namespace SharpBpf.Vm.Jit;
 /// them) while the run uses the context the code was compiled for; atomic adds to cached memory are inline.
 /// For speed, no eBPF register, budget or cache value is live across a call: RyuJIT can then keep them all in registers.
 /// </summary>
-internal sealed unsafe class JitEmitter
+internal sealed unsafe partial class JitEmitter
 {
     private const int ArgClosure = 0, ArgCx = 1, ArgRegs = 2, ArgPc = 3, ArgDepth = 4, ArgBaseDepth = 5;
     private const int FrameSize = VmCallContext.FrameSize;
@@ -1252,6 +1252,8 @@ internal sealed unsafe class JitEmitter
 
     private void EmitHelperCall(int pc, int id)
     {
+        if (id == 1 && TryEmitInlineArrayLookup(pc))
+            return;
         EmitBeforeHelper(pc);
         var direct = _helpers.Direct[id];
         if (direct is null)

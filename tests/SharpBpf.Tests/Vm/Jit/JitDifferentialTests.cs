@@ -2,6 +2,7 @@ using System.Runtime.InteropServices;
 using System.Text;
 using SharpBpf.Isa;
 using SharpBpf.Isa.Disassembly;
+using SharpBpf.Objects;
 using SharpBpf.Vm;
 using SharpBpf.Vm.Jit;
 
@@ -36,27 +37,31 @@ public class JitDifferentialTests
     {
         Assert.Equal(RandomProgramGenerator.Generate(42), RandomProgramGenerator.Generate(42));
         using var engine = new VmEngine();
+        var maps = RandomProgramGenerator.CreateMaps(engine);
         for (int seed = 0; seed < 200; seed++)
-            engine.LoadProgram(RandomProgramGenerator.Generate(seed));
+            engine.LoadProgram(RandomProgramGenerator.Generate(seed), maps: maps);
     }
 
     private static void RunBatch(int batch, int perUnit)
     {
         int faults = 0, budgetFaults = 0;
-        using var engine = new VmEngine(new VmOptions { UseJit = true });
+        using var engine = new VmEngine(new VmOptions { UseJit = true, CpuCount = 2, CurrentCpu = 1 });
+        var maps = RandomProgramGenerator.CreateMaps(engine);
         var memory = new byte[RandomProgramGenerator.MemorySize];
         for (int first = batch * PerBatch; first < (batch + 1) * PerBatch; first += perUnit)
         {
             var programs = Enumerable.Range(first, perUnit).Select(RandomProgramGenerator.Generate).ToArray();
             var (unit, entries) = Pack(programs);
-            var program = engine.LoadProgram(unit, name: $"random{first}");
+            var program = engine.LoadProgram(unit, name: $"random{first}", maps: maps);
             for (int k = 0; k < perUnit; k++)
             {
                 int seed = first + k;
                 long budget = (seed % 4) switch { 0 => 1 + seed % 97, 1 => 50 + seed % 500, _ => 20_000 };
                 new Random(~seed).NextBytes(memory);
-                var expected = Outcome.Of(program, entries[k], budget, memory, jit: false);
-                var actual = Outcome.Of(program, entries[k], budget, memory, jit: true);
+                FillMaps(maps, seed); // the same contents for both engines, new ones for every program (updates between runs)
+                var expected = Outcome.Of(program, entries[k], budget, memory, jit: false, maps);
+                FillMaps(maps, seed);
+                var actual = Outcome.Of(program, entries[k], budget, memory, jit: true, maps);
                 if (program.Code.Jit?.Error is { } error)
                     Assert.Fail(Describe(seed, programs[k], entries[k], $"the JIT failed to compile: {error}"));
                 if (!expected.SameAs(actual))
@@ -71,6 +76,26 @@ public class JitDifferentialTests
         }
         Assert.InRange(faults, PerBatch / 20, PerBatch * 19 / 20);
         Assert.InRange(budgetFaults, 1, faults);
+    }
+
+    /// <summary>Seeded contents: every array element on every CPU, and some of the hash map's keys (others stay absent: null results).</summary>
+    private static void FillMaps(IVmMap[] maps, int seed)
+    {
+        var rnd = new Random(seed);
+        foreach (var map in maps)
+        {
+            for (uint key = 0; key < RandomProgramGenerator.MapEntries; key++)
+            {
+                var value = new byte[map.UserValueSize];
+                rnd.NextBytes(value);
+                if (map.Type != BpfMapType.Hash)
+                    map.Update(BitConverter.GetBytes(key), value);
+                else if (rnd.Next(2) == 0)
+                    map.Update(BitConverter.GetBytes(key), value);
+                else
+                    map.Delete(BitConverter.GetBytes(key));
+            }
+        }
     }
 
     /// <summary>One program: a head that takes every program's address (so each is an entry), then the programs.</summary>
@@ -104,11 +129,11 @@ public class JitDifferentialTests
     }
 
     /// <summary>What one run did: r0 or the fault, and the memory and stack afterwards.</summary>
-    private sealed record Outcome(ulong R0, VmFault? Fault, byte[] Memory, byte[] Stack)
+    private sealed record Outcome(ulong R0, VmFault? Fault, byte[] Memory, byte[] Stack, string Maps)
     {
         /// <summary>Runs from <paramref name="entry"/> as a program's run would, on the engine's (single, reused) context,
         /// so both engines see the same stack and memory addresses.</summary>
-        public static unsafe Outcome Of(VmProgram program, int entry, long budget, byte[] input, bool jit)
+        public static unsafe Outcome Of(VmProgram program, int entry, long budget, byte[] input, bool jit, IVmMap[] maps)
         {
             var cx = program.Engine.Rent();
             try
@@ -134,7 +159,7 @@ public class JitDifferentialTests
                     fault = e;
                 }
                 return new Outcome(r0, fault, new ReadOnlySpan<byte>(cx.RawBuffer, input.Length).ToArray(),
-                    new ReadOnlySpan<byte>(cx.Stack, VmCallContext.StackSize).ToArray());
+                    new ReadOnlySpan<byte>(cx.Stack, VmCallContext.StackSize).ToArray(), MapsText(maps));
             }
             finally
             {
@@ -143,8 +168,15 @@ public class JitDifferentialTests
             }
         }
 
+        private static string MapsText(IVmMap[] maps) => string.Join(";", maps.Select(m =>
+            string.Join(",", Enumerable.Range(0, RandomProgramGenerator.MapEntries).Select(key =>
+            {
+                var value = new byte[m.UserValueSize];
+                return m.TryLookup(BitConverter.GetBytes(key), value) ? Convert.ToHexString(value) : "-";
+            }))));
+
         public bool SameAs(Outcome other) =>
-            R0 == other.R0 && Memory.AsSpan().SequenceEqual(other.Memory) && Stack.AsSpan().SequenceEqual(other.Stack)
+            R0 == other.R0 && Maps == other.Maps && Memory.AsSpan().SequenceEqual(other.Memory) && Stack.AsSpan().SequenceEqual(other.Stack)
             && (Fault is null) == (other.Fault is null)
             && (Fault is null || (Fault.Pc == other.Fault!.Pc && Fault.Message == other.Fault.Message && Fault.Address == other.Fault.Address));
 

@@ -1,4 +1,6 @@
 using SharpBpf.Isa;
+using SharpBpf.Objects;
+using SharpBpf.Vm;
 
 namespace SharpBpf.Tests.Vm.Jit;
 
@@ -8,6 +10,8 @@ namespace SharpBpf.Tests.Vm.Jit;
 /// conditional jumps, bounded loops (r9 counts down), local calls to a small subprogram. Some accesses are
 /// deliberately out of bounds, misaligned or through garbage pointers, so some programs fault.
 /// Registers: r0, r2–r5, r8 hold values; r6 points into the memory, r7 into the stack, r9 is the loop counter.
+/// Map lookups (the JIT inlines those on arrays) go to the maps of <see cref="CreateMaps"/> (fd_array indexes), with keys in
+/// and out of range, constant or from a value register, then read, write or add through the result when it is not null.
 /// </summary>
 internal sealed class RandomProgramGenerator
 {
@@ -30,6 +34,16 @@ internal sealed class RandomProgramGenerator
     private readonly List<int> _calls = [];
 
     private RandomProgramGenerator(Random rnd) => _rnd = rnd;
+
+    /// <summary>The maps the programs refer to (by fd_array index): an ARRAY, a PERCPU_ARRAY, a HASH (of 4 entries each).</summary>
+    public static IVmMap[] CreateMaps(VmEngine engine) =>
+    [
+        engine.CreateMap(new MapSpec { Name = "array", Type = BpfMapType.Array, KeySize = 4, ValueSize = 8, MaxEntries = MapEntries }),
+        engine.CreateMap(new MapSpec { Name = "percpu", Type = BpfMapType.PercpuArray, KeySize = 4, ValueSize = 12, MaxEntries = MapEntries }),
+        engine.CreateMap(new MapSpec { Name = "hash", Type = BpfMapType.Hash, KeySize = 4, ValueSize = 8, MaxEntries = MapEntries }),
+    ];
+
+    public const int MapEntries = 4;
 
     /// <summary>A program for <paramref name="seed"/>: the same seed always gives the same program.</summary>
     public static Instruction[] Generate(int seed) => new RandomProgramGenerator(new Random(seed)).Build();
@@ -109,6 +123,7 @@ internal sealed class RandomProgramGenerator
         else if (kind < 85) AddForwardJump();
         else if (kind < 93) AddLoop();
         else if (kind < 97) AddCall();
+        else if (kind < 99 && !subprogram) AddMapLookup();
         else AddConstant(ValueReg());
     }
 
@@ -134,6 +149,27 @@ internal sealed class RandomProgramGenerator
         var cls = is64 ? OpClass.Alu64 : OpClass.Alu;
         byte opcode = (byte)((int)cls | (int)op | (int)(reg ? OpSource.X : OpSource.K));
         Add(new Instruction(opcode, dst, reg ? src : (byte)0, off, reg ? 0 : imm));
+    }
+
+    /// <summary>r2 = r10 - 4 holding a key, r1 = a map, call bpf_map_lookup_elem, then a use of r0 guarded by a null check.</summary>
+    private void AddMapLookup()
+    {
+        if (_rnd.Next(2) == 0)
+            Add(new Instruction((byte)((int)OpClass.St | (int)OpMode.Mem | (int)OpSize.W), 10, 0, -4, _rnd.Next(-1, MapEntries + 2)));
+        else
+            Add(new Instruction((byte)((int)OpClass.Stx | (int)OpMode.Mem | (int)OpSize.W), 10, ValueReg(), -4, 0));
+        Add(Mov64Reg(2, 10));
+        Add(Alu64Imm(AluOp.Add, 2, -4));
+        Add(new Instruction(Opcodes.LdDw, 1, PseudoSource.MapIdx, 0, _rnd.Next(3)), default);
+        Add(new Instruction(Opcodes.Call, 0, 0, 0, 1));
+        Add(new Instruction((byte)((int)OpClass.Jmp | (int)JmpOp.Jeq | (int)OpSource.K), 0, 0, 1, 0));
+        short off = (short)(_rnd.Next(3) * 4); // 8 may reach past the last element of the map
+        switch (_rnd.Next(3))
+        {
+            case 0: Add(new Instruction((byte)((int)OpClass.Ldx | (int)OpMode.Mem | (int)OpSize.W), ValueReg(), 0, off, 0)); break;
+            case 1: Add(new Instruction((byte)((int)OpClass.Stx | (int)OpMode.Mem | (int)OpSize.W), 0, ValueReg(), off, 0)); break;
+            default: Add(new Instruction((byte)((int)OpClass.Stx | (int)OpMode.Atomic | (int)OpSize.W), 0, ValueReg(), off, AtomicOp.Add)); break;
+        }
     }
 
     private void AddEndian()
