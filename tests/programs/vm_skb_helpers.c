@@ -1,6 +1,7 @@
 // tc helpers tunnel and load-balancer programs call: bpf_skb_set_tunnel_key/get_tunnel_key (before a set, after it,
 // with the wrong family, an older struct size) and bpf_skb_adjust_room (grow after the IP header, encapsulate after
-// the MAC header, a second encapsulation, shrink, a non-IP frame), plus skb->pkt_type, len and protocol afterwards.
+// the MAC header, a second encapsulation, shrink, a non-IP frame), bpf_skb_pull_data, plus skb->pkt_type, len and
+// protocol afterwards.
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
 #include <linux/in.h>
@@ -73,6 +74,9 @@ int tc_helpers(struct __sk_buff *skb)
     note(5, r);
     note(7, bpf_skb_adjust_room(skb, 0x1000, BPF_ADJ_ROOM_NET, 0));
     note(8, bpf_skb_adjust_room(skb, 4, 7, 0));
+    note(11, bpf_skb_pull_data(skb, 0));
+    note(11, bpf_skb_pull_data(skb, skb->len));
+    note(12, bpf_skb_pull_data(skb, skb->len + 1));
     note(9, skb->len);
     note(10, skb->protocol);
     /* mark the start of the grown room so the output packet shows where it went */

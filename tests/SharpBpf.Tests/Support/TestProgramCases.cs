@@ -78,5 +78,6 @@ public static class TestProgramCases
         new("vm_xdp_bytes.c", "xdp_bytes", MixedFrames),
         new("vm_skb_helpers.c", "tc_helpers", [.. MixedFrames, .. DestinationFrames]),
         new("vm_fib.c", "xdp_router", MixedFrames),
+        new("vm_huge_array.c", "xdp_huge", MixedFrames),
     ];
 }

@@ -3,7 +3,7 @@ using SharpBpf.Vm.Contexts;
 namespace SharpBpf.Vm.Helpers;
 
 /// <summary>
-/// bpf_skb_adjust_room(skb, len_diff, mode, flags) as net/core/filter.c: room is made (or removed) after the MAC header
+/// bpf_skb_pull_data, and bpf_skb_adjust_room(skb, len_diff, mode, flags) as net/core/filter.c: room is made (or removed) after the MAC header
 /// (BPF_ADJ_ROOM_MAC) or after the fixed IPv4/IPv6 header (BPF_ADJ_ROOM_NET) by moving the bytes before that point;
 /// grown room is zeroed. The kernel's checks and errno. Encapsulation flags set skb->encapsulation (a second encapsulation is EALREADY) and switch
 /// skb->protocol to the new outer family. The VM's skb is not GSO, and its buffer does not grow: room beyond the
@@ -19,7 +19,18 @@ internal static unsafe class SkbAdjustRoom
     private const ushort Ipv4 = 0x0800, Ipv6 = 0x86dd;
     private const ulong ModeNet = 0, ModeMac = 1;
 
-    public static void Register(VmHelperTable t) => t.Register("bpf_skb_adjust_room", Adjust);
+    public static void Register(VmHelperTable t)
+    {
+        t.Register("bpf_skb_adjust_room", Adjust);
+        t.Register("bpf_skb_pull_data", PullData);
+    }
+
+    /// <summary>bpf_skb_pull_data(skb, len): a test run's skb is linear, so the bytes are there unless len exceeds the packet (ENOMEM).</summary>
+    private static ulong PullData(VmCallContext vm, ulong ctx, ulong len, ulong r3, ulong r4, ulong r5)
+    {
+        TunnelHelpers.RequireTc(vm, "bpf_skb_pull_data");
+        return (uint)len > vm.DataEnd - vm.Data ? Error(Errno.ENOMEM) : 0;
+    }
 
     private static ulong Error(int errno) => unchecked((ulong)-errno);
 
