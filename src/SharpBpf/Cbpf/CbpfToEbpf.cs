@@ -18,7 +18,7 @@ public static class CbpfToEbpf
     {
         ArgumentNullException.ThrowIfNull(program);
         CbpfValidator.Validate([.. program]);
-        var prologue = new List<Instruction> { Mov64Reg(Ctx, 1), Alu32Reg(0xa0, A, A), Alu32Reg(0xa0, X, X) };
+        var prologue = new List<Instruction> { Mov64Reg(Ctx, 1), Mov32Imm(A, 0), Mov32Imm(X, 0) };
         for (var slot = 0; slot < Cbpf.MemWords / 2; slot++)
             prologue.Add(new Instruction(0x7a, Fp, 0, (short)(-64 + 8 * slot), 0)); // stdw [r10-64+8i], 0
         var bodies = program.Select((insn, pc) => Translate(insn, pc)).ToList();

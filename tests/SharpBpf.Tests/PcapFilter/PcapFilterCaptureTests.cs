@@ -25,9 +25,11 @@ public sealed class PcapFilterCaptureTests : IDisposable
     }
 
     /// <summary>Indices of the packets tcpdump -r keeps (timestamps are unique per packet).</summary>
-    private static List<int> TcpdumpMatches(string capture, string expression, string output)
+    private static List<int> TcpdumpMatches(string capture, string expression, string output, bool optimize = true)
     {
         var info = new ProcessStartInfo(Requirements.Tool("tcpdump")) { RedirectStandardError = true, RedirectStandardOutput = true };
+        if (!optimize)
+            info.ArgumentList.Add("-O");
         foreach (var arg in new[] { "-r", capture, "-w", output, "--", expression })
             info.ArgumentList.Add(arg);
         using var process = Process.Start(info)!;
@@ -45,6 +47,10 @@ public sealed class PcapFilterCaptureTests : IDisposable
         return [.. Enumerable.Range(0, Packets.Count).Where(i => filter.Matches(Packets[i].Data, (uint)Packets[i].OriginalLength))];
     }
 
+    /// <summary>
+    /// Unoptimised (-O) and optimised programs may disagree on truncated frames, where libpcap's optimiser drops or
+    /// moves loads: each is compared with tcpdump compiling the same way (the unoptimised ones on a quarter of the corpus).
+    /// </summary>
     [SkippableFact]
     public void Every_valid_expression_keeps_the_packets_tcpdump_keeps()
     {
@@ -59,8 +65,10 @@ public sealed class PcapFilterCaptureTests : IDisposable
             var expected = TcpdumpMatches(capture, entry.Expression, Path.Combine(_dir, $"{Guid.NewGuid():N}.pcap"));
             if (expected.Count > 0)
                 Interlocked.Increment(ref nonEmpty);
-            foreach (var optimize in new[] { true, false })
+            foreach (var optimize in entry.Expression.Length % 4 == 0 ? new[] { true, false } : [true])
             {
+                if (!optimize)
+                    expected = TcpdumpMatches(capture, entry.Expression, Path.Combine(_dir, $"{Guid.NewGuid():N}.pcap"), optimize: false);
                 var actual = OurMatches(PcapFilterCompiler.Compile(entry.Expression, optimize: optimize));
                 if (!expected.SequenceEqual(actual))
                     return $"'{entry.Expression}' (optimize={optimize}): tcpdump keeps {expected.Count}, sharpbpf {actual.Count}; first difference at packet {expected.Except(actual).Concat(actual.Except(expected)).Min()}";
