@@ -7,7 +7,7 @@ namespace SharpBpf.Linux.Attach;
 /// <summary>Attaches a classic BPF filter (a tcpdump expression compiled by <c>PcapFilterCompiler</c>) with SO_ATTACH_FILTER.</summary>
 public static unsafe class ClassicSocketFilter
 {
-    private const int SOL_SOCKET = 1, SO_ATTACH_FILTER = 26, SO_DETACH_FILTER = 27;
+    private const int SOL_SOCKET = 1, SO_ATTACH_FILTER = 26;
 
     [StructLayout(LayoutKind.Sequential)]
     private struct SockFprog
@@ -31,13 +31,6 @@ public static unsafe class ClassicSocketFilter
             NativeCalls.Check(NativeCalls.setsockopt(sock.Fd, SOL_SOCKET, SO_ATTACH_FILTER, &fprog, sizeof(SockFprog)),
                 "setsockopt(SO_ATTACH_FILTER)", Hints.Attach);
         }
-        return new DetachableAttachment($"classic socket filter on fd {sock.Fd}", () =>
-        {
-            if (socket.IsClosed)
-                return;
-            using var s = new FdLease(socket, "classic socket filter");
-            var zero = 0;
-            NativeCalls.setsockopt(s.Fd, SOL_SOCKET, SO_DETACH_FILTER, &zero, 4);
-        });
+        return SocketFilter.Detaching($"classic socket filter on fd {sock.Fd}", socket);
     }
 }
