@@ -93,8 +93,8 @@ public static class CbpfInterpreter
         Cbpf.And => a & b,
         Cbpf.Or => a | b,
         Cbpf.Xor => a ^ b,
-        Cbpf.Lsh => b >= 32 ? 0 : a << (int)b,
-        Cbpf.Rsh => b >= 32 ? 0 : a >> (int)b,
+        Cbpf.Lsh => a << (int)(b & 31),
+        Cbpf.Rsh => a >> (int)(b & 31),
         _ => throw new CbpfException($"unknown classic BPF ALU operation 0x{op:x}"),
     };
 

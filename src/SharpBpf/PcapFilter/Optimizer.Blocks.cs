@@ -22,7 +22,8 @@ internal sealed partial class Optimizer
             throw new PcapFilterException("division by zero");
         if (b == 0 && op == Mod)
             throw new PcapFilterException("modulus by zero");
-        s.K = Cbpf.CbpfInterpreter.Alu(op, a, b);
+        // libpcap folds a shift by 32 or more to 0 (the kernel masks the count at run time)
+        s.K = op is Lsh or Rsh && b >= 32 ? 0 : Cbpf.CbpfInterpreter.Alu(op, a, b);
         s.Code = Ld | Imm;
         Changed();
     }

@@ -17,13 +17,16 @@ public static unsafe class SocketFilter
         using var sock = new FdLease(socket, "socket filter");
         var fd = prog.Fd;
         NativeCalls.Check(NativeCalls.setsockopt(sock.Fd, SOL_SOCKET, SO_ATTACH_BPF, &fd, 4), "setsockopt(SO_ATTACH_BPF)", Hints.Attach);
-        return new DetachableAttachment($"socket filter on fd {sock.Fd}", () =>
-        {
-            if (socket.IsClosed)
-                return;
-            using var s = new FdLease(socket, "socket filter");
-            var zero = 0;
-            NativeCalls.setsockopt(s.Fd, SOL_SOCKET, SO_DETACH_FILTER, &zero, 4);
-        });
+        return Detaching($"socket filter on fd {sock.Fd}", socket);
     }
+
+    /// <summary>A link whose disposal detaches whatever filter the socket has (SO_DETACH_FILTER), if it is still open.</summary>
+    internal static IBpfLink Detaching(string description, SafeHandle socket) => new DetachableAttachment(description, () =>
+    {
+        if (socket.IsClosed)
+            return;
+        using var s = new FdLease(socket, "socket filter");
+        var zero = 0;
+        NativeCalls.setsockopt(s.Fd, SOL_SOCKET, SO_DETACH_FILTER, &zero, 4);
+    });
 }
