@@ -240,7 +240,7 @@ internal sealed class ObjectReader
                 continue;
             bool readOnly = section.Name.StartsWith(".rodata", StringComparison.Ordinal);
             uint flags = readOnly ? ReadOnlyProgFlag : 0;
-            if (HasExposedVariable(symbols, section.Index))
+            if (IsMmapable(_obj.BtfTypes, section.Name))
                 flags |= MmapableFlag;
             if (section.Size > int.MaxValue)
                 throw Error($"data section '{section.Name}' is too large ({section.Size} bytes)", section.HeaderOffset);
@@ -286,14 +286,13 @@ internal sealed class ObjectReader
     }
 
     /// <summary>libbpf makes a data map mmap-able when a non-static variable lives in it (a global, default-visibility symbol).</summary>
-    private static bool HasExposedVariable(ElfSymbolTable symbols, int sectionIndex)
+    /// <summary>libbpf 1.1's <c>map_is_mmapable</c>: the section's DATASEC holds a variable that is not static.</summary>
+    private static bool IsMmapable(BtfSpec? btf, string section)
     {
-        for (int i = 1; i < symbols.Count; i++)
-        {
-            var sym = symbols[i];
-            if (sym.SectionIndex == sectionIndex && sym.IsGlobal && sym.Type == ElfSymbolType.Object && (sym.Other & 3) == 0)
-                return true;
-        }
+        if (btf is null)
+            return false;
+        foreach (var id in btf.FindByName(section, BtfKind.Datasec))
+            return ((BtfDatasec)btf[id]).Vars.Any(v => btf[v.Type] is BtfVar { Linkage: not BtfVarLinkage.Static });
         return false;
     }
 
