@@ -65,6 +65,11 @@ public static class ObjectBtfFixup
             if (varId < typeAt.Count)
                 BinaryPrimitives.WriteUInt32LittleEndian(btf.AsSpan(typeAt[(int)varId] + 12), (uint)BtfVarLinkage.GlobalAllocated);
         }
+        // The kernel wants a DATASEC's variables in offset order (libbpf sorts them too).
+        var entries = Enumerable.Range(0, datasec.Vars.Count).Select(j => btf.AsSpan(at + 12 + j * 12, 12).ToArray())
+            .OrderBy(e => BinaryPrimitives.ReadUInt32LittleEndian(e.AsSpan(4))).ToList();
+        for (int j = 0; j < entries.Count; j++)
+            entries[j].CopyTo(btf.AsSpan(at + 12 + j * 12));
     }
 
     private static void FixDatasec(Span<byte> type, BtfDatasec datasec, BtfSpec spec, ElfFile elf)

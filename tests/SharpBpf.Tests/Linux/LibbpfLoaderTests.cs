@@ -56,7 +56,7 @@ public class LibbpfLoaderTests
             using var theirs = KernelProgram.OpenPinned(file);
             var a = theirs.Info();
             var b = ours.Programs.Values.Single(p => p.Info().Name == a.Name).Info();
-            Assert.Equal((a.Type, a.Tag, a.AttachBtfObjectId, a.AttachBtfId), (b.Type, b.Tag, b.AttachBtfObjectId, b.AttachBtfId));
+            Assert.Equal((a.Type, Convert.ToHexString(a.Tag), a.AttachBtfObjectId, a.AttachBtfId), (b.Type, Convert.ToHexString(b.Tag), b.AttachBtfObjectId, b.AttachBtfId));
             Assert.True(a.MapIds.Length == b.MapIds.Length, $"{a.Name}: bpftool binds {a.MapIds.Length} maps, we {b.MapIds.Length}");
         }
         Assert.Equal(Directory.GetFiles(progDir).Length, ours.Programs.Count);

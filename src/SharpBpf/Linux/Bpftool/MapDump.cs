@@ -20,13 +20,20 @@ public static class MapDump
     /// properly; <paramref name="walkErrno"/> says why (bpftool then exits with -errno).</summary>
     public static int Dump(TextWriter output, KernelMap map, OutputFormat format, out int walkErrno)
     {
-        walkErrno = 0;
+        int stoppedBy = 0;
+        int count = DumpEntries(output, map, format, e => stoppedBy = e);
+        walkErrno = stoppedBy;
+        return count;
+    }
+
+    private static int DumpEntries(TextWriter output, KernelMap map, OutputFormat format, Action<int> stopped)
+    {
         int count = 0;
         var btf = LoadBtf(map.Info);
         if (format == OutputFormat.Plain && btf is null)
         {
             var sb = new StringBuilder();
-            foreach (var (key, value, errno) in Walk(map, e => walkErrno = e))
+            foreach (var (key, value, errno) in Walk(map, stopped))
             {
                 if (value is null)
                 {
@@ -47,7 +54,7 @@ public static class MapDump
         }
         var json = new BpftoolJsonWriter(output, format != OutputFormat.Json);
         json.StartArray();
-        foreach (var (key, value, errno) in Walk(map, e => walkErrno = e))
+        foreach (var (key, value, errno) in Walk(map, stopped))
         {
             if (value is null)
             {
