@@ -16,6 +16,29 @@ internal static class BpftoolCli
     public static readonly Option<bool> BpfFs = new("--bpffs", "-f") { Description = "show the bpffs paths that pin each object", Recursive = true };
     public static readonly Option<bool> Trace = new("--trace") { Description = "trace every bpf() call to stderr, strace-style", Recursive = true };
 
+    private static readonly HashSet<string> LeadingOptions = ["-j", "--json", "-p", "--pretty", "-f", "--bpffs", "--trace"];
+
+    /// <summary>bpftool takes its options before the object too (<c>-j prog show</c>, <c>btf -j dump file F</c>):
+    /// those are moved after the command, where the (recursive) options are parsed.</summary>
+    public static string[] MoveLeadingOptions(string[] args)
+    {
+        var leading = new List<string>();
+        var rest = new List<string>();
+        bool seenObject = false, done = false;
+        foreach (var arg in args)
+        {
+            if (!done && LeadingOptions.Contains(arg))
+                leading.Add(arg);
+            else
+            {
+                done = seenObject; // options may follow the object word, not the command after it
+                seenObject = true;
+                rest.Add(arg);
+            }
+        }
+        return leading.Count == 0 ? args : [.. rest, .. leading];
+    }
+
     /// <summary>Adds the shared options to a top-level command group.</summary>
     public static Command WithCommonOptions(this Command command)
     {

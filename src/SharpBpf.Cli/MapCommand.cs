@@ -38,7 +38,8 @@ internal static class MapCommand
         {
             using var kernelMap = OpenOne(args);
             args.ExpectEnd();
-            MapDump.Dump(output, kernelMap, BpftoolCli.Format(result));
+            MapDump.Dump(output, kernelMap, BpftoolCli.Format(result), out int walkErrno);
+            return -walkErrno & 0xff; // bpftool returns -errno from main
         }));
         map.Subcommands.Add(BpftoolCli.Keywords("lookup", "Look up a key.", "MAP key DATA", (result, args, output) =>
         {

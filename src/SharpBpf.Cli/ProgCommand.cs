@@ -84,24 +84,28 @@ internal static class ProgCommand
         prog.Subcommands.Add(BpftoolCli.Keywords("loadall", "Load every program of an object and pin them (and optionally its maps). " +
             "With autoattach, attach each program where its section name says and pin the link instead (bpftool 7.3+), so the " +
             "attachment outlives this process; a program that cannot be attached that way is pinned as such.",
-            "OBJECT PINDIR [pinmaps MAPDIR] [autoattach]", (result, args, output) =>
+            "OBJECT PINDIR [type TYPE] [pinmaps MAPDIR] [autoattach]", (result, args, output) =>
         {
             var path = args.Take("OBJECT");
             var pinDir = args.Take("PINDIR");
-            string? mapDir = null;
+            string? mapDir = null, type = null;
             bool autoAttach = false;
             while (!args.AtEnd)
             {
                 if (args.TryKeyword("pinmaps")) mapDir = args.Take("MAPDIR");
                 else if (args.TryKeyword("autoattach")) autoAttach = true;
+                else if (args.TryKeyword("type")) type = args.Take("TYPE");
                 else throw new ArgumentException($"prog loadall: unknown argument '{args.Take("option")}'");
             }
             var spec = ObjectSpec.Load(path);
-            using var collection = KernelEngine.Load(spec);
-            BpfFs.MountDefaultFor(pinDir);
-            Directory.CreateDirectory(pinDir);
+            if (type is not null)
+                SetProgramType(spec, type);
+            using var collection = KernelEngine.Load(spec, new KernelEngineOptions { PinRootPath = KernelEngineOptions.LibbpfPinRoot });
+            BpfFs.CreatePinDirectory(pinDir);
             BpfFs.RequireBpfFsFor(Path.Combine(pinDir, "x"));
-            var links = autoAttach ? AutoAttach.AttachAllByProgram(collection, spec) : [];
+            var (links, failures) = autoAttach ? AutoAttach.AttachEachByProgram(collection, spec) : ([], []);
+            foreach (var (name, error) in failures)
+                Console.Error.WriteLine($"Program {name} does not support autoattach, falling back to pinning ({error.Message})");
             try
             {
                 var attached = new HashSet<string>(StringComparer.Ordinal);
@@ -121,7 +125,7 @@ internal static class ProgCommand
             }
             if (mapDir is not null)
             {
-                Directory.CreateDirectory(mapDir);
+                BpfFs.CreatePinDirectory(mapDir);
                 collection.PinMaps(mapDir);
             }
             if (BpftoolCli.Format(result) != OutputFormat.Plain)
@@ -140,6 +144,18 @@ internal static class ProgCommand
         }));
         prog.Subcommands.Add(TracelogCommand.Create());
         return prog;
+    }
+
+    /// <summary>bpftool's <c>type TYPE</c>: every program gets the type (and expected attach type) of section "TYPE/".</summary>
+    private static void SetProgramType(ObjectSpec spec, string type)
+    {
+        var def = SectionDefinitions.Find(type + "/")
+            ?? throw new ArgumentException($"prog loadall: unknown program type '{type}' (a section name prefix such as xdp, tc, tracepoint, kprobe)");
+        foreach (var program in spec.Programs)
+        {
+            program.Type = def.Type;
+            program.ExpectedAttachType = def.AttachType ?? default;
+        }
     }
 
     private static Command CreateRun()

@@ -1,6 +1,8 @@
 using System.CommandLine;
 using SharpBpf.Cli;
 
+args = BpftoolCli.MoveLeadingOptions(args);
+
 // objdump skips the System.CommandLine tree: its startup time is part of what it is measured by.
 if (args.Length > 0 && args[0] == ObjdumpCommand.Name)
     return ObjdumpCommand.Run(args[1..]);

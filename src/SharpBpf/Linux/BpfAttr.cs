@@ -198,6 +198,15 @@ internal struct SingleFdAttr
     public uint Value;
 }
 
+/// <summary>BPF_PROG_BIND_MAP: keep a map alive with a program that does not reference it.</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal struct ProgBindMapAttr
+{
+    public uint ProgFd;
+    public uint MapFd;
+    public uint Flags;
+}
+
 /// <summary>BPF_OBJ_NAME_LEN and the kernel's rule for object names.</summary>
 public static class BpfObjectName
 {

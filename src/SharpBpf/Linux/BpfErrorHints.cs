@@ -46,6 +46,10 @@ internal static class BpfErrorHints
         }
         if (!MemoryLimits.KernelAccountsBpfMemoryByMemcg())
             parts.Add(MemlockHint());
+        if (parts.Count == 0 && caps is ulong held && (held & (1UL << CapSysAdmin)) != 0)
+            parts.Add("the process holds CAP_SYS_ADMIN, so the kernel itself refuses: kernel lockdown" +
+                (ReadSysctl("/sys/kernel/security/lockdown") is { } lockdown ? $" ({lockdown})" : "") +
+                ", a security module (SELinux, seccomp), or, for fentry/fexit/LSM programs, a kernel that does not allow them here");
         if (parts.Count == 0)
             parts.Add($"needs {needs}; a security module (lockdown, SELinux, seccomp) may also forbid it");
         return string.Join("; ", parts);

@@ -62,6 +62,25 @@ public static unsafe class BpfFs
             throw new BpfException($"cannot pin at {pinPath}: {dir} is not on a bpf filesystem (mount one with `mount -t bpf bpf {dir}`)");
     }
 
+    /// <summary>Creates a directory for pins as libbpf does (mode 0700), with an error a person can act on.</summary>
+    public static void CreatePinDirectory(string path)
+    {
+        MountDefaultFor(path);
+        try
+        {
+            if (OperatingSystem.IsWindows())
+                throw new PlatformNotSupportedException("bpf filesystems exist on Linux only");
+            Directory.CreateDirectory(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+        catch (Exception e) when (e is UnauthorizedAccessException or IOException)
+        {
+            var name = Path.GetFileName(Path.TrimEndingDirectorySeparator(path));
+            throw new BpfException($"cannot create pin directory {path}: " + (File.Exists(path) ? "a file of that name exists"
+                : name.Contains('.') ? "a bpf filesystem refuses names containing '.'"
+                : e is UnauthorizedAccessException ? "permission denied" : e.Message));
+        }
+    }
+
     /// <summary>Every pinned file under <paramref name="root"/> (recursively), for bpftool's "pinned" lists.</summary>
     public static IEnumerable<string> PinnedFiles(string root = DefaultPath)
     {

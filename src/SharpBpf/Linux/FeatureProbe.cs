@@ -167,6 +167,12 @@ public static unsafe class FeatureProbe
         return result;
     }
 
+    /// <summary>libbpf's FEAT_BPF_COOKIE (the LINUX_HAS_BPF_COOKIE kconfig): a kprobe program may call bpf_get_attach_cookie.</summary>
+    public static bool BpfCookie => BpfCookieLazy.Value;
+
+    private static readonly Lazy<bool> BpfCookieLazy = new(() =>
+        LoadsOk(BpfProgramType.Kprobe, [Insn(0x85, 0, 0, 0, 174 /* bpf_get_attach_cookie */), Exit]));
+
     private static bool LoadsOk(BpfProgramType type, ulong[] insns) => TryLoad(type, insns, new Target(0, 0), wantLog: false).Fd >= 0;
 
     [ThreadStatic] private static byte[]? _log;

@@ -34,9 +34,9 @@ public static class KernelConfig
             if (ext.Offset < 0 || ext.Offset + ext.Size > size)
                 throw new BpfException($"kconfig extern '{ext.Name}' lies outside the .kconfig map ({ext.Offset}+{ext.Size} > {size})");
             var slot = value.AsSpan(ext.Offset, ext.Size);
-            if (ext.Name == "LINUX_KERNEL_VERSION")
+            if (ext.Name.StartsWith("LINUX_", StringComparison.Ordinal))
             {
-                WriteInteger(slot, LinuxKernelVersion());
+                WriteInteger(slot, VirtualValue(ext));
                 continue;
             }
             if (ext.Name == "LINUX_HAS_BPF_COOKIE")
@@ -68,6 +68,22 @@ public static class KernelConfig
         }
         return value;
     }
+
+    /// <summary>The LINUX_* externs libbpf 1.1 computes itself; an unknown one is 0 when __weak, else refused.</summary>
+    private static ulong VirtualValue(ExternSpec ext) => ext.Name switch
+    {
+        "LINUX_KERNEL_VERSION" => LinuxKernelVersion(),
+        "LINUX_HAS_BPF_COOKIE" => FeatureProbe.BpfCookie ? 1u : 0u,
+        "LINUX_HAS_SYSCALL_WRAPPER" => SyscallWrapper.Value ? 1u : 0u,
+        _ when ext.Weak => 0,
+        _ => throw new BpfException($"kconfig extern '{ext.Name}' is not a virtual extern libbpf knows " +
+            "(LINUX_KERNEL_VERSION, LINUX_HAS_BPF_COOKIE, LINUX_HAS_SYSCALL_WRAPPER); declare it __weak to accept 0"),
+    };
+
+    /// <summary>As libbpf: whether a kprobe on the arch-prefixed <c>__x64_sys_bpf</c> opens (not whether the symbol exists).</summary>
+    private static readonly Lazy<bool> SyscallWrapper = new(() =>
+        System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture == System.Runtime.InteropServices.Architecture.X64
+        && Attach.Kprobe.CanOpen("__x64_sys_bpf"));
 
     private static void WriteInteger(Span<byte> slot, ulong v)
     {

@@ -24,6 +24,11 @@ public sealed class KernelEngineOptions
     public uint LogLevel { get; init; }
     /// <summary>Which programs to load; default: those the object marks autoload.</summary>
     public Func<ProgramSpec, bool>? ShouldLoad { get; init; }
+    /// <summary>Where maps declared <c>pinning = LIBBPF_PIN_BY_NAME</c> are pinned (ROOT/NAME) and, when a compatible pin
+    /// is already there, reused instead of created (libbpf's pin_root_path). Null (the default) ignores the attribute;
+    /// <see cref="LibbpfPinRoot"/> is libbpf's default.</summary>
+    public string? PinRootPath { get; init; }
+    public const string LibbpfPinRoot = BpfFs.DefaultPath;
     /// <summary>The BTF that CO-RE relocations resolve against; default: the running kernel's vmlinux, then its modules' (<see cref="RunningKernelBtf"/>).</summary>
     public BtfSpec? TargetBtf { get; init; }
 }
@@ -50,7 +55,7 @@ public static class KernelEngine
             try
             {
                 // The fixup only patches DATASEC sizes and offsets: names, ids and strings are those the object parsed.
-                btf = ObjectBtfFixup.Fix(rawBtf.Span, obj.Elf, obj.BtfTypes);
+                btf = ObjectBtfFixup.Fix(rawBtf.Span, obj.Elf, obj.BtfTypes, obj.Externs);
                 btfSpec = obj.BtfTypes ?? BtfSpec.Parse(btf);
                 if (obj.BtfExt is { } rawExt)
                     btfExt = obj.ParsedBtfExt ?? BtfExt.Parse(rawExt.Span, btfSpec);
@@ -65,7 +70,7 @@ public static class KernelEngine
         if (obj.BigEndian)
             throw new BpfException($"object '{obj.Name}' is big-endian; this kernel runs little-endian programs");
 
-        var maps = obj.Maps.Select(m => WithKconfigValues(WithDatasecType(m, btfSpec), obj)).ToList();
+        var maps = obj.Maps.Select(m => WithPossibleCpus(WithKconfigValues(WithDatasecType(m, btfSpec), obj))).ToList();
         var programs = new List<LoadableProgram>();
         var core = new Lazy<CoreRelocator?>(() => options.TargetBtf is { } target
             ? CoreApplier.RelocatorFor(obj, () => target)
@@ -111,7 +116,12 @@ public static class KernelEngine
         {
             collection.Btf = TryLoadBtf(btf);
             foreach (var spec in maps)
-                collection.AddMap(spec.Name, CreateMap(spec, collection.Btf));
+            {
+                var pinPath = spec.Pinning == PinByName && options.PinRootPath is { } root ? Path.Combine(root, spec.Name) : null;
+                collection.AddMap(spec.Name, pinPath is null ? CreateMap(spec, collection.Btf) : ReuseOrCreatePinned(spec, pinPath, collection));
+                if (spec.DataSection?.StartsWith(".rodata", StringComparison.Ordinal) == true)
+                    collection.ReadOnlyDataMaps.Add(collection.Maps[spec.Name]);
+            }
             foreach (var spec in maps)
                 FillMapOfMaps(spec, collection);
             foreach (var program in programs)
@@ -122,9 +132,45 @@ public static class KernelEngine
         }
         catch
         {
+            foreach (var path in collection.PinnedByLoad)
+                File.Delete(path); // as libbpf: a failed load takes back the pins it made (not those it reused)
             collection.Dispose();
             throw;
         }
+    }
+
+    private const uint PinByName = 1; // LIBBPF_PIN_BY_NAME
+
+    /// <summary>libbpf's bpf_object__reuse_map, then create-and-pin: a pin with the same type, sizes, max_entries,
+    /// flags and map_extra is used as is (not repopulated); another shape is an error.</summary>
+    private static KernelMap ReuseOrCreatePinned(MapSpec spec, string pinPath, KernelCollection collection)
+    {
+        BpfFs.MountDefaultFor(pinPath);
+        if (File.Exists(pinPath))
+        {
+            var pinned = KernelMap.OpenPinned(pinPath);
+            var info = KernelObjectInfo.GetMapInfo(pinned.Fd);
+            if (info.Type == spec.Type && info.KeySize == spec.KeySize && info.ValueSize == spec.ValueSize
+                && info.MaxEntries == spec.MaxEntries && info.Flags == spec.Flags && info.MapExtra == spec.MapExtra)
+                return pinned;
+            pinned.Dispose();
+            throw new BpfException($"map '{spec.Name}': couldn't reuse pinned map at '{pinPath}': parameter mismatch " +
+                $"(pinned: {BpfNames.MapType(info.Type)} key {info.KeySize} value {info.ValueSize} max_entries {info.MaxEntries} flags 0x{info.Flags:x}; " +
+                $"object: {BpfNames.MapType(spec.Type)} key {spec.KeySize} value {spec.ValueSize} max_entries {spec.MaxEntries} flags 0x{spec.Flags:x})");
+        }
+        var map = CreateMap(spec, collection.Btf);
+        try
+        {
+            BpfFs.CreatePinDirectory(Path.GetDirectoryName(pinPath)!);
+            map.Pin(pinPath);
+        }
+        catch
+        {
+            map.Dispose();
+            throw;
+        }
+        collection.PinnedByLoad.Add(pinPath);
+        return map;
     }
 
     /// <summary>The .kconfig map's contents: the values of the object's __kconfig externs on this kernel.</summary>
@@ -134,6 +180,16 @@ public static class KernelEngine
             return spec;
         var copy = spec.Clone();
         copy.InitialValue = KernelConfig.BuildKconfigValue(obj.Externs, spec.ValueSize);
+        return copy;
+    }
+
+    /// <summary>libbpf's <c>map_set_def_max_entries</c>: a PERF_EVENT_ARRAY declared without max_entries gets one slot per possible CPU.</summary>
+    private static MapSpec WithPossibleCpus(MapSpec spec)
+    {
+        if (spec.Type != BpfMapType.PerfEventArray || spec.MaxEntries != 0)
+            return spec;
+        var copy = spec.Clone();
+        copy.MaxEntries = PossibleCpus.Count;
         return copy;
     }
 
@@ -227,7 +283,7 @@ public static class KernelEngine
             {
                 map = KernelMap.Create(spec, btf, inner);
             }
-            catch (BpfSyscallException) when (btf is not null && (spec.BtfKeyTypeId != 0 || spec.BtfValueTypeId != 0))
+            catch (BpfSyscallException) when (btf is not null && (spec.BtfKeyTypeId != 0 || spec.BtfValueTypeId != 0) && !KernelMap.TakesNoBtfTypes(spec.Type))
             {
                 map = KernelMap.Create(spec, null, inner); // the kernel refused the BTF description: retry without, as libbpf
             }
@@ -280,10 +336,16 @@ public static class KernelEngine
     private static KernelProgram LoadProgram(LoadableProgram program, KernelCollection collection, KernelEngineOptions options)
     {
         var spec = program.Spec;
+        if (spec.Type == BpfProgramType.Unspec)
+            throw new BpfException($"prog '{spec.Name}': missing BPF prog type, check ELF section name '{spec.SectionName}'");
         var insns = Relocate(spec.Name, program.Instructions, program.Relocations, collection);
         var ext = collection.Btf is null ? null : program.Ext;
+        var attachBtf = AttachBtfTarget.Resolve(spec);
+        using var moduleBtf = attachBtf?.ModuleBtf;
         var load = new ProgramLoadOptions
         {
+            AttachBtfId = attachBtf?.Id ?? 0,
+            AttachBtfObjectFd = moduleBtf,
             Type = spec.Type,
             Instructions = insns,
             License = spec.License,
@@ -300,7 +362,20 @@ public static class KernelEngine
             LogLevel = options.LogLevel,
             SourceLine = WithPoisonNotes(program.Ext?.SourceLine, program.Poisoned),
         };
-        return KernelProgram.Load(load);
+        var loaded = KernelProgram.Load(load);
+        BindReadOnlyData(loaded, collection);
+        return loaded;
+    }
+
+    /// <summary>libbpf 1.1 binds every .rodata map to every program it loads (BPF_PROG_BIND_MAP), so the program's
+    /// map_ids list them even where its code does not refer to them; as libbpf, a refusal is not an error.</summary>
+    private static void BindReadOnlyData(KernelProgram program, KernelCollection collection)
+    {
+        foreach (var map in collection.ReadOnlyDataMaps)
+        {
+            var attr = new ProgBindMapAttr { ProgFd = (uint)program.Fd.Value, MapFd = (uint)map.Fd.Value };
+            BpfSyscall.TryInvoke(BpfCommand.ProgBindMap, ref attr);
+        }
     }
 
     /// <summary>A poisoned instruction the verifier stops at ("invalid func unknown#195896080") is named by its relocation.</summary>
@@ -369,6 +444,10 @@ public sealed class KernelCollection : IDisposable
 
     public IReadOnlyDictionary<string, KernelMap> Maps => _maps;
     public IReadOnlyDictionary<string, KernelProgram> Programs => _programs;
+    /// <summary>Pins of LIBBPF_PIN_BY_NAME maps this load created (removed again if the load fails).</summary>
+    internal List<string> PinnedByLoad { get; } = [];
+    /// <summary>The .rodata maps, which libbpf binds to every program.</summary>
+    internal List<KernelMap> ReadOnlyDataMaps { get; } = [];
     /// <summary>The object's BTF as loaded into the kernel, or null when it had none or the kernel refused it.</summary>
     public KernelBtf? Btf { get; internal set; }
 
@@ -409,5 +488,6 @@ public sealed class KernelCollection : IDisposable
         Btf?.Dispose();
         _programs.Clear();
         _maps.Clear();
+        ReadOnlyDataMaps.Clear();
     }
 }

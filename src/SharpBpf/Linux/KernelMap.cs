@@ -62,11 +62,14 @@ public sealed unsafe class KernelMap : IBpfMap
             BtfVmlinuxValueTypeId = btfVmlinuxValueTypeId,
         };
         BpfObjectName.Write(attr.MapName, spec.Name);
-        if (btf is not null && (spec.BtfKeyTypeId != 0 || spec.BtfValueTypeId != 0))
+        if (btf is not null)
         {
-            attr.BtfFd = (uint)btf.Fd.Value;
-            attr.BtfKeyTypeId = spec.BtfKeyTypeId;
-            attr.BtfValueTypeId = spec.BtfValueTypeId;
+            attr.BtfFd = (uint)btf.Fd.Value; // as libbpf: the object's BTF goes with every map, typed or not
+            if (!TakesNoBtfTypes(spec.Type))
+            {
+                attr.BtfKeyTypeId = spec.BtfKeyTypeId;
+                attr.BtfValueTypeId = spec.BtfValueTypeId;
+            }
         }
         var fd = BpfSyscall.InvokeFd(BpfCommand.MapCreate, ref attr, $"map '{spec.Name}'");
         // The kernel keeps the shape as given (flags without the per-fd BPF_F_RDONLY/BPF_F_WRONLY, as bpf_map_info
@@ -74,6 +77,11 @@ public sealed unsafe class KernelMap : IBpfMap
         return new KernelMap(fd, BpfObjectName.Read(attr.MapName), spec.Type, spec.KeySize, spec.ValueSize, spec.MaxEntries,
             spec.Flags & ~(BpfRdonly | BpfWronly));
     }
+
+    /// <summary>Map types libbpf creates without key/value BTF type ids (the kernel refuses or ignores them).</summary>
+    public static bool TakesNoBtfTypes(BpfMapType type) => type is BpfMapType.PerfEventArray or BpfMapType.CgroupArray
+        or BpfMapType.StackTrace or BpfMapType.ArrayOfMaps or BpfMapType.HashOfMaps or BpfMapType.Devmap or BpfMapType.DevmapHash
+        or BpfMapType.Cpumap or BpfMapType.Xskmap or BpfMapType.Sockmap or BpfMapType.Sockhash or BpfMapType.Queue or BpfMapType.Stack;
 
     private const uint BpfRdonly = 1u << 3;
     private const uint BpfWronly = 1u << 4;
@@ -259,9 +267,24 @@ public sealed unsafe class KernelMap : IBpfMap
 
     /// <summary>
     /// Every entry (key, value) in the map's order: by batches when the map type supports it, else key by key.
-    /// Keys that vanish between get-next-key and lookup are skipped.
+    /// Keys that vanish between get-next-key and lookup are skipped; a lookup the kernel refuses throws.
     /// </summary>
     public IEnumerable<(byte[] Key, byte[] Value)> Entries(int batchSize = 4096)
+    {
+        foreach (var (key, value, errno) in EntriesOrErrors(batchSize))
+        {
+            if (value is not null)
+                yield return (key, value);
+            else if (errno != Errno.ENOENT)
+                throw Fail("lookup", errno, BpfCommand.MapLookupElem);
+        }
+    }
+
+    /// <summary>
+    /// Every key in the map's order with its value, or with the errno of a lookup the kernel refused (perf event
+    /// arrays, cgroup arrays, XSKMAPs answer get-next-key but not lookup): what bpftool's map dump walks.
+    /// </summary>
+    public IEnumerable<(byte[] Key, byte[]? Value, int Errno)> EntriesOrErrors(int batchSize = 4096)
     {
         if (SupportsBatch)
         {
@@ -280,7 +303,7 @@ public sealed unsafe class KernelMap : IBpfMap
                     break; // no batch support for this map: fall back below
                 }
                 for (int i = 0; i < n; i++)
-                    yield return (keys.AsSpan(i * KeySize, KeySize).ToArray(), values.AsSpan(i * UserValueSize, UserValueSize).ToArray());
+                    yield return (keys.AsSpan(i * KeySize, KeySize).ToArray(), values.AsSpan(i * UserValueSize, UserValueSize).ToArray(), 0);
                 if (cursor.Done)
                     yield break;
             }
@@ -294,9 +317,18 @@ public sealed unsafe class KernelMap : IBpfMap
         {
             first = false;
             var value = new byte[UserValueSize];
-            if (TryLookup(next, value))
-                yield return ((byte[])next.Clone(), value);
+            int errno = LookupErrno(next, value);
+            yield return ((byte[])next.Clone(), errno == 0 ? value : null, errno);
             (key, next) = (next, key);
+        }
+    }
+
+    private int LookupErrno(byte[] key, byte[] value)
+    {
+        fixed (byte* k = key, v = value)
+        {
+            var attr = new MapElemAttr { MapFd = (uint)Fd.Value, Key = (ulong)k, ValueOrNextKey = (ulong)v };
+            return -Math.Min(0, BpfSyscall.TryInvoke(BpfCommand.MapLookupElem, ref attr));
         }
     }
 

@@ -32,7 +32,10 @@ public sealed class KernelProgramRunner : IProgramRunner
         }
         var obj = ObjectSpec.Load(request.Target);
         var chosen = request.ChooseProgram(obj);
-        using var collection = KernelEngine.Load(obj, new KernelEngineOptions { ShouldLoad = p => p.Autoload || ReferenceEquals(p, chosen) });
+        // Only the program that runs and those its tail calls may reach: another program's load failure (an fentry's
+        // EPERM, say) has nothing to do with this run.
+        var tailCallTargets = obj.Maps.Where(m => m.Type == BpfMapType.ProgArray).SelectMany(m => m.Contents).Select(s => s.Target).ToHashSet(StringComparer.Ordinal);
+        using var collection = KernelEngine.Load(obj, new KernelEngineOptions { ShouldLoad = p => ReferenceEquals(p, chosen) || tailCallTargets.Contains(p.Name) });
         var maps = MapSelection.Before(collection.Maps.Select(m => KeyValuePair.Create(m.Key, (IBpfMap)m.Value)), request.Maps);
         var runs = RunAll(collection.Programs[chosen.Name], request);
         consume(new ProgramRunResult(chosen.Name, runs, maps.After()));

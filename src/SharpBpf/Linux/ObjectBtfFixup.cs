@@ -14,7 +14,9 @@ public static class ObjectBtfFixup
     /// <param name="rawBtf">The object's .BTF section.</param>
     /// <param name="elf">The object file, for section sizes and symbol offsets.</param>
     /// <param name="parsed">The same bytes already parsed (ObjectSpec.BtfTypes), to save parsing them again.</param>
-    public static byte[] Fix(ReadOnlySpan<byte> rawBtf, ElfFile elf, BtfSpec? parsed = null)
+    /// <param name="externs">The object's externs as laid out in its .kconfig map: the .kconfig DATASEC then describes
+    /// that map as libbpf's does (size, offsets, and its variables made allocated globals, which the kernel accepts).</param>
+    public static byte[] Fix(ReadOnlySpan<byte> rawBtf, ElfFile elf, BtfSpec? parsed = null, IReadOnlyList<SharpBpf.Objects.ExternSpec>? externs = null)
     {
         var btf = rawBtf.ToArray();
         var spec = parsed ?? BtfSpec.Parse(btf);
@@ -26,17 +28,48 @@ public static class ObjectBtfFixup
         int at = hdrLen + typeOff;
         int end = at + typeLen;
         uint id = 1;
+        var typeAt = new List<int> { 0 };
         while (at < end)
         {
             uint info = BinaryPrimitives.ReadUInt32LittleEndian(btf.AsSpan(at + 4));
             var kind = (BtfKind)((info >> 24) & 0x1f);
             int vlen = (int)(info & 0xffff);
+            typeAt.Add(at);
             if (kind == BtfKind.Datasec && spec[id] is BtfDatasec datasec)
-                FixDatasec(btf.AsSpan(at), datasec, spec, elf);
+            {
+                if (datasec.Name == ".kconfig" && externs is not null)
+                    FixKconfig(btf, at, typeAt, datasec, spec, externs);
+                else
+                    FixDatasec(btf.AsSpan(at), datasec, spec, elf);
+            }
             at += 12 + TrailerSize(kind, vlen);
             id++;
         }
         return btf;
+    }
+
+    /// <summary>libbpf's extern collection for .kconfig: DATASEC size = end of the last extern, each variable at its
+    /// extern's offset with linkage BTF_VAR_GLOBAL_ALLOCATED. VARs precede their DATASEC, so their positions are known.</summary>
+    private static void FixKconfig(byte[] btf, int at, List<int> typeAt, BtfDatasec datasec, BtfSpec spec, IReadOnlyList<SharpBpf.Objects.ExternSpec> externs)
+    {
+        var kconfig = externs.Where(e => e.Kind == SharpBpf.Objects.ExternKind.Kconfig).ToDictionary(e => e.Name, StringComparer.Ordinal);
+        if (kconfig.Count == 0)
+            return;
+        BinaryPrimitives.WriteUInt32LittleEndian(btf.AsSpan(at + 8), (uint)kconfig.Values.Max(e => e.Offset + e.Size));
+        for (int j = 0; j < datasec.Vars.Count; j++)
+        {
+            uint varId = datasec.Vars[j].Type;
+            if (spec[varId] is not BtfVar variable || !kconfig.TryGetValue(variable.Name, out var ext))
+                continue;
+            BinaryPrimitives.WriteUInt32LittleEndian(btf.AsSpan(at + 12 + j * 12 + 4), (uint)ext.Offset);
+            if (varId < typeAt.Count)
+                BinaryPrimitives.WriteUInt32LittleEndian(btf.AsSpan(typeAt[(int)varId] + 12), (uint)BtfVarLinkage.GlobalAllocated);
+        }
+        // The kernel wants a DATASEC's variables in offset order (libbpf sorts them too).
+        var entries = Enumerable.Range(0, datasec.Vars.Count).Select(j => btf.AsSpan(at + 12 + j * 12, 12).ToArray())
+            .OrderBy(e => BinaryPrimitives.ReadUInt32LittleEndian(e.AsSpan(4))).ToList();
+        for (int j = 0; j < entries.Count; j++)
+            entries[j].CopyTo(btf.AsSpan(at + 12 + j * 12));
     }
 
     private static void FixDatasec(Span<byte> type, BtfDatasec datasec, BtfSpec spec, ElfFile elf)

@@ -21,6 +21,18 @@ public static class RunningKernelBtf
     /// <summary>The BTF of every loaded kernel module that has some (split BTF over <see cref="Vmlinux"/>), parsed on first use.</summary>
     public static IReadOnlyList<BtfSpec> Modules => LazyModules.Value;
 
+    /// <summary>The module names of <see cref="Modules"/>, index for index (the file names under <see cref="Directory"/>).</summary>
+    public static IReadOnlyList<string> ModuleNames
+    {
+        get
+        {
+            _ = LazyModules.Value;
+            return ModuleFileNames;
+        }
+    }
+
+    private static readonly List<string> ModuleFileNames = [];
+
     private static IReadOnlyList<BtfSpec> LoadModules()
     {
         var modules = new List<BtfSpec>();
@@ -41,6 +53,7 @@ public static class RunningKernelBtf
             try
             {
                 modules.Add(BtfSpec.LoadFile(file, Vmlinux));
+                ModuleFileNames.Add(Path.GetFileName(file));
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {

@@ -240,7 +240,7 @@ internal sealed class ObjectReader
                 continue;
             bool readOnly = section.Name.StartsWith(".rodata", StringComparison.Ordinal);
             uint flags = readOnly ? ReadOnlyProgFlag : 0;
-            if (HasExposedVariable(symbols, section.Index))
+            if (IsMmapable(_obj.BtfTypes, symbols, section))
                 flags |= MmapableFlag;
             if (section.Size > int.MaxValue)
                 throw Error($"data section '{section.Name}' is too large ({section.Size} bytes)", section.HeaderOffset);
@@ -286,14 +286,24 @@ internal sealed class ObjectReader
     }
 
     /// <summary>libbpf makes a data map mmap-able when a non-static variable lives in it (a global, default-visibility symbol).</summary>
-    private static bool HasExposedVariable(ElfSymbolTable symbols, int sectionIndex)
+    /// <summary>libbpf 1.1's <c>map_is_mmapable</c>: the section's DATASEC holds a variable that is neither static nor,
+    /// by its ELF symbol, hidden or internal (libbpf's DATASEC fixup turns those static first). No BTF, not mmap-able.</summary>
+    private static bool IsMmapable(BtfSpec? btf, ElfSymbolTable symbols, ElfSection section)
+    {
+        if (btf is null)
+            return false;
+        foreach (var id in btf.FindByName(section.Name, BtfKind.Datasec))
+            return ((BtfDatasec)btf[id]).Vars.Any(v => btf[v.Type] is BtfVar { Linkage: not BtfVarLinkage.Static } variable
+                && !IsHidden(symbols, section.Index, variable.Name));
+        return false;
+    }
+
+    /// <summary>STV_HIDDEN or STV_INTERNAL.</summary>
+    private static bool IsHidden(ElfSymbolTable symbols, int sectionIndex, string name)
     {
         for (int i = 1; i < symbols.Count; i++)
-        {
-            var sym = symbols[i];
-            if (sym.SectionIndex == sectionIndex && sym.IsGlobal && sym.Type == ElfSymbolType.Object && (sym.Other & 3) == 0)
-                return true;
-        }
+            if (symbols[i].SectionIndex == sectionIndex && symbols.GetName(i) == name)
+                return (symbols[i].Other & 3) is 1 or 2;
         return false;
     }
 

@@ -110,7 +110,7 @@ public sealed class BpftoolJsonWriter
                 case '\r': _out.Write("\\r"); break;
                 case '\f': _out.Write("\\f"); break;
                 case '\b': _out.Write("\\b"); break;
-                case '\\': _out.Write("\\\\"); break;
+                case '\\': _out.Write("\\n"); break; // bpftool's json_writer writes a backslash as \n (and ' as \'): byte for byte
                 case '"': _out.Write("\\\""); break;
                 case '\'': _out.Write("\\'"); break;
                 default: _out.Write(c); break;

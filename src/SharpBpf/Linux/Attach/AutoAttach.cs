@@ -67,6 +67,32 @@ public static class AutoAttach
         }
     }
 
+    /// <summary>
+    /// Attaches every program it can, as bpftool's <c>loadall ... autoattach</c>: a program whose attach fails (a kprobe
+    /// on a kernel without kprobes, a missing uprobe symbol) does not stop the others and is reported with its error.
+    /// </summary>
+    public static (IReadOnlyList<(string Program, IBpfLink Link)> Links, IReadOnlyList<(string Program, BpfException Error)> Failures)
+        AttachEachByProgram(KernelCollection collection, ObjectSpec spec, AutoAttachOptions? options = null)
+    {
+        options ??= new AutoAttachOptions();
+        var links = new List<(string, IBpfLink)>();
+        var failures = new List<(string, BpfException)>();
+        foreach (var program in spec.Programs)
+        {
+            if (!collection.Programs.TryGetValue(program.Name, out var loaded) || !CanAttach(program.SectionName, options, out var hook))
+                continue;
+            try
+            {
+                links.Add((program.Name, Attach(loaded.Fd, hook!, program.SectionName, options)));
+            }
+            catch (BpfException e)
+            {
+                failures.Add((program.Name, e));
+            }
+        }
+        return (links, failures);
+    }
+
     private static bool CanAttach(string section, AutoAttachOptions options, out HookSpec? hook)
     {
         try

@@ -41,6 +41,24 @@ public static unsafe class Kprobe
         });
     }
 
+    /// <summary>Whether a kprobe on <paramref name="function"/> opens (libbpf's probe behind LINUX_HAS_SYSCALL_WRAPPER); nothing stays behind.</summary>
+    internal static bool CanOpen(string function)
+    {
+        KprobePlan plan;
+        try
+        {
+            plan = Plan(function, retprobe: false, 0, DefaultPmuDir, tracefsRoot: null);
+            OpenPlanned(plan, function, $"kprobe '{function}'").Dispose();
+        }
+        catch (Exception e) when (e is BpfException or IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+        if (plan.KprobeEventsFile is not null)
+            File.AppendAllText(plan.KprobeEventsFile, $"-:kprobes/{plan.EventName}\n");
+        return true;
+    }
+
     /// <summary>How a kprobe would be opened: through the PMU (attr) or a tracefs kprobe_events line.</summary>
     internal sealed record KprobePlan(PerfEvent.Attr? PmuAttr, string? KprobeEventsFile, string? EventLine, string? EventName);
 

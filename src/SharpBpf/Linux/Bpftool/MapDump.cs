@@ -1,3 +1,4 @@
+using SharpBpf.Maps;
 using SharpBpf.Text;
 using System.Text;
 
@@ -13,15 +14,32 @@ public static class MapDump
     /// Dumps every entry of <paramref name="map"/>. Without BTF, plain text ends with "Found N elements"; a map with BTF
     /// prints its entries formatted (plain: a pretty JSON array of formatted entries; JSON: a "formatted" member).
     /// </summary>
-    public static int Dump(TextWriter output, KernelMap map, OutputFormat format)
+    public static int Dump(TextWriter output, KernelMap map, OutputFormat format) => Dump(output, map, format, out _);
+
+    /// <summary>As bpftool, a walk the kernel stops (a ring buffer has no keys to walk) still ends the output
+    /// properly; <paramref name="walkErrno"/> says why (bpftool then exits with -errno).</summary>
+    public static int Dump(TextWriter output, KernelMap map, OutputFormat format, out int walkErrno)
+    {
+        int stoppedBy = 0;
+        int count = DumpEntries(output, map, format, e => stoppedBy = e);
+        walkErrno = stoppedBy;
+        return count;
+    }
+
+    private static int DumpEntries(TextWriter output, KernelMap map, OutputFormat format, Action<int> stopped)
     {
         int count = 0;
         var btf = LoadBtf(map.Info);
         if (format == OutputFormat.Plain && btf is null)
         {
             var sb = new StringBuilder();
-            foreach (var (key, value) in map.Entries())
+            foreach (var (key, value, errno) in Walk(map, stopped))
             {
+                if (value is null)
+                {
+                    AppendPlainError(sb, map.Info, key, errno);
+                    continue;
+                }
                 AppendPlain(sb, map.Info, key, value);
                 count++;
                 if (sb.Length > 1 << 16)
@@ -36,8 +54,23 @@ public static class MapDump
         }
         var json = new BpftoolJsonWriter(output, format != OutputFormat.Json);
         json.StartArray();
-        foreach (var (key, value) in map.Entries())
+        foreach (var (key, value, errno) in Walk(map, stopped))
         {
+            if (value is null)
+            {
+                if (format != OutputFormat.Plain && !SilentLookupError(map.Info, errno))
+                {
+                    json.StartObject();
+                    json.Name("key");
+                    HexArray(json, key);
+                    json.Name("value");
+                    json.StartObject();
+                    json.Field("error", LibC.ErrorText(errno));
+                    json.EndObject();
+                    json.EndObject();
+                }
+                continue;
+            }
             if (format == OutputFormat.Plain)
                 WriteFormatted(json, new BtfValueFormatter(btf!, plainText: true), map.Info, key, value);
             else
@@ -133,6 +166,44 @@ public static class MapDump
             json.EndArray();
         }
         json.EndObject();
+    }
+
+    /// <summary>The map's entries until the kernel refuses to go on (get-next-key failing with other than ENOENT).</summary>
+    private static IEnumerable<(byte[] Key, byte[]? Value, int Errno)> Walk(KernelMap map, Action<int> stopped)
+    {
+        using var entries = map.EntriesOrErrors().GetEnumerator();
+        while (true)
+        {
+            try
+            {
+                if (!entries.MoveNext())
+                    yield break;
+            }
+            catch (BpfMapException e)
+            {
+                stopped(e.ErrorNumber);
+                yield break;
+            }
+            yield return entries.Current;
+        }
+    }
+
+    /// <summary>bpftool prints nothing for a missing slot of a prog array or map of maps.</summary>
+    private static bool SilentLookupError(MapInfo info, int errno) => errno == Errno.ENOENT
+        && info.Type is BpfMapType.ProgArray or BpfMapType.ArrayOfMaps or BpfMapType.HashOfMaps;
+
+    /// <summary>bpftool's <c>print_entry_error</c> in plain text: the key, then the error where the value would be.</summary>
+    private static void AppendPlainError(StringBuilder sb, MapInfo info, ReadOnlySpan<byte> key, int errno)
+    {
+        if (SilentLookupError(info, errno))
+            return;
+        var message = errno == Errno.ENOENT ? "<no entry>"
+            : errno == Errno.ENOSPC && info.Type == BpfMapType.ReuseportSockarray ? "<cannot read>"
+            : LibC.ErrorText(errno);
+        bool breakNames = info.KeySize > 16 || message.Length > 16;
+        bool singleLine = info.KeySize + message.Length <= 24 && !breakNames;
+        sb.Append("key:").Append(breakNames ? '\n' : ' ').Append(Hex(key[..info.KeySize])).Append(singleLine ? "  " : "\n");
+        sb.Append("value:").Append(breakNames ? '\n' : ' ').Append(message).Append('\n');
     }
 
     public static void AppendPlain(StringBuilder sb, MapInfo info, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)

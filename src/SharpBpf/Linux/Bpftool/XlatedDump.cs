@@ -52,7 +52,7 @@ public static class XlatedDump
                         text.Append($" [file:{s.File} line_num:{s.Number} line_col:{s.Column}]");
                     text.Append('\n');
                 }
-                text.Append(i.ToString(CultureInfo.InvariantCulture).PadLeft(4)).Append(": ").Append(disasm).Append('\n');
+                text.Append((" " + i.ToString(CultureInfo.InvariantCulture)).PadLeft(4)).Append(": ").Append(disasm).Append('\n');
                 if (opcodes)
                     text.Append("       ").Append(Convert.ToHexString(info.Xlated.AsSpan(i * 8, wide ? 16 : 8)).ToLowerInvariant()
                         .Chunk(2).Select(c => new string(c)).Aggregate((a, b) => a + " " + b)).Append('\n');
