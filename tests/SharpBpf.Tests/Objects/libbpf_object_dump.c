@@ -3,6 +3,7 @@
 // the kernel and prints each program's final (linked, relocated) instructions as 16 hex digits per slot.
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include <bpf/libbpf.h>
 
 static int quiet(enum libbpf_print_level level, const char *fmt, va_list args) { return 0; }
@@ -16,13 +17,23 @@ int main(int argc, char **argv)
     }
     const char *path = argv[argc - 1];
     libbpf_set_print(quiet);
-    struct bpf_object *obj = bpf_object__open_file(path, NULL);
+    // Maps pinned by name go under a directory of this process's own, removed again before it exits.
+    char pin_root[64];
+    snprintf(pin_root, sizeof pin_root, "/sys/fs/bpf/sharpbpf-oracle-%d", (int)getpid());
+    LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = pin_root);
+    struct bpf_object *obj = bpf_object__open_file(path, &opts);
     if (!obj || libbpf_get_error(obj)) {
         fprintf(stderr, "libbpf cannot open %s\n", path);
         return 3;
     }
     if (load) {
         int err = bpf_object__load(obj);
+        struct bpf_map *pinned;
+        bpf_object__for_each_map(pinned, obj) {
+            if (bpf_map__is_pinned(pinned))
+                bpf_map__unpin(pinned, NULL);
+        }
+        rmdir(pin_root);
         if (err) {
             fprintf(stderr, "libbpf cannot load %s: %d\n", path, err);
             bpf_object__close(obj);
