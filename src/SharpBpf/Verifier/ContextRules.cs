@@ -39,8 +39,10 @@ public static class ContextRules
                 if (write && !(InField(off, SkbMark) || InField(off, SkbTcIndex) || InField(off, SkbPriority) || InCb(off)
                     || InField(off, SkbTcClassid) || off == SkbTstamp || InField(off, SkbQueueMapping)))
                     return null;
-                if (InField(off, SkbFlowKeys) || off == SkbFlowKeys + 4)
+                if (InField(off, SkbFlowKeys) || off == SkbFlowKeys + 4 || (off >= SkbFamily && off < SkbLocalPortEnd))
                     return null;
+                if (off == SkbTstampType)
+                    return size == 1 && !write ? ContextField.Scalar : null;
                 return Skb(off, size, write, packet: true, meta: true);
             case BpfProgramType.SocketFilter:
                 if (InField(off, SkbTcClassid) || InField(off, SkbData) || InField(off, SkbDataMeta) || InField(off, SkbDataEnd)

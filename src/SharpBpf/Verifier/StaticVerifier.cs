@@ -130,6 +130,9 @@ internal sealed partial class VerifierRun(VerifierInput input, VerifierOptions o
     public int MaxStatesPerInsn { get; private set; }
     public string FullLog => _full.ToString();
 
+    /// <summary>States kept per instruction (the kernel evicts the ones that never prune instead).</summary>
+    private const int MaxCheckpointsPerInsn = 64;
+
     private sealed class VerifyError(string message) : Exception(message);
 
     private static VerifyError Fail(string message) => new(message);
@@ -218,7 +221,7 @@ internal sealed partial class VerifierRun(VerifierInput input, VerifierOptions o
     {
         var list = _checkpoints[i] ??= [];
         int inProgressSeen = 0;
-        for (int k = list.Count - 1; k >= 0; k--)
+        for (int k = list.Count - 1; k >= Math.Max(0, list.Count - MaxCheckpointsPerInsn); k--)
         {
             var old = list[k];
             if (old.Branches == 0)
@@ -231,6 +234,8 @@ internal sealed partial class VerifierRun(VerifierInput input, VerifierOptions o
                 throw Fail($"infinite loop detected at insn {i}");
             }
         }
+        if (list.Count >= MaxCheckpointsPerInsn)
+            return false; // enough states kept here: only pruning efficiency suffers, not soundness
         var checkpoint = new Checkpoint(_state.Clone(), _state.Parent);
         _state.Parent = checkpoint;
         list.Add(checkpoint);

@@ -186,6 +186,13 @@ internal sealed partial class VerifierRun
             Release(releaseRef);
         ClobberCallerSaved();
         _state.Regs[0] = ReturnValue(proto, map, allocSize, i);
+        if (proto.Returns == HelperReturn.MapValueOrNull && map?.Type is BpfMapType.Array or BpfMapType.PercpuArray
+            && KnownStackValue(args[2], 4) is { } key && key < (ulong)map.MaxEntries)
+        {
+            // An array lookup with a constant key in range cannot fail.
+            _state.Regs[0].MaybeNull = false;
+            _state.Regs[0].Id = 0;
+        }
         if (proto.Flags.HasFlag(HelperFlags.ChangesPacketData))
             foreach (var slot in _state.AllValues())
             {
@@ -225,6 +232,18 @@ internal sealed partial class VerifierRun
         CallFunction(i, target, callbackSite: i, args);
         _state.Current.EntryCopy = _state.Current.Clone();
         return true;
+    }
+
+    /// <summary>The constant a stack pointer points at, when the stack holds one there.</summary>
+    private ulong? KnownStackValue(RegState ptr, int size)
+    {
+        if (ptr.Kind != RegKind.Stack || !ptr.IsConst)
+            return null;
+        long at = ptr.Off + (long)ptr.Var.Value;
+        if (at < -FrameState.StackSize || at + size > 0 || at % size != 0)
+            return null;
+        var value = StackRead(_state.Frames[ptr.Frame], (int)(at + FrameState.StackSize), size, false);
+        return value.IsScalar && value.IsConst ? value.Var.Value : null;
     }
 
     private void Release(int refId)

@@ -48,6 +48,9 @@ public sealed class VmHelperTable
         return Register(id, helper);
     }
 
+    /// <summary>The helper's prototype (argument and return types) from the verifier's table, or null.</summary>
+    public static Verifier.HelperPrototype? Prototype(int id) => Verifier.HelperPrototypes.Get(id);
+
     public bool Contains(int id) => id > 0 && id < _byId.Length && _byId[id] is not null;
 
     public VmHelper? Get(int id) => id > 0 && id < _byId.Length ? _byId[id] : null;
