@@ -37,6 +37,22 @@ internal static partial class ProgramFuzzer
         return 0;
     }
 
+    /// <summary>How cases end (interpreted), by kind: to see what a seed exercises. Prints one line per kind.</summary>
+    public static int PrintOutcomes(int seed, long start, long count)
+    {
+        var kinds = new Dictionary<string, int>();
+        for (long n = start; n < start + count; n++)
+        {
+            var (program, type, budget) = Case(seed, n);
+            string status = Encoding.UTF8.GetString(Run(program, type, budget, jit: false).Fields.GetValueOrDefault("status") ?? []);
+            string kind = Regex.Replace(status, @"(at )?\d+", "").Trim();
+            kinds[kind] = kinds.GetValueOrDefault(kind) + 1;
+        }
+        foreach (var (kind, times) in kinds.OrderByDescending(k => k.Value))
+            Console.WriteLine($"{times,6}  {kind}");
+        return 0;
+    }
+
     /// <summary>Case <paramref name="n"/> of a seeded run: the same program on every machine.</summary>
     public static (Instruction[] Program, BpfProgramType Type, long Budget) Case(int seed, long n)
     {
@@ -68,7 +84,7 @@ internal static partial class ProgramFuzzer
                 UseJit = jit, InstructionBudget = budget, RandomSeed = 1, CpuCount = 2, TraceSink = l => trace.AppendLine(l),
             });
             var ring = engine.CreateMap(new MapSpec { Name = "ring", Type = BpfMapType.Ringbuf, MaxEntries = 4096 });
-            var array = engine.CreateMap(new MapSpec { Name = "array", Type = BpfMapType.Array, KeySize = 4, ValueSize = 64, MaxEntries = 4 });
+            var array = engine.CreateMap(new MapSpec { Name = "array", Type = BpfMapType.Array, KeySize = 4, ValueSize = 256, MaxEntries = 1 });
             var hash = engine.CreateMap(new MapSpec { Name = "hash", Type = BpfMapType.Hash, KeySize = 4, ValueSize = 16, MaxEntries = 16 });
             var jump = engine.CreateMap(new MapSpec { Name = "jump", Type = BpfMapType.ProgArray, KeySize = 4, ValueSize = 4, MaxEntries = 4 });
             var queue = engine.CreateMap(new MapSpec { Name = "queue", Type = BpfMapType.Queue, ValueSize = 16, MaxEntries = 8 });
