@@ -78,7 +78,8 @@ internal sealed class ProgramGenerator(Random rng)
             case 10: TailCall(); break;
             default:
                 int skip = rng.Next(1, 4);
-                Emit((byte)(0x05 | (rng.Next(0xd) << 4)), (byte)rng.Next(10), 0, (short)skip, rng.Next(-4, 5)); // a forward jump
+                int[] jumps = [0x05, 0x15, 0x25, 0x35, 0x45, 0x55, 0x65, 0x75, 0xa5, 0xb5, 0xc5, 0xd5, 0x16, 0x56, 0xa6];
+                Emit((byte)jumps[rng.Next(jumps.Length)], (byte)rng.Next(10), 0, (short)skip, rng.Next(-4, 5)); // a forward jump
                 for (int i = 0; i < skip; i++)
                     Alu();
                 break;
@@ -87,11 +88,20 @@ internal sealed class ProgramGenerator(Random rng)
 
     private byte AnyReg() => (byte)rng.Next(0, 10);
     private byte Scratch() => (byte)rng.Next(0, 6);
-    private byte Base() => (byte)(rng.Next(6) switch { 0 => 6, 1 => 7, 2 => 8, 3 => 9, 4 => 10, _ => rng.Next(0, 10) });
+    private byte Base() => (byte)(rng.Next(10) switch { 0 or 1 => 6, 2 or 3 => 7, 4 => 8, 5 => 9, 6 or 7 or 8 => 10, _ => rng.Next(0, 10) });
+
+    /// <summary>An offset from <paramref name="reg"/> that is usually inside what it points to (and sometimes just outside).</summary>
+    private short Offset(byte reg, int size)
+    {
+        if (rng.Next(8) == 0)
+            return (short)rng.Next(-600, 600);
+        int at = reg switch { 10 => -rng.Next(1, 512 / size + 1) * size, 6 => rng.Next(0, 64 / size) * size, 7 => rng.Next(0, 256 / size) * size, _ => 0 };
+        return (short)at;
+    }
 
     private void Alu()
     {
-        int[] ops = [0x00, 0x10, 0x20, 0x30, 0x40, 0x50, 0x60, 0x70, 0x80, 0x90, 0xa0, 0xb0, 0xc0, 0xd0];
+        int[] ops = [0x00, 0x10, 0x20, 0x30, 0x40, 0x50, 0x60, 0x70, 0x90, 0xa0, 0xb0, 0xc0, 0xd0];
         byte op = (byte)ops[rng.Next(ops.Length)];
         byte cls = (byte)(rng.Next(2) == 0 ? 0x07 : 0x04);
         byte dst = rng.Next(4) == 0 ? (byte)rng.Next(6, 10) : Scratch();
@@ -114,14 +124,15 @@ internal sealed class ProgramGenerator(Random rng)
     private void LoadOrStore(bool load)
     {
         int[] sizes = [0x00, 0x08, 0x10, 0x18]; // w, h, b, dw
-        byte size = (byte)sizes[rng.Next(4)];
-        short offset = (short)(rng.Next(3) == 0 ? rng.Next(-600, 600) : rng.Next(-64, 64));
+        int pick = rng.Next(4);
+        byte size = (byte)sizes[pick], based = Base();
+        short offset = Offset(based, new[] { 4, 2, 1, 8 }[pick]);
         if (load)
-            Emit((byte)(0x61 | size), Scratch(), Base(), offset, 0);
+            Emit((byte)(0x61 | size), Scratch(), based, offset, 0);
         else if (rng.Next(2) == 0)
-            Emit((byte)(0x63 | size), Base(), AnyReg(), offset, 0);
+            Emit((byte)(0x63 | size), based, AnyReg(), offset, 0);
         else
-            Emit((byte)(0x62 | size), Base(), 0, offset, rng.Next());
+            Emit((byte)(0x62 | size), based, 0, offset, rng.Next());
     }
 
     /// <summary>r<paramref name="reg"/> = a pointer, often a forged one: into the stack, ctx, map value, ring sample, or anywhere.</summary>
@@ -132,9 +143,9 @@ internal sealed class ProgramGenerator(Random rng)
             case 0: LoadWide(reg, 0, (int)Interesting(), rng.Next(3) == 0 ? 0x7fff : 0); break;
             case 1: LoadWide(reg, PseudoSource.MapFd, rng.Next(1, 6), 0); break;
             default:
-                Emit(0xbf, reg, Base(), 0, 0);
-                if (rng.Next(2) == 0)
-                    Emit(0x07, reg, 0, 0, rng.Next(3) == 0 ? (int)Interesting() : -rng.Next(0, 64));
+                byte based = Base();
+                Emit(0xbf, reg, based, 0, 0);
+                Emit(0x07, reg, 0, 0, rng.Next(4) == 0 ? (int)Interesting() : Offset(based, 8));
                 break;
         }
     }
@@ -264,9 +275,10 @@ internal sealed class ProgramGenerator(Random rng)
         int[] ops = [0x00, 0x40, 0x50, 0xa0, 0x01, 0x41, 0x51, 0xa1, 0xe1, 0xf1, 0x100, 0x110];
         int op = ops[rng.Next(ops.Length)];
         byte size = (byte)(rng.Next(2) == 0 ? 0x18 : 0x00);
-        byte src = op == 0x100 ? Base() : Scratch();
-        byte dst = op == 0x100 ? Scratch() : Base();
-        Emit((byte)(0xc3 | size), dst, src, (short)(rng.Next(3) == 0 ? rng.Next(-16, 16) : 8 * rng.Next(-8, 8)), op);
+        byte pointer = Base();
+        byte src = op == 0x100 ? pointer : Scratch();
+        byte dst = op == 0x100 ? Scratch() : pointer;
+        Emit((byte)(0xc3 | size), dst, src, Offset(pointer, 8), op);
     }
 
     private void Reserve(int size)

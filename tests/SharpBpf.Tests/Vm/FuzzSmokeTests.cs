@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using SharpBpf.Tests.Support;
 
 namespace SharpBpf.Tests.Vm;
@@ -15,15 +14,9 @@ public class FuzzSmokeTests
         {
             foreach (var program in new[] { "vm_features.c", "xdp_pass.c", "loops.c" })
                 File.Copy(TestPrograms.Compile(program), Path.Combine(seeds.FullName, Path.ChangeExtension(program, ".o")));
-            var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-            foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "SharpBpf.Fuzz.dll"), "run", "--programs", "150",
-                "--files", "12", "--seed", "13", "--seeds", seeds.FullName, "--timeout", "120" })
-                info.ArgumentList.Add(arg);
-            using var process = Process.Start(info)!;
-            var stderr = process.StandardError.ReadToEndAsync();
-            string output = process.StandardOutput.ReadToEnd();
-            process.WaitForExit();
-            Assert.True(process.ExitCode == 0, output + stderr.Result);
+            var (exit, output, errors) = TestPrograms.Run("dotnet", [Path.Combine(AppContext.BaseDirectory, "SharpBpf.Fuzz.dll"), "run",
+                "--programs", "150", "--files", "12", "--seed", "13", "--seeds", seeds.FullName, "--timeout", "120"]);
+            Assert.True(exit == 0, output + errors);
             Assert.Contains("programs: 150 run", output);
             Assert.Contains("files: 12 run", output);
         }
