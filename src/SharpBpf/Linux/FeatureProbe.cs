@@ -91,7 +91,7 @@ public static unsafe class FeatureProbe
         };
     }
 
-    /// <summary>Whether programs can read a BPF cookie (bpf_get_attach_cookie, 5.15): libbpf's LINUX_HAS_BPF_COOKIE.</summary>
+    /// <summary>libbpf's FEAT_BPF_COOKIE (the LINUX_HAS_BPF_COOKIE kconfig): a kprobe program may call bpf_get_attach_cookie (5.15).</summary>
     public static bool HasBpfCookie => BpfCookie.Value;
 
     private static readonly Lazy<bool> BpfCookie = new(() => LoadsOk(BpfProgramType.Kprobe, [Insn(0x85, 0, 0, 0, 174), Exit]));
@@ -166,12 +166,6 @@ public static unsafe class FeatureProbe
         }
         return result;
     }
-
-    /// <summary>libbpf's FEAT_BPF_COOKIE (the LINUX_HAS_BPF_COOKIE kconfig): a kprobe program may call bpf_get_attach_cookie.</summary>
-    public static bool BpfCookie => BpfCookieLazy.Value;
-
-    private static readonly Lazy<bool> BpfCookieLazy = new(() =>
-        LoadsOk(BpfProgramType.Kprobe, [Insn(0x85, 0, 0, 0, 174 /* bpf_get_attach_cookie */), Exit]));
 
     private static bool LoadsOk(BpfProgramType type, ulong[] insns) => TryLoad(type, insns, new Target(0, 0), wantLog: false).Fd >= 0;
 

@@ -39,11 +39,6 @@ public static class KernelConfig
                 WriteInteger(slot, VirtualValue(ext));
                 continue;
             }
-            if (ext.Name == "LINUX_HAS_BPF_COOKIE")
-            {
-                WriteInteger(slot, FeatureProbe.HasBpfCookie ? 1UL : 0UL);
-                continue;
-            }
             var text = ext.Name.StartsWith("CONFIG_", StringComparison.Ordinal) ? Option(ext.Name) : null;
             if (text is null)
             {
@@ -73,7 +68,7 @@ public static class KernelConfig
     private static ulong VirtualValue(ExternSpec ext) => ext.Name switch
     {
         "LINUX_KERNEL_VERSION" => LinuxKernelVersion(),
-        "LINUX_HAS_BPF_COOKIE" => FeatureProbe.BpfCookie ? 1u : 0u,
+        "LINUX_HAS_BPF_COOKIE" => FeatureProbe.HasBpfCookie ? 1u : 0u,
         "LINUX_HAS_SYSCALL_WRAPPER" => SyscallWrapper.Value ? 1u : 0u,
         _ when ext.Weak => 0,
         _ => throw new BpfException($"kconfig extern '{ext.Name}' is not a virtual extern libbpf knows " +

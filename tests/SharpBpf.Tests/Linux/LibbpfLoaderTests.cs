@@ -49,7 +49,7 @@ public class LibbpfLoaderTests
             }
         }
         Assert.Equal(PossibleCpus.Count, ours.Maps["events"].MaxEntries);
-        Assert.True(FeatureProbe.BpfCookie); // so the .kconfig comparison above saw a 1 computed, not a default 0
+        Assert.True(FeatureProbe.HasBpfCookie); // so the .kconfig comparison above saw a 1 computed, not a default 0
 
         foreach (var file in Directory.GetFiles(progDir))
         {
