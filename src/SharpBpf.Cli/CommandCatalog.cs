@@ -13,7 +13,7 @@ internal static class CommandCatalog
         yield return ConformancePluginCommand.Create();
         yield return BtfKernelCommands.AddTo(BtfCommand.Create());
         yield return ProgCommand.Create();
-        yield return MapCommand.Create();
+        yield return MapQueueCommands.AddTo(MapCommand.Create());
         yield return FeatureCommand.Create();
         yield return LinkCommand.Create();
         yield return NetCommand.Create();

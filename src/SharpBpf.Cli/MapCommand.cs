@@ -135,7 +135,7 @@ internal static class MapCommand
         return map;
     }
 
-    private static KernelMap OpenOne(BpftoolArgs args)
+    internal static KernelMap OpenOne(BpftoolArgs args)
     {
         var selector = ObjectSelector.Parse(args, allowTag: false) ?? throw new ArgumentException("expected MAP: id ID | pinned FILE | name NAME");
         return KernelMap.FromFd(selector.OpenOne(BpfObjectKind.Map));

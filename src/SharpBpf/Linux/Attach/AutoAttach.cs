@@ -127,6 +127,7 @@ public static class AutoAttach
         HookKind.Uprobe when string.IsNullOrEmpty(hook.Symbol) =>
             Uprobe.AttachAt(program, LibraryResolver.Resolve(hook.Target!), hook.Offset, hook.Return, options.Pid),
         HookKind.Uprobe => Uprobe.Attach(program, hook.Target!, hook.Symbol!, hook.Return, options.Pid, hook.Offset),
+        HookKind.KprobeMulti => KprobeMulti.Attach(program, hook.Target!, hook.Return),
         HookKind.Usdt => Usdt.Usdt.Attach(program, hook.Target!, hook.Provider!, hook.Symbol!, options.Pid),
         HookKind.Xdp => Xdp.Attach(program, Need(options.Interface, sectionName, "an interface (AutoAttachOptions.Interface)"),
             options.XdpMode, options.UseNetlink),

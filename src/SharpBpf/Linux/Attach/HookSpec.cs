@@ -14,6 +14,7 @@ public enum HookKind
     Cgroup,
     SocketFilter,
     Usdt,
+    KprobeMulti,
 }
 
 /// <summary>
@@ -68,6 +69,10 @@ public sealed record HookSpec(HookKind Kind, string? Target = null, string? Symb
                     throw Bad(section, $"{prefix} sections name a function: {prefix}/<function>[+offset]");
                 var (function, offset) = SplitOffset(section, rest);
                 return new HookSpec(HookKind.Kprobe, function, Offset: offset, Return: prefix == "kretprobe");
+            case "kprobe.multi" or "kretprobe.multi":
+                if (string.IsNullOrEmpty(rest))
+                    throw Bad(section, $"{prefix} sections name a function pattern: {prefix}/<pattern> (e.g. {prefix}/vfs_*)");
+                return new HookSpec(HookKind.KprobeMulti, rest, Return: prefix == "kretprobe.multi");
             case "uprobe" or "uretprobe" or "uprobe.s" or "uretprobe.s":
                 return ParseUprobe(section, prefix.StartsWith("uretprobe", StringComparison.Ordinal), rest);
             case "usdt" or "usdt.s":
@@ -94,7 +99,7 @@ public sealed record HookSpec(HookKind Kind, string? Target = null, string? Symb
                     return new HookSpec(HookKind.Cgroup, AttachType: type);
                 throw Bad(section, "known cgroup sections: " + string.Join(", ", CgroupSections.Keys));
             default:
-                throw Bad(section, "SharpBpf attaches tracepoint/, tp/, raw_tp/, raw_tracepoint/, uprobe/, uretprobe/, usdt/, kprobe/, kretprobe/, xdp, tc, tcx/, cgroup_skb/, cgroup/ and socket programs");
+                throw Bad(section, "SharpBpf attaches tracepoint/, tp/, raw_tp/, raw_tracepoint/, uprobe/, uretprobe/, usdt/, kprobe/, kprobe.multi/, kretprobe/, xdp, tc, tcx/, cgroup_skb/, cgroup/ and socket programs");
         }
     }
 

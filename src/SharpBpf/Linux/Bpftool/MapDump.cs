@@ -265,7 +265,7 @@ public static class MapDump
         json.EndObject();
     }
 
-    private static void HexArray(BpftoolJsonWriter json, ReadOnlySpan<byte> bytes)
+    public static void HexArray(BpftoolJsonWriter json, ReadOnlySpan<byte> bytes)
     {
         json.StartArray();
         foreach (var b in bytes)
