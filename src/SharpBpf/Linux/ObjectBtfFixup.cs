@@ -35,6 +35,8 @@ public static class ObjectBtfFixup
             var kind = (BtfKind)((info >> 24) & 0x1f);
             int vlen = (int)(info & 0xffff);
             typeAt.Add(at);
+            if (kind == BtfKind.Func && spec[id] is BtfFunc { Linkage: BtfFuncLinkage.Global } func && IsHiddenFunction(elf, func.Name))
+                BinaryPrimitives.WriteUInt32LittleEndian(btf.AsSpan(at + 4), info & ~0xffffu); // linkage static
             if (kind == BtfKind.Datasec && spec[id] is BtfDatasec datasec)
             {
                 if (datasec.Name == ".kconfig" && externs is not null)
@@ -46,6 +48,24 @@ public static class ObjectBtfFixup
             id++;
         }
         return btf;
+    }
+
+    /// <summary>
+    /// A global function with STV_HIDDEN or STV_INTERNAL visibility (libbpf's <c>__hidden</c>, as in usdt.bpf.h): libbpf
+    /// marks its BTF FUNC static, so the verifier checks it in its caller's context rather than on its own.
+    /// </summary>
+    private static bool IsHiddenFunction(ElfFile elf, string name)
+    {
+        var symbols = elf.Symbols;
+        if (symbols is null)
+            return false;
+        for (int s = 1; s < symbols.Count; s++)
+        {
+            var symbol = symbols[s];
+            if (symbol.Type == ElfSymbolType.Func && symbol.IsGlobal && symbols.GetName(s) == name)
+                return (symbol.Other & 3) is 1 or 2;
+        }
+        return false;
     }
 
     /// <summary>libbpf's extern collection for .kconfig: DATASEC size = end of the last extern, each variable at its

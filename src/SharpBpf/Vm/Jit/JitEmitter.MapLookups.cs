@@ -17,6 +17,8 @@ internal sealed unsafe partial class JitEmitter
     private static readonly MethodInfo BuiltinLookup =
         typeof(Helpers.MapHelpers).GetMethod("Lookup", BindingFlags.Static | BindingFlags.NonPublic)!;
 
+    private static readonly MethodInfo ChargeBytes = typeof(VmCallContext).GetMethod(nameof(VmCallContext.ChargeBytes))!;
+
     private bool TryEmitInlineArrayLookup(int pc)
     {
         if (_code.Helpers.Length <= 1 || _code.Helpers[1]?.Method != BuiltinLookup || !InFrame(2, 0, 4)
@@ -26,6 +28,20 @@ internal sealed unsafe partial class JitEmitter
         long stride = map.MaxEntries > 1 ? (long)map.ElementAddress(1, _code.Cpu) - first : 0;
         var inRange = _il.DefineLabel();
         var done = _il.DefineLabel();
+        // The helper charges reading the key to the budget; so does its inlined form, faulting at this pc as it would.
+        // The budget lives in a local between calls (see SpillForCall): hand it to cx for the charge and take it back.
+        _il.Emit(OpCodes.Ldarg_1);
+        _il.Emit(OpCodes.Ldc_I4, pc);
+        _il.Emit(OpCodes.Stfld, CxCurrentPc);
+        _il.Emit(OpCodes.Ldarg_1);
+        _il.Emit(OpCodes.Ldloc, _budget);
+        _il.Emit(OpCodes.Stfld, CxBudget);
+        _il.Emit(OpCodes.Ldarg_1);
+        _il.Emit(OpCodes.Ldc_I8, (long)map.KeySize);
+        _il.Emit(OpCodes.Call, ChargeBytes);
+        _il.Emit(OpCodes.Ldarg_1);
+        _il.Emit(OpCodes.Ldfld, CxBudget);
+        _il.Emit(OpCodes.Stloc, _budget);
         EmitAddress(2, 0);
         EmitDirectLoad(4, signExtend: false);
         _il.Emit(OpCodes.Stloc, _addr);
