@@ -56,7 +56,7 @@ internal static class KernelComparison
     private static double? ColdFirstLoad(string obj)
     {
         var sw = Stopwatch.StartNew();
-        using (KernelEngine.Load(ObjectSpec.Load(obj))) { }
+        using (new KernelEngine().Load(ObjectSpec.Load(obj))) { }
         return sw.Elapsed.TotalNanoseconds;
     }
 
@@ -69,7 +69,7 @@ internal static class KernelComparison
     {
         var sw = Stopwatch.StartNew();
         while (sw.Elapsed < TimeSpan.FromSeconds(4))
-            using (KernelEngine.Load(ObjectSpec.Load(obj))) { }
+            using (new KernelEngine().Load(ObjectSpec.Load(obj))) { }
     }
 
     private static Dictionary<string, double> RunLibbpf(int n, string? obj, int loads)
@@ -140,7 +140,7 @@ internal static class KernelComparison
             sw.Restart();
             cpu = (double)SharpBpf.Vm.RunClock.Nanoseconds();
             for (int i = 0; i < loads; i++)
-                using (KernelEngine.Load(ObjectSpec.Load(obj))) { }
+                using (new KernelEngine().Load(ObjectSpec.Load(obj))) { }
             result["object_load"] = sw.Elapsed.TotalNanoseconds / loads;
             result["object_load_cpu"] = CpuSince(ref cpu) / loads;
         }

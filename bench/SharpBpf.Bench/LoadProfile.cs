@@ -18,12 +18,12 @@ internal static class LoadProfile
         long f0 = Stopwatch.GetTimestamp();
         var firstSpec = ObjectSpec.Load(obj);
         long f1 = Stopwatch.GetTimestamp();
-        KernelEngine.Load(firstSpec).Dispose();
+        new KernelEngine().Load(firstSpec).Dispose();
         long f2 = Stopwatch.GetTimestamp();
         Console.WriteLine($"first load: parse {Stopwatch.GetElapsedTime(f0, f1).TotalMilliseconds:F1} ms, engine {Stopwatch.GetElapsedTime(f1, f2).TotalMilliseconds:F1} ms, " +
             $"process cpu {(Process.GetCurrentProcess().TotalProcessorTime - cpuStart).TotalMilliseconds:F1} ms");
         for (int i = 0; i < warmup; i++) // past tiered compilation's tier 0
-            using (KernelEngine.Load(ObjectSpec.Load(obj))) { }
+            using (new KernelEngine().Load(ObjectSpec.Load(obj))) { }
         var parse = new List<double>();
         var load = new List<double>();
         var dispose = new List<double>();
@@ -35,7 +35,7 @@ internal static class LoadProfile
             long t0 = Stopwatch.GetTimestamp();
             var spec = ObjectSpec.Load(obj);
             long t1 = Stopwatch.GetTimestamp();
-            var collection = KernelEngine.Load(spec);
+            var collection = new KernelEngine().Load(spec);
             long t2 = Stopwatch.GetTimestamp();
             collection.Dispose();
             long t3 = Stopwatch.GetTimestamp();

@@ -1,3 +1,4 @@
+using SharpBpf;
 using System.Diagnostics;
 using System.Globalization;
 using SharpBpf.Linux;
@@ -9,7 +10,7 @@ namespace SharpBpf.Bench;
 
 /// <summary>
 /// <c>whole-run [--rounds N] [--sizes N,N,...]</c>: the whole <c>prog run --repeat N</c> path of the VM (JIT and interpreter:
-/// <see cref="VmProgram.Run(VmRunInput)"/>, which prog run calls: the duration it reports and its wall time) against the kernel's (<c>bpftool prog run ... repeat N</c>,
+/// <see cref="VmProgram.Run(RunInput)"/>, which prog run calls: the duration it reports and its wall time) against the kernel's (<c>bpftool prog run ... repeat N</c>,
 /// the duration test_run reports) on the bench/programs/whole_*.c programs with the same 64-byte UDP packet and the same map
 /// contents. Nothing is subtracted on either side. Interleaved rounds, medians. Needs root, bpffs, clang-14 and bpftool.
 /// </summary>
@@ -147,12 +148,12 @@ internal static class WholeRunComparison
         }
     }
 
-    /// <summary>Per run: the wall time of the whole <see cref="VmProgram.Run(VmRunInput)"/> call (context set-up, runs, results)
+    /// <summary>Per run: the wall time of the whole <see cref="VmProgram.Run(RunInput)"/> call (context set-up, runs, results)
     /// and the duration it reports (thread CPU time of the batch, as prog run prints it).</summary>
     private static (double Wall, double Reported) VmRun(VmProgram program, byte[] packet, int repeat)
     {
         long start = Stopwatch.GetTimestamp();
-        var result = program.Run(new VmRunInput { Data = packet, Repeat = repeat });
+        var result = program.Run(new RunInput { Data = packet, Repeat = repeat });
         return (Stopwatch.GetElapsedTime(start).TotalNanoseconds / repeat, result.DurationNs);
     }
 

@@ -26,7 +26,7 @@ string seconds = Flag("--seconds", "2");
 var (objectPath, consumerPath, loopPath) = (positional[0], positional[1], positional[2]);
 
 var spec = ObjectSpec.Load(objectPath);
-using var loaded = KernelEngine.Load(spec);
+using var loaded = new KernelEngine().Load(spec);
 using var link = AutoAttach.Attach(loaded.Programs["produce"], spec.Programs.Single(p => p.Name == "produce"));
 var pinDir = Path.Combine(BpfFs.DefaultPath, $"sharpbpf-ringbench-{Environment.ProcessId}");
 Directory.CreateDirectory(pinDir);

@@ -36,7 +36,7 @@ Process? child = null;
 try
 {
     var spec = ObjectSpec.Load(BpfSource.Compile("malloc_sizes.bpf.c"));
-    using var loaded = KernelEngine.Load(spec);
+    using var loaded = new KernelEngine().Load(spec);
     int pid;
     string libc;
     if (options.Command.Length > 0)

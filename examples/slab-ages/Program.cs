@@ -43,7 +43,7 @@ try
     string[] wanted = useKprobes ? ["kp_alloc", "kp_free"] : ["tp_alloc", "tp_free"];
 
     var spec = ObjectSpec.Load(BpfSource.Compile("slab_ages.bpf.c"));
-    using var loaded = KernelEngine.Load(spec, new KernelEngineOptions { ShouldLoad = p => wanted.Contains(p.Name) });
+    using var loaded = new KernelEngine(new KernelEngineOptions { ShouldLoad = p => wanted.Contains(p.Name) }).Load(spec);
     var symbols = KernelAddresses.Load(); // before attaching: reading kallsyms takes a while
     var links = new List<IBpfLink>();
     try

@@ -33,7 +33,7 @@ int onlyPid = options.Integer("--pid", 0), top = options.Integer("--top", 15);
 try
 {
     var spec = ObjectSpec.Load(BpfSource.Compile("syscall_counts.bpf.c"));
-    using var loaded = KernelEngine.Load(spec);
+    using var loaded = new KernelEngine().Load(spec);
     var config = new BpfMap<uint, uint>(loaded.Maps["config"]);
     config[0] = (uint)onlyPid;
     config[1] = (uint)Environment.ProcessId; // our own polling would top the table otherwise

@@ -92,7 +92,7 @@ void SetUp()
     {
         lab.CreateNetwork();
         var spec = ObjectSpec.Load(BpfSource.Compile("xdp_blacklist.bpf.c"));
-        using var loaded = KernelEngine.Load(spec);
+        using var loaded = new KernelEngine().Load(spec);
         // The attachment is made from inside the receiver's namespace: interface names and indexes are per namespace.
         using var link = NetworkNamespace.Run(lab.Receiver, () => Xdp.Attach(loaded.Programs["xdp_blacklist"].Fd, lab.Receiver));
         BpfFs.EnsureMounted(BpfFs.DefaultPath);

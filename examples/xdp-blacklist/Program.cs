@@ -5,9 +5,10 @@
 //   dotnet XdpBlacklist.dll xdp_blacklist.o blacklist.txt sample.pcap [--engine vm|kernel]
 using System.Net;
 using SharpBpf;
-using SharpBpf.Maps;
+using SharpBpf.Linux;
 using SharpBpf.Objects;
 using SharpBpf.Packets;
+using SharpBpf.Vm;
 using XdpBlacklist;
 
 string[] positional = [.. args.Where(a => !a.StartsWith("--", StringComparison.Ordinal) && a is not ("vm" or "kernel"))];
@@ -25,13 +26,14 @@ try
     // 1. Parse the object file: programs and map definitions, nothing created yet.
     var obj = ObjectSpec.Load(objectPath);
 
-    // 2. Load it: the maps are created and the program linked to them, in the VM or in the kernel.
-    using LoadedExample loaded = engine == "kernel"
-        ? LoadedExample.InKernel(obj, "xdp_blacklist")
-        : LoadedExample.InVm(obj, "xdp_blacklist");
+    // 2. Load it: the maps are created and the program linked to them, in the VM or in the kernel. The rest of the
+    //    example is the same code for both engines.
+    using IBpfEngine bpf = engine == "kernel" ? new KernelEngine() : new VmEngine();
+    using var loaded = bpf.Load(obj);
+    var program = loaded.Program("xdp_blacklist");
 
     // 3. Fill the blacklist: key = IPv4 source address as the packet holds it (network byte order), value = drops so far.
-    var blacklist = new BpfMap<uint, ulong>(loaded.Map("blacklist"));
+    var blacklist = loaded.Map<uint, ulong>("blacklist");
     foreach (var address in ReadAddresses(blacklistPath))
         blacklist[KeyOf(address)] = 0;
 
@@ -43,7 +45,7 @@ try
         packets++;
         try
         {
-            uint verdict = loaded.Run(packet.Data);
+            uint verdict = (uint)program.Run(packet.Data).ReturnValue;
             verdicts[verdict] = verdicts.GetValueOrDefault(verdict) + 1;
         }
         catch (BpfException e)

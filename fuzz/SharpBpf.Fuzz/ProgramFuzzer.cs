@@ -1,3 +1,4 @@
+using SharpBpf;
 using System.Text;
 using System.Text.RegularExpressions;
 using SharpBpf.Isa;
@@ -116,7 +117,7 @@ internal static partial class ProgramFuzzer
                 data[i] = (byte)(i * 7);
             try
             {
-                var result = main.Run(new VmRunInput { Data = data });
+                var result = main.Run(new RunInput { Data = data });
                 outcome.Add("status", "ok");
                 outcome.Fields["r0"] = BitConverter.GetBytes(result.ReturnValue);
                 outcome.Fields["data"] = result.DataOut;

@@ -11,14 +11,6 @@ namespace SharpBpf.Cli;
 /// <summary><c>sharpbpf prog ...</c>: bpftool's program commands (show, dump, run, loadall, pin).</summary>
 internal static class ProgCommand
 {
-    /// <summary>Runners by engine name (the value of <c>prog run --engine</c>).</summary>
-    public static readonly Dictionary<string, Func<IProgramRunner>> Runners = new(StringComparer.Ordinal)
-    {
-        ["vm"] = () => new VmProgramRunner { TraceSink = line => Console.Error.WriteLine(line) },
-        ["vm-interpreter"] = () => new VmProgramRunner { UseJit = false, TraceSink = line => Console.Error.WriteLine(line) },
-        ["kernel"] = () => new KernelProgramRunner(),
-    };
-
     public static Command Create()
     {
         var prog = new Command("prog", "Inspect and manipulate BPF programs (bpftool prog).").WithCommonOptions();
@@ -100,7 +92,7 @@ internal static class ProgCommand
             var spec = ObjectSpec.Load(path);
             if (type is not null)
                 SetProgramType(spec, type);
-            using var collection = KernelEngine.Load(spec, new KernelEngineOptions { PinRootPath = KernelEngineOptions.LibbpfPinRoot });
+            using var collection = new KernelEngine(new KernelEngineOptions { PinRootPath = KernelEngineOptions.LibbpfPinRoot }).Load(spec);
             BpfFs.CreatePinDirectory(pinDir);
             BpfFs.RequireBpfFsFor(Path.Combine(pinDir, "x"));
             var (links, failures) = autoAttach ? AutoAttach.AttachEachByProgram(collection, spec) : ([], []);
@@ -195,14 +187,12 @@ internal static class ProgCommand
                 Inputs = packets is not null ? packets.Select(p => (ReadOnlyMemory<byte>)p.Data).ToList()
                     : dataInPath is not null ? [BpftoolCli.ReadInput(dataInPath)] : [],
                 ContextIn = result.GetValue(ctxIn) is { } c ? BpftoolCli.ReadInput(c) : null,
-                Repeat = Math.Max(1u, result.GetValue(repeat)),
+                Repeat = (int)Math.Clamp(result.GetValue(repeat), 1u, int.MaxValue),
                 Maps = BpftoolCli.Format(result) == OutputFormat.Plain ? MapReport.None : ParseMapReport(result.GetValue(maps)!),
             };
-            var engineName = result.GetValue(engine) ?? (request.TargetsLoadedProgram ? "kernel" : "vm");
-            if (!Runners.TryGetValue(engineName, out var factory))
-                throw new ArgumentException($"unknown engine '{engineName}' (known: {string.Join(", ", Runners.Keys)})");
+            var engineName = result.GetValue(engine) ?? (RunEngines.IsLoadedProgram(request.Target) ? "kernel" : "vm");
             int exitCode = 0;
-            factory().Run(request, outcome => exitCode = Report(outcome, request, result, packets, dataOut, ctxOut));
+            RunEngines.Run(engineName, request, outcome => exitCode = Report(outcome, request, result, packets, dataOut, ctxOut));
             return exitCode;
         });
         return run;
@@ -220,12 +210,12 @@ internal static class ProgCommand
     /// Prints what the runs gave. The --json document of an object streams its maps and holds an {"error"} element for each
     /// refused input (exit 0: the other inputs ran); text lists the runs that ran and names each refused one on stderr (exit 1).
     /// </summary>
-    private static int Report(ProgramRunResult outcome, ProgramRunRequest request, ParseResult result, List<CapturedPacket>? packets,
+    private static int Report(ProgramRunReport outcome, ProgramRunRequest request, ParseResult result, List<CapturedPacket>? packets,
         Option<string?> dataOut, Option<string?> ctxOut)
     {
         var format = BpftoolCli.Format(result);
         var failed = outcome.Runs.Select((r, i) => (r.Error, Index: i)).Where(r => r.Error is not null).ToList();
-        bool document = format != OutputFormat.Plain && !request.TargetsLoadedProgram;
+        bool document = format != OutputFormat.Plain && !RunEngines.IsLoadedProgram(request.Target);
         if (outcome.Runs.Count == 1 && failed.Count == 1 && !document)
             throw new BpfException(failed[0].Error!);
         var dataOutPath = result.GetValue(dataOut);
@@ -262,7 +252,7 @@ internal static class ProgCommand
     }
 
     /// <summary>--data-out/--ctx-out files: the one run's bytes, or with --pcap a capture of the output packets.</summary>
-    private static void WriteOutputs(string? dataOutPath, string? ctxOutPath, ProgramRunResult outcome, List<CapturedPacket>? packets)
+    private static void WriteOutputs(string? dataOutPath, string? ctxOutPath, ProgramRunReport outcome, List<CapturedPacket>? packets)
     {
         if (dataOutPath is not null && dataOutPath != "-")
         {

@@ -61,12 +61,12 @@ internal static class VerifyCommand
             map.Contents.Clear();
         try
         {
-            using var loaded = KernelEngine.Load(obj, new KernelEngineOptions
+            using var loaded = new KernelEngine(new KernelEngineOptions
             {
                 ShouldLoad = p => p == program,
                 LogLevel = logLevel | 4, // BPF_LOG_STATS: the counts and the verification time
                 LogLevelOnFailure = logLevel,
-            });
+            }).Load(obj);
             var log = loaded.Programs[program.Name].VerifierLog ?? "";
             return new Verdict(program.Name, true, null, null, null, log, KernelLogStats.Processed(log), KernelLogStats.Microseconds(log));
         }

@@ -38,15 +38,25 @@ public sealed class KernelEngineOptions
 /// else without), global data written (.rodata frozen), subprograms linked, map references relocated, programs
 /// loaded with their func/line info, PROG_ARRAY and map-in-map slots filled.
 /// </summary>
-public static class KernelEngine
+public sealed class KernelEngine : IBpfEngine
 {
-    private const byte PseudoMapFd = 1;
-    private const byte PseudoMapValue = 2;
+    public KernelEngine(KernelEngineOptions? options = null) => Options = options ?? new KernelEngineOptions();
+
+    public KernelEngineOptions Options { get; }
+
+    /// <inheritdoc />
+    public string Name => "kernel";
+
+    IBpfCollection IBpfEngine.Load(ObjectSpec obj) => Load(obj);
+
+    /// <summary>Nothing to release: each collection owns its kernel objects.</summary>
+    public void Dispose() { }
 
     /// <summary>Loads a parsed object file.</summary>
-    public static KernelCollection Load(ObjectSpec obj, KernelEngineOptions? options = null)
+    public KernelCollection Load(ObjectSpec obj)
     {
-        options ??= new KernelEngineOptions();
+        ArgumentNullException.ThrowIfNull(obj);
+        var options = Options;
         byte[]? btf = null;
         BtfSpec? btfSpec = null;
         BtfExt? btfExt = null;
@@ -88,9 +98,9 @@ public static class KernelEngine
     }
 
     /// <summary>Loads hand-built specs whose programs are already linked (no bpf-to-bpf call relocations).</summary>
-    public static KernelCollection Load(IReadOnlyList<MapSpec> maps, IReadOnlyList<ProgramSpec> programs, KernelEngineOptions? options = null)
+    public KernelCollection Load(IReadOnlyList<MapSpec> maps, IReadOnlyList<ProgramSpec> programs)
     {
-        options ??= new KernelEngineOptions();
+        var options = Options;
         var loadable = new List<LoadableProgram>();
         foreach (var spec in programs)
         {
@@ -111,7 +121,7 @@ public static class KernelEngine
 
     private static KernelCollection LoadCore(IReadOnlyList<MapSpec> maps, IReadOnlyList<LoadableProgram> programs, byte[]? btf, KernelEngineOptions options)
     {
-        var collection = new KernelCollection();
+        var collection = new KernelCollection(maps);
         try
         {
             collection.Btf = TryLoadBtf(btf);
@@ -317,7 +327,7 @@ public static class KernelEngine
         foreach (var slot in spec.Contents)
         {
             if (!collection.Maps.TryGetValue(slot.Target, out var target))
-                throw new BpfException($"map '{spec.Name}': slot {slot.Index} refers to map '{slot.Target}', which the object does not define");
+                throw new BpfNotFoundException("map", slot.Target, $"map '{spec.Name}': slot {slot.Index} refers to map '{slot.Target}', which the object does not define");
             outer.Update(BitConverter.GetBytes(slot.Index), BitConverter.GetBytes(target.Fd.Value));
         }
     }
@@ -328,7 +338,7 @@ public static class KernelEngine
         foreach (var slot in spec.Contents)
         {
             if (!collection.Programs.TryGetValue(slot.Target, out var program))
-                throw new BpfException($"map '{spec.Name}': slot {slot.Index} refers to program '{slot.Target}', which was not loaded");
+                throw new BpfNotFoundException("program", slot.Target, $"map '{spec.Name}': slot {slot.Index} refers to program '{slot.Target}', which was not loaded");
             array.Update(BitConverter.GetBytes(slot.Index), BitConverter.GetBytes(program.Fd.Value));
         }
     }
@@ -338,7 +348,8 @@ public static class KernelEngine
         var spec = program.Spec;
         if (spec.Type == BpfProgramType.Unspec)
             throw new BpfException($"prog '{spec.Name}': missing BPF prog type, check ELF section name '{spec.SectionName}'");
-        var insns = Relocate(spec.Name, program.Instructions, program.Relocations, collection);
+        var insns = MapRelocator.Apply(spec.Name, program.Instructions, program.Relocations, collection.MapSpecs,
+            name => collection.Map(name).Fd.Value, "kernel engine");
         var ext = collection.Btf is null ? null : program.Ext;
         var attachBtf = AttachBtfTarget.Resolve(spec);
         using var moduleBtf = attachBtf?.ModuleBtf;
@@ -388,62 +399,15 @@ public static class KernelEngine
             : source?.Invoke(insn);
     }
 
-    /// <summary>Writes map fds (and value offsets) into the program's ld_imm64 instructions.</summary>
-    internal static Instruction[] Relocate(string program, Instruction[] source, IReadOnlyList<Relocation> relocations, KernelCollection collection)
-    {
-        var insns = (Instruction[])source.Clone();
-        foreach (var relocation in relocations)
-        {
-            int i = relocation.InstructionIndex;
-            switch (relocation)
-            {
-                case MapReference m:
-                    CheckWide(program, insns, i);
-                    insns[i] = insns[i].WithSrc(PseudoMapFd).WithImm(MapFor(program, collection, m.MapName).Fd.Value);
-                    insns[i + 1] = insns[i + 1].WithImm(0);
-                    break;
-                case MapValueReference v:
-                    CheckWide(program, insns, i);
-                    insns[i] = insns[i].WithSrc(PseudoMapValue).WithImm(MapFor(program, collection, v.MapName).Fd.Value);
-                    insns[i + 1] = insns[i + 1].WithImm(v.Offset);
-                    break;
-                case SubprogramCall:
-                    break; // resolved by the linker
-                case KconfigReference k:
-                    CheckWide(program, insns, i);
-                    var kconfig = collection.Maps.Values.FirstOrDefault(m => m.Name.EndsWith(".kconfig", StringComparison.Ordinal))
-                        ?? throw new BpfException($"program '{program}' reads __kconfig '{k.Symbol}' but the object has no .kconfig map");
-                    insns[i] = insns[i].WithSrc(PseudoMapValue).WithImm(kconfig.Fd.Value);
-                    insns[i + 1] = insns[i + 1].WithImm(k.Offset);
-                    break;
-                case KsymReference k:
-                    throw new BpfException($"program '{program}': extern __ksym '{k.Symbol}' is not supported by the kernel engine yet");
-                case KfuncCall f:
-                    throw new BpfException($"program '{program}': kfunc '{f.Function}' calls are not supported by the kernel engine yet");
-            }
-        }
-        return insns;
-    }
-
-    private static KernelMap MapFor(string program, KernelCollection collection, string name) =>
-        collection.Maps.TryGetValue(name, out var map) ? map
-            : throw new BpfException($"program '{program}' refers to map '{name}', which the object does not define");
-
-    private static void CheckWide(string program, Instruction[] insns, int i)
-    {
-        if (i < 0 || i + 1 >= insns.Length || !insns[i].IsWide)
-            throw new BpfException($"program '{program}': relocation at instruction {i} is not on an ld_imm64");
-    }
 }
 
 /// <summary>The live maps and programs of one loaded object. Disposing releases all of them (and the object's BTF).</summary>
-public sealed class KernelCollection : IDisposable
+public sealed class KernelCollection : BpfCollection<KernelProgram, KernelMap>
 {
-    private readonly Dictionary<string, KernelMap> _maps = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, KernelProgram> _programs = new(StringComparer.Ordinal);
+    internal KernelCollection(IReadOnlyList<MapSpec> mapSpecs) => MapSpecs = mapSpecs;
 
-    public IReadOnlyDictionary<string, KernelMap> Maps => _maps;
-    public IReadOnlyDictionary<string, KernelProgram> Programs => _programs;
+    /// <summary>The specs the maps were created from (for relocation).</summary>
+    internal IReadOnlyList<MapSpec> MapSpecs { get; }
     /// <summary>Pins of LIBBPF_PIN_BY_NAME maps this load created (removed again if the load fails).</summary>
     internal List<string> PinnedByLoad { get; } = [];
     /// <summary>The .rodata maps, which libbpf binds to every program.</summary>
@@ -451,43 +415,21 @@ public sealed class KernelCollection : IDisposable
     /// <summary>The object's BTF as loaded into the kernel, or null when it had none or the kernel refused it.</summary>
     public KernelBtf? Btf { get; internal set; }
 
-    internal void AddMap(string name, KernelMap map)
-    {
-        if (!_maps.TryAdd(name, map))
-        {
-            map.Dispose();
-            throw new BpfException($"the object defines map '{name}' twice");
-        }
-    }
-
-    internal void AddProgram(string name, KernelProgram program)
-    {
-        if (!_programs.TryAdd(name, program))
-        {
-            program.Dispose();
-            throw new BpfException($"the object defines program '{name}' twice");
-        }
-    }
-
     /// <summary>Pins every map under <paramref name="directory"/> by its name.</summary>
     public void PinMaps(string directory)
     {
-        foreach (var (name, map) in _maps)
+        foreach (var map in Maps.Values)
             map.Pin(Path.Combine(directory, PinName(map.Name)));
     }
 
     /// <summary>bpffs refuses '.' in names: pinned as libbpf does, with '_' instead ("obj.rodata" → "obj_rodata").</summary>
     public static string PinName(string name) => name.Replace('.', '_');
 
-    public void Dispose()
+    public override void Dispose()
     {
-        foreach (var p in _programs.Values)
-            p.Dispose();
-        foreach (var m in _maps.Values)
-            m.Dispose();
+        base.Dispose();
         Btf?.Dispose();
-        _programs.Clear();
-        _maps.Clear();
+        Btf = null;
         ReadOnlyDataMaps.Clear();
     }
 }

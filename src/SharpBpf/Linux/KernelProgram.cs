@@ -5,7 +5,7 @@ using SharpBpf.Isa;
 namespace SharpBpf.Linux;
 
 /// <summary>A program loaded into the kernel (verified, maybe JITed), reached through its fd.</summary>
-public sealed unsafe partial class KernelProgram : IDisposable
+public sealed unsafe partial class KernelProgram : IBpfProgram, IDisposable
 {
     private const int InitialLogSize = 64 * 1024;
     private const int MaxLogSize = 64 * 1024 * 1024;
@@ -173,40 +173,36 @@ public sealed unsafe partial class KernelProgram : IDisposable
     public void Pin(string path) => BpfSyscall.Pin(Fd, path);
 
     /// <summary>Runs the program in the kernel on the given packet/context (BPF_PROG_TEST_RUN).</summary>
-    public TestRunResult TestRun(TestRunOptions options)
+    public RunResult Run(RunInput input)
     {
-        int dataOutSize = options.DataOutSize ?? (options.DataIn.IsEmpty ? 0 : options.DataIn.Length + 256);
-        int ctxOutSize = options.ContextOutSize ?? options.ContextIn.Length;
+        ArgumentNullException.ThrowIfNull(input);
+        input.Validate();
+        int dataOutSize = input.DataOutCapacity;
+        int ctxOutSize = input.ContextOutCapacity;
         var dataOut = new byte[dataOutSize];
         var ctxOut = new byte[ctxOutSize];
-        fixed (byte* din = options.DataIn.Span, cin = options.ContextIn.Span, dout = dataOut, cout = ctxOut)
+        var ctxIn = input.Context ?? default;
+        fixed (byte* din = input.Data.Span, cin = ctxIn.Span, dout = dataOut, cout = ctxOut)
         {
             var attr = new TestRunAttr
             {
                 ProgFd = (uint)Fd.Value,
-                DataSizeIn = (uint)options.DataIn.Length,
+                DataSizeIn = (uint)input.Data.Length,
                 DataIn = (ulong)din,
                 DataSizeOut = (uint)dataOutSize,
                 DataOut = dataOutSize == 0 ? 0 : (ulong)dout,
-                CtxSizeIn = (uint)options.ContextIn.Length,
-                CtxIn = options.ContextIn.IsEmpty ? 0 : (ulong)cin,
+                CtxSizeIn = (uint)ctxIn.Length,
+                CtxIn = ctxIn.IsEmpty ? 0 : (ulong)cin,
                 CtxSizeOut = (uint)ctxOutSize,
                 CtxOut = ctxOutSize == 0 ? 0 : (ulong)cout,
-                Repeat = options.Repeat,
-                Flags = options.Flags,
-                Cpu = options.Cpu,
-                BatchSize = options.BatchSize,
+                Repeat = input.Repeat == 1 ? 0 : (uint)input.Repeat, // the same for the kernel, and the only value raw_tp and syscall programs take
             };
             BpfSyscall.Invoke(BpfCommand.ProgTestRun, ref attr, $"program '{Name}'");
             var outLength = (int)Math.Min(attr.DataSizeOut, (uint)dataOutSize);
             var ctxLength = (int)Math.Min(attr.CtxSizeOut, (uint)ctxOutSize);
-            return new TestRunResult(attr.Retval, dataOut.AsSpan(0, outLength).ToArray(), ctxOut.AsSpan(0, ctxLength).ToArray(),
-                attr.Duration);
+            return new RunResult(attr.Retval, dataOut.AsSpan(0, outLength).ToArray(), ctxOut.AsSpan(0, ctxLength).ToArray(), attr.Duration);
         }
     }
-
-    public TestRunResult TestRun(ReadOnlySpan<byte> dataIn, ReadOnlySpan<byte> contextIn = default, uint repeat = 1) =>
-        TestRun(new TestRunOptions { DataIn = dataIn.ToArray(), ContextIn = contextIn.ToArray(), Repeat = repeat });
 
     public void Dispose() => Fd.Dispose();
 

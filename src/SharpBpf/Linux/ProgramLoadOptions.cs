@@ -38,22 +38,3 @@ public sealed class ProgramLoadOptions
     /// </summary>
     public Func<int, string?>? SourceLine { get; init; }
 }
-
-/// <summary>What one BPF_PROG_TEST_RUN returned.</summary>
-/// <param name="DurationNs">The kernel's average duration of one repetition, in nanoseconds.</param>
-public sealed record TestRunResult(uint ReturnValue, byte[] DataOut, byte[] ContextOut, uint DurationNs);
-
-/// <summary>Inputs of BPF_PROG_TEST_RUN.</summary>
-public sealed class TestRunOptions
-{
-    public ReadOnlyMemory<byte> DataIn { get; init; }
-    public ReadOnlyMemory<byte> ContextIn { get; init; }
-    /// <summary>Space for data out; default: data in + 256 bytes (XDP may grow the packet at the tail).</summary>
-    public int? DataOutSize { get; init; }
-    /// <summary>Space for ctx out; default: the size of ctx in.</summary>
-    public int? ContextOutSize { get; init; }
-    public uint Repeat { get; init; } = 1;
-    public uint Flags { get; init; }
-    public uint Cpu { get; init; }
-    public uint BatchSize { get; init; }
-}

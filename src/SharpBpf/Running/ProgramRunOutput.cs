@@ -20,7 +20,7 @@ public static class ProgramRunOutput
     /// Durations are left out, so two engines that agree produce the same bytes. The document is written as the map
     /// entries are enumerated, in pieces of at most about 64 KiB, so its size is not bounded by memory.
     /// </summary>
-    public static void RenderDocument(Stream output, ProgramRunResult result, bool pretty = false, bool withContext = false)
+    public static void RenderDocument(Stream output, ProgramRunReport result, bool pretty = false, bool withContext = false)
     {
         using (var json = new Utf8JsonWriter(output, new JsonWriterOptions { Indented = pretty, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
             Write(json, result, withContext);
@@ -29,7 +29,7 @@ public static class ProgramRunOutput
     }
 
     /// <summary>The document as a string, without a trailing newline (what agreement tests compare).</summary>
-    public static string Document(ProgramRunResult result, bool pretty = false, bool withContext = false)
+    public static string Document(ProgramRunReport result, bool pretty = false, bool withContext = false)
     {
         var buffer = new ArrayBufferWriter<byte>();
         using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = pretty, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
@@ -39,7 +39,7 @@ public static class ProgramRunOutput
 
     private const int FlushAbove = 64 << 10;
 
-    private static void Write(Utf8JsonWriter json, ProgramRunResult result, bool withContext)
+    private static void Write(Utf8JsonWriter json, ProgramRunReport result, bool withContext)
     {
         json.WriteStartObject();
         json.WriteStartArray("runs");
@@ -52,7 +52,7 @@ public static class ProgramRunOutput
             }
             else
             {
-                json.WriteNumber("retval", run.ReturnValue);
+                json.WriteNumber("retval", (uint)run.ReturnValue);
                 json.WriteString("data_out", Hex(run.DataOut));
                 if (withContext)
                     json.WriteString("ctx_out", Hex(run.ContextOut));
@@ -102,7 +102,7 @@ public static class ProgramRunOutput
 
     /// <param name="dataOutToStdout">data_out "-": print the output packet (JSON "data_out" array, text hex dump).</param>
     /// <param name="ctxOutToStdout">ctx_out "-": likewise for the context.</param>
-    public static void Render(TextWriter output, ProgramRun result, uint repeat, OutputFormat format, bool dataOutToStdout = false, bool ctxOutToStdout = false)
+    public static void Render(TextWriter output, RunResult result, int repeat, OutputFormat format, bool dataOutToStdout = false, bool ctxOutToStdout = false)
     {
         if (format != OutputFormat.Plain)
         {
@@ -112,7 +112,7 @@ public static class ProgramRunOutput
                 ByteArray(json, "data_out", result.DataOut);
             if (ctxOutToStdout)
                 ByteArray(json, "context_out", result.ContextOut);
-            json.Field("retval", (ulong)result.ReturnValue);
+            json.Field("retval", (ulong)(uint)result.ReturnValue);
             json.Field("duration", result.DurationNs);
             json.EndObject();
             json.Finish();
@@ -122,7 +122,7 @@ public static class ProgramRunOutput
             output.Write(HexDump(result.DataOut));
         if (ctxOutToStdout)
             output.Write(HexDump(result.ContextOut));
-        output.Write($"Return value: {result.ReturnValue}, duration{(repeat > 1 ? " (average)" : "")}: {result.DurationNs}ns\n");
+        output.Write($"Return value: {(uint)result.ReturnValue}, duration{(repeat > 1 ? " (average)" : "")}: {result.DurationNs}ns\n");
     }
 
     private static void ByteArray(BpftoolJsonWriter json, string name, byte[] bytes)

@@ -84,14 +84,14 @@ public abstract unsafe class BpfSkeleton : IDisposable
                 }
                 break;
             case SkeletonEngine.Kernel:
-                _backend = new KernelSkeletonBackend(KernelEngine.Load(Spec));
+                _backend = new KernelSkeletonBackend(new KernelEngine().Load(Spec));
                 break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(engine), engine, "unknown engine");
         }
     }
 
-    /// <summary>Loads into an existing VM engine (which keeps ownership of the maps: dispose it to free them).</summary>
+    /// <summary>Loads into an existing VM engine; disposing the skeleton frees its maps and programs there.</summary>
     public void Load(VmEngine engine)
     {
         ArgumentNullException.ThrowIfNull(engine);
@@ -104,7 +104,7 @@ public abstract unsafe class BpfSkeleton : IDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         BeginLoad();
-        _backend = new KernelSkeletonBackend(KernelEngine.Load(Spec, options));
+        _backend = new KernelSkeletonBackend(new KernelEngine(options).Load(Spec));
     }
 
     private void BeginLoad()

@@ -43,6 +43,7 @@ internal sealed unsafe class VmSkeletonBackend(VmEngine engine, VmCollection col
 
     public void Dispose()
     {
+        collection.Dispose();
         if (ownsEngine)
             engine.Dispose();
     }

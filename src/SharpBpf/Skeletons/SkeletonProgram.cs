@@ -1,5 +1,4 @@
 using SharpBpf.Linux;
-using SharpBpf.Running;
 using SharpBpf.Vm;
 
 namespace SharpBpf.Skeletons;
@@ -34,18 +33,8 @@ public sealed class SkeletonProgram
     /// Runs the program once (or <paramref name="repeat"/> times) as BPF_PROG_TEST_RUN does: on a packet for XDP and
     /// skb programs, with <paramref name="context"/> as ctx_in where the program type takes one.
     /// </summary>
-    public ProgramRun Run(ReadOnlyMemory<byte> data, ReadOnlyMemory<byte>? context = null, uint repeat = 1)
-    {
-        if (repeat < 1)
-            throw new ArgumentOutOfRangeException(nameof(repeat), repeat, "repeat must be at least 1");
-        if (Vm is not null)
-        {
-            var r = Vm.Run(new VmRunInput { Data = data, Context = context, Repeat = (int)Math.Min(repeat, int.MaxValue) });
-            return new ProgramRun((uint)r.ReturnValue, r.DataOut, r.ContextOut ?? [], r.DurationNs);
-        }
-        var k = Kernel!.TestRun(new TestRunOptions { DataIn = data, ContextIn = context ?? default, Repeat = repeat });
-        return new ProgramRun(k.ReturnValue, k.DataOut, k.ContextOut, k.DurationNs);
-    }
+    public RunResult Run(ReadOnlyMemory<byte> data, ReadOnlyMemory<byte>? context = null, int repeat = 1) =>
+        ((IBpfProgram?)Vm ?? Kernel!).Run(data, context, repeat);
 
     public override string ToString() => $"{Name} ({BpfNames.ProgramType(Type)}, {(Vm is not null ? "vm" : "kernel")})";
 }

@@ -28,4 +28,8 @@ internal static partial class RunClock
             return t.Seconds * 1_000_000_000 + t.Nanoseconds;
         return (long)(Stopwatch.GetTimestamp() * (1e9 / Stopwatch.Frequency));
     }
+
+    /// <summary>The mean of <paramref name="repeat"/> runs in whole nanoseconds (as the kernel reports it), at least 1: a program that ran took time.</summary>
+    public static ulong MeanNanoseconds(long elapsedNs, int repeat) =>
+        Math.Max(1UL, (ulong)Math.Round((double)elapsedNs / repeat));
 }

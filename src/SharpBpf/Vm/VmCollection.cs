@@ -1,27 +1,29 @@
 using SharpBpf.Isa;
 using SharpBpf.Maps;
+using SharpBpf.Btf;
 using SharpBpf.Objects;
 
 namespace SharpBpf.Vm;
 
-/// <summary>The live programs and maps of one object loaded into a <see cref="VmEngine"/>, by name.</summary>
-public sealed class VmCollection
+/// <summary>The live programs and maps of one object loaded into a <see cref="VmEngine"/>, by name. Disposing frees the
+/// maps and retires the programs (running one afterwards throws <see cref="ObjectDisposedException"/>).</summary>
+public sealed class VmCollection : BpfCollection<VmProgram, IVmMap>
 {
-    internal VmCollection(Dictionary<string, VmProgram> programs, Dictionary<string, IVmMap> maps)
+    internal VmCollection(VmEngine engine) => Engine = engine;
+
+    public VmEngine Engine { get; }
+
+    public override void Dispose()
     {
-        Programs = programs;
-        Maps = maps;
+        foreach (var program in Programs.Values)
+        {
+            program.Retire();
+            Engine.Release(program);
+        }
+        foreach (var map in Maps.Values)
+            Engine.Release(map);
+        base.Dispose();
     }
-
-    public IReadOnlyDictionary<string, VmProgram> Programs { get; }
-    public IReadOnlyDictionary<string, IVmMap> Maps { get; }
-
-    /// <summary>The map named <paramref name="name"/> as the engine-neutral <see cref="IBpfMap"/>.</summary>
-    public IBpfMap Map(string name) => Maps.TryGetValue(name, out var map) ? map
-        : throw new BpfException($"the object has no map '{name}' (maps: {string.Join(", ", Maps.Keys)})");
-
-    public VmProgram Program(string name) => Programs.TryGetValue(name, out var program) ? program
-        : throw new BpfException($"the object has no program '{name}' (programs: {string.Join(", ", Programs.Keys)})");
 }
 
 /// <summary>Turns an <see cref="ObjectSpec"/> into live maps and programs: the VM's counterpart of libbpf's object load.</summary>
@@ -29,92 +31,62 @@ internal static class VmObjectLoader
 {
     public static VmCollection Load(VmEngine engine, ObjectSpec obj)
     {
-        var maps = new Dictionary<string, IVmMap>(StringComparer.Ordinal);
-        foreach (var spec in obj.Maps)
-            maps.Add(spec.Name, engine.CreateMap(spec));
+        var collection = new VmCollection(engine);
+        try
+        {
+            foreach (var spec in obj.Maps)
+                collection.AddMap(spec.Name, engine.CreateMap(spec));
+            var targetBtf = engine.Options.TargetBtf;
+            var core = targetBtf is null ? null : CoreApplier.RelocatorFor(obj, () => targetBtf);
+            foreach (var spec in obj.Programs.Where(p => p.Autoload))
+                collection.AddProgram(spec.Name, LoadProgram(engine, obj, spec, core, collection));
+            FillSlots(engine, obj, collection);
+            return collection;
+        }
+        catch
+        {
+            collection.Dispose();
+            throw;
+        }
+    }
 
-        var programs = new Dictionary<string, VmProgram>(StringComparer.Ordinal);
-        var targetBtf = engine.Options.TargetBtf;
-        var core = targetBtf is null ? null : CoreApplier.RelocatorFor(obj, () => targetBtf);
-        foreach (var spec in obj.Programs)
+    private static VmProgram LoadProgram(VmEngine engine, ObjectSpec obj, ProgramSpec spec, CoreRelocator? core, VmCollection collection)
+    {
+        try
         {
             var linked = ProgramLinker.Link(obj, spec);
             IReadOnlyDictionary<int, string>? poisoned = null;
-            Instruction[] instructions;
+            ReadOnlySpan<Instruction> instructions = linked.Instructions;
             if (core is not null && linked.CoreRelocations.Count > 0)
             {
                 var applied = CoreApplier.Apply(linked, core);
                 instructions = applied.Instructions;
                 poisoned = applied.PoisonedInstructions;
             }
-            else
-            {
-                instructions = (Instruction[])linked.Instructions.Clone();
-            }
-            foreach (var reloc in linked.Relocations)
-                Apply(instructions, reloc, maps, engine, spec.Name);
-            programs.Add(spec.Name, LoadProgram(engine, instructions, spec, poisoned));
+            var relocated = MapRelocator.Apply(spec.Name, instructions, linked.Relocations, obj.Maps,
+                name => engine.IdOf(collection.Map(name)), "SharpBpf VM");
+            return engine.LoadProgram(relocated, spec.Type, spec.Name, poisoned);
         }
+        catch (VmLoadException e)
+        {
+            throw new VmLoadException($"program '{spec.Name}' ({spec.SectionName}): {e.Message}", -1, e) { Program = spec.Name };
+        }
+    }
 
-        // Declarative contents: PROG_ARRAY slots and maps of maps (.values = { [i] = &x }).
+    /// <summary>Declarative contents: PROG_ARRAY slots and maps of maps (<c>.values = { [i] = &amp;x }</c>).</summary>
+    private static void FillSlots(VmEngine engine, ObjectSpec obj, VmCollection collection)
+    {
         foreach (var spec in obj.Maps)
         {
             foreach (var slot in spec.Contents)
             {
                 object target = spec.Type == BpfMapType.ProgArray
-                    ? programs.GetValueOrDefault(slot.Target) ?? throw new BpfException($"map '{spec.Name}' slot {slot.Index} refers to program '{slot.Target}', which the object does not have")
-                    : maps.GetValueOrDefault(slot.Target) ?? throw new BpfException($"map '{spec.Name}' slot {slot.Index} refers to map '{slot.Target}', which the object does not have");
-                var key = new byte[4];
-                var value = new byte[4];
-                BitConverter.TryWriteBytes(key, slot.Index);
-                BitConverter.TryWriteBytes(value, engine.IdOf(target));
-                maps[spec.Name].Update(key, value);
+                    ? collection.Programs.GetValueOrDefault(slot.Target) ?? throw new BpfNotFoundException("program", slot.Target,
+                        $"map '{spec.Name}' slot {slot.Index} refers to program '{slot.Target}', which was not loaded")
+                    : collection.Maps.GetValueOrDefault(slot.Target) ?? throw new BpfNotFoundException("map", slot.Target,
+                        $"map '{spec.Name}' slot {slot.Index} refers to map '{slot.Target}', which the object does not define");
+                collection.Maps[spec.Name].Update(BitConverter.GetBytes(slot.Index), BitConverter.GetBytes(engine.IdOf(target)));
             }
-        }
-        return new VmCollection(programs, maps);
-    }
-
-    private static VmProgram LoadProgram(VmEngine engine, Instruction[] instructions, ProgramSpec spec, IReadOnlyDictionary<int, string>? poisoned)
-    {
-        try
-        {
-            return engine.LoadProgram(instructions, spec.Type, spec.Name, poisoned);
-        }
-        catch (VmLoadException e)
-        {
-            throw new VmLoadException($"program '{spec.Name}' ({spec.SectionName}): {e.Message}");
-        }
-    }
-
-    private static void Apply(Instruction[] insns, Relocation reloc, Dictionary<string, IVmMap> maps, VmEngine engine, string program)
-    {
-        int i = reloc.InstructionIndex;
-        if (i < 0 || i >= insns.Length || (reloc is MapReference or MapValueReference or KconfigReference && (i + 1 >= insns.Length || !insns[i].IsWide)))
-            throw new VmLoadException($"program '{program}': relocation {reloc} does not point at an ld_imm64");
-        IVmMap Map(string name) => maps.TryGetValue(name, out var m) ? m
-            : throw new VmLoadException($"program '{program}' refers to map '{name}', which the object does not define");
-        switch (reloc)
-        {
-            case MapReference r:
-                insns[i] = insns[i].WithSrc(PseudoSource.MapFd).WithImm(engine.IdOf(Map(r.MapName)));
-                insns[i + 1] = insns[i + 1].WithImm(0);
-                break;
-            case MapValueReference r:
-                insns[i] = insns[i].WithSrc(PseudoSource.MapValue).WithImm(engine.IdOf(Map(r.MapName)));
-                insns[i + 1] = insns[i + 1].WithImm(r.Offset);
-                break;
-            case KconfigReference r:
-            {
-                var kconfig = maps.Values.FirstOrDefault(m => m.Name == ".kconfig" || m.Name.EndsWith(".kconfig", StringComparison.Ordinal))
-                    ?? throw new VmLoadException($"program '{program}' reads __kconfig '{r.Symbol}' but the object has no .kconfig map");
-                insns[i] = insns[i].WithSrc(PseudoSource.MapValue).WithImm(engine.IdOf(kconfig));
-                insns[i + 1] = insns[i + 1].WithImm(r.Offset);
-                break;
-            }
-            case KsymReference r:
-                throw new VmLoadException($"program '{program}' refers to kernel symbol '{r.Symbol}' (__ksym), which the SharpBpf VM does not have");
-            case KfuncCall r:
-                throw new VmLoadException($"program '{program}' calls kernel function '{r.Function}' (kfunc), which the SharpBpf VM does not have");
         }
     }
 }

@@ -9,14 +9,13 @@ namespace SharpBpf.Vm;
 /// it would use a file descriptor (a program id in a PROG_ARRAY slot, a map id in a map-of-maps slot or in
 /// <c>ld_imm64 src=1</c>). Dispose it to free all native memory.
 /// </summary>
-public sealed class VmEngine : IVmObjectResolver, IDisposable
+public sealed class VmEngine : IBpfEngine, IVmObjectResolver
 {
     private readonly object _lock = new();
     private readonly List<object?> _objects = [null]; // id 0 is never used
-    private object?[] _objectsSnapshot = [null];     // copy-on-write view for lock-free reads during runs
-    private IVmMap?[] _mapsByIdSnapshot = [null];     // the same, maps only (no interface cast per helper call)
+    private IVmMap?[] _mapsByIdSnapshot = [null];     // copy-on-write view of the maps by id, for lock-free reads during runs
     private readonly Dictionary<object, int> _ids = new(ReferenceEqualityComparer.Instance);
-    private readonly List<IVmMap> _ownedMaps = [];
+    private readonly Dictionary<IVmMap, long> _ownedMaps = new(ReferenceEqualityComparer.Instance); // and the bytes each takes
     private long _mapMemory; // what the owned maps take, as VmOptions.MaxMapMemory counts it
     private readonly Stack<VmCallContext> _pool = new();
     private bool _disposed;
@@ -35,6 +34,9 @@ public sealed class VmEngine : IVmObjectResolver, IDisposable
     }
 
     public VmOptions Options { get; }
+
+    /// <inheritdoc />
+    public string Name => "vm";
 
     /// <summary>The helpers programs loaded from now on may call; add your own before loading.</summary>
     public VmHelperTable Helpers { get; }
@@ -74,9 +76,34 @@ public sealed class VmEngine : IVmObjectResolver, IDisposable
             throw;
         }
         lock (_lock)
-            _ownedMaps.Add(map);
+            _ownedMaps.Add(map, bytes);
         Register(map);
         return map;
+    }
+
+    /// <summary>Forgets a map or program of this engine: its id resolves to nothing from now on, and a map the engine
+    /// created is freed (its memory no longer counts against <see cref="VmOptions.MaxMapMemory"/>).</summary>
+    internal void Release(object item)
+    {
+        lock (_lock)
+        {
+            if (_ids.Remove(item, out int id))
+            {
+                _objects[id] = null;
+                PublishSnapshots();
+            }
+            if (item is IVmMap map && _ownedMaps.Remove(map, out long bytes))
+            {
+                _mapMemory -= bytes;
+                map.Dispose();
+            }
+        }
+    }
+
+    private void PublishSnapshots()
+    {
+        Volatile.Write(ref _mapsByIdSnapshot, [.. _objects.Select(o => o as IVmMap)]);
+        MapsSnapshot = [.. _objects.OfType<IVmMap>()];
     }
 
     /// <summary>Registers a map made elsewhere (the engine does not dispose it); returns its id. Idempotent.</summary>
@@ -95,10 +122,7 @@ public sealed class VmEngine : IVmObjectResolver, IDisposable
             id = _objects.Count;
             _objects.Add(item);
             _ids.Add(item, id);
-            Volatile.Write(ref _objectsSnapshot, [.. _objects]);
-            Volatile.Write(ref _mapsByIdSnapshot, [.. _objects.Select(o => o as IVmMap)]);
-            if (item is IVmMap map)
-                MapsSnapshot = [.. MapsSnapshot, map];
+            PublishSnapshots();
             return id;
         }
     }
@@ -165,6 +189,8 @@ public sealed class VmEngine : IVmObjectResolver, IDisposable
         return VmObjectLoader.Load(this, obj);
     }
 
+    IBpfCollection IBpfEngine.Load(ObjectSpec obj) => Load(obj);
+
     internal VmCallContext Rent()
     {
         lock (_lock)
@@ -200,7 +226,7 @@ public sealed class VmEngine : IVmObjectResolver, IDisposable
             foreach (var cx in _pool)
                 cx.Dispose();
             _pool.Clear();
-            foreach (var map in _ownedMaps)
+            foreach (var map in _ownedMaps.Keys)
                 map.Dispose();
             _ownedMaps.Clear();
             MapsSnapshot = [];

@@ -33,12 +33,15 @@ public sealed class VmFault : BpfException
 /// <summary>A program the VM refuses to load: an invalid instruction, a jump outside the program, a helper it lacks.</summary>
 public sealed class VmLoadException : BpfException
 {
-    public VmLoadException(string message, int pc = -1)
-        : base(pc >= 0 ? $"{message} (at instruction {pc})" : message)
+    public VmLoadException(string message, int pc = -1, Exception? inner = null)
+        : base(pc >= 0 ? $"{message} (at instruction {pc})" : message, inner)
     {
         Pc = pc;
     }
 
     /// <summary>The instruction the problem was found at, or -1.</summary>
     public int Pc { get; }
+
+    /// <summary>The program being loaded when the problem was found, or null.</summary>
+    public string? Program { get; init; }
 }

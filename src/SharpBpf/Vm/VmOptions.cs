@@ -1,7 +1,7 @@
 namespace SharpBpf.Vm;
 
 /// <summary>How a <see cref="VmEngine"/> runs programs.</summary>
-public sealed class VmOptions
+public sealed record VmOptions
 {
     /// <summary>The default instruction budget: ten million instructions per run (far more than a verified program without
     /// loop helpers can execute, few enough to stop a runaway loop within a fraction of a second).</summary>

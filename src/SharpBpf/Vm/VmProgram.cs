@@ -5,7 +5,7 @@ using SharpBpf.Vm.Contexts;
 namespace SharpBpf.Vm;
 
 /// <summary>A program loaded into a <see cref="VmEngine"/>. Runs are independent and may happen on several threads at once.</summary>
-public sealed class VmProgram
+public sealed class VmProgram : IBpfProgram
 {
     internal VmProgram(VmEngine engine, VmCode code)
     {
@@ -21,48 +21,39 @@ public sealed class VmProgram
     public int Id { get; internal set; }
     public IReadOnlyList<Instruction> Instructions => Code.Source;
 
-    /// <summary>Runs on a packet (XDP, tc, socket filter) or on memory (other types: r1 = memory, r2 = its length).</summary>
-    public VmRunResult Run(ReadOnlyMemory<byte> data) => Run(new VmRunInput { Data = data });
-
     /// <summary>
-    /// Runs as BPF_PROG_TEST_RUN would: sets up the context for the program type once, runs <see cref="VmRunInput.Repeat"/>
+    /// Runs as BPF_PROG_TEST_RUN would: sets up the context for the program type once, runs <see cref="RunInput.Repeat"/>
     /// times on it (as the kernel, the packet and context are not reset between repeats), returns what the last run produced
     /// and the mean duration, from one read of <see cref="RunClock"/> before and one after the batch.
     /// </summary>
-    public VmRunResult Run(VmRunInput input) => Run(input, timed: true);
-
-    /// <summary><see cref="Run(VmRunInput)"/>; untimed (<see cref="VmRunResult.DurationNs"/> 0) for callers that time a
-    /// whole sequence of runs themselves, such as one run per packet of a capture.</summary>
-    internal VmRunResult Run(VmRunInput input, bool timed)
+    public RunResult Run(RunInput input)
     {
         ArgumentNullException.ThrowIfNull(input);
-        if (input.Repeat < 1)
-            throw new ArgumentOutOfRangeException(nameof(input), input.Repeat, "Repeat must be at least 1");
+        input.Validate();
         var kind = VmContexts.For(Type);
-        var cx = Engine.Rent();
+        var cx = Rent();
         try
         {
-            cx.Reset(this);
             var (r1, r2) = kind.Setup(cx, input);
-            if (timed)
+            if (input.Timed)
                 Jit.JitExecutor.Prepare(cx); // compile outside the timed runs: the duration is the program's, as the kernel's
-            long start = timed ? RunClock.Nanoseconds() : 0;
+            long start = input.Timed ? RunClock.Nanoseconds() : 0;
             ulong r0 = Jit.JitExecutor.RunRepeated(cx, r1, r2, input.Repeat);
-            ulong ns = timed ? MeanNanoseconds(RunClock.Nanoseconds() - start, input.Repeat) : 0;
+            ulong ns = input.Timed ? RunClock.MeanNanoseconds(RunClock.Nanoseconds() - start, input.Repeat) : 0;
             var (dataOut, ctxOut) = kind.Finish(cx);
             ulong retval = kind.Returns32Bits ? (uint)r0 : r0;
-            return new VmRunResult(retval, dataOut, ctxOut, TimeSpan.FromTicks((long)(ns / 100))) { Redirect = cx.Redirect, DurationNs = ns };
+            return new RunResult(retval, Truncate(dataOut, input.DataOutSize), Truncate(ctxOut ?? [], input.ContextOutSize ?? input.Context?.Length), ns)
+            {
+                Redirect = cx.Redirect,
+            };
         }
         finally
         {
-            cx.ReleaseLocks();
-            Engine.Return(cx);
+            Return(cx);
         }
     }
 
-    /// <summary>The mean of <paramref name="repeat"/> runs in whole nanoseconds (as the kernel reports it), at least 1: a program that ran took time.</summary>
-    internal static ulong MeanNanoseconds(long elapsedNs, int repeat) =>
-        Math.Max(1UL, (ulong)Math.Round((double)elapsedNs / repeat));
+    private static byte[] Truncate(byte[] bytes, int? max) => max is { } m && bytes.Length > m ? bytes[..m] : bytes;
 
     /// <summary>
     /// Runs with r1 = a private copy of <paramref name="memory"/> and r2 = its length (r1 = 0 when empty), whatever the
@@ -71,10 +62,9 @@ public sealed class VmProgram
     /// </summary>
     public unsafe ulong RunOnMemory(Span<byte> memory)
     {
-        var cx = Engine.Rent();
+        var cx = Rent();
         try
         {
-            cx.Reset(this);
             cx.SetRawMemory(memory);
             ulong r0 = Jit.JitExecutor.Run(cx, memory.IsEmpty ? 0 : (ulong)cx.RawBuffer, (ulong)memory.Length);
             new ReadOnlySpan<byte>(cx.RawBuffer, memory.Length).CopyTo(memory);
@@ -82,8 +72,7 @@ public sealed class VmProgram
         }
         finally
         {
-            cx.ReleaseLocks();
-            Engine.Return(cx);
+            Return(cx);
         }
     }
 
@@ -91,20 +80,38 @@ public sealed class VmProgram
     public ulong RunOnPacket(ReadOnlySpan<byte> packet)
     {
         var kind = VmContexts.For(Type);
-        var cx = Engine.Rent();
+        var cx = Rent();
         try
         {
-            cx.Reset(this);
             var (r1, r2) = kind.SetupPacket(cx, packet);
             ulong r0 = Jit.JitExecutor.Run(cx, r1, r2);
             return kind.Returns32Bits ? (uint)r0 : r0;
         }
         finally
         {
-            cx.ReleaseLocks();
-            Engine.Return(cx);
+            Return(cx);
         }
     }
+
+    /// <summary>A run context of the engine, reset for this program; refused once the program's collection is disposed.</summary>
+    private VmCallContext Rent()
+    {
+        ObjectDisposedException.ThrowIf(_retired, this);
+        var cx = Engine.Rent();
+        cx.Reset(this);
+        return cx;
+    }
+
+    private void Return(VmCallContext cx)
+    {
+        cx.ReleaseLocks();
+        Engine.Return(cx);
+    }
+
+    private volatile bool _retired;
+
+    /// <summary>Its collection was disposed: its maps are gone, so it must never run again.</summary>
+    internal void Retire() => _retired = true;
 
     public override string ToString() => $"{Name} ({Type}, {Code.Source.Length} insns, id {Id})";
 }

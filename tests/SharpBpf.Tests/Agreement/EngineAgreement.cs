@@ -2,6 +2,7 @@ using System.Text.RegularExpressions;
 using SharpBpf.Linux;
 using SharpBpf.Running;
 using SharpBpf.Tests.Support;
+using SharpBpf.Vm;
 
 namespace SharpBpf.Tests.Agreement;
 
@@ -15,9 +16,14 @@ public static partial class EngineAgreement
         Inputs = c.Packets.Select(p => (ReadOnlyMemory<byte>)p).ToList(),
     };
 
-    public static ProgramRunResult RunVm(ProgramRunRequest request) => new VmProgramRunner().Run(request);
+    /// <summary>Runs in a fresh VM whose per-CPU maps have this machine's possible CPUs, as the kernel's.</summary>
+    public static ProgramRunReport RunVm(ProgramRunRequest request)
+    {
+        using var vm = new VmEngine(ProgramRunner.VmOptionsForThisMachine());
+        return new ProgramRunner(vm).Run(request);
+    }
 
-    public static ProgramRunResult RunKernel(ProgramRunRequest request) => new KernelProgramRunner().Run(request);
+    public static ProgramRunReport RunKernel(ProgramRunRequest request) => new ProgramRunner(new KernelEngine()).Run(request);
 
     /// <summary>
     /// The document with each run error reduced to its errno name: the engines word their refusals differently
@@ -30,7 +36,7 @@ public static partial class EngineAgreement
             return $"\"error\":\"{(errno.Success ? errno.Groups[1].Value : "?")}\"";
         });
 
-    public static string Comparable(ProgramRunResult result) => Comparable(ProgramRunOutput.Document(result));
+    public static string Comparable(ProgramRunReport result) => Comparable(ProgramRunOutput.Document(result));
 
     /// <summary>The first difference, for a failure message a person can read.</summary>
     public static string Difference(string kernel, string vm)

@@ -10,7 +10,7 @@ namespace SharpBpf.Tests.Agreement;
 /// </summary>
 public sealed class VmDisagreementRegressionTests
 {
-    private static ProgramRunResult RunVm(string file, string program, params byte[][] packets) => new VmProgramRunner().Run(new ProgramRunRequest
+    private static ProgramRunReport RunVm(string file, string program, params byte[][] packets) => EngineAgreement.RunVm(new ProgramRunRequest
     {
         Target = TestPrograms.Compile(file),
         ProgramName = program,
@@ -54,7 +54,7 @@ public sealed class VmDisagreementRegressionTests
     {
         var packet = TestFrames.Udp("10.0.0.1", "10.1.2.3", 1000, 9);
         byte[] Md(uint rxQueue) => [.. new[] { 0u, (uint)packet.Length, 0u, 1u, rxQueue, 0u }.SelectMany(BitConverter.GetBytes)];
-        ProgramRunResult Run(uint rxQueue) => new VmProgramRunner().Run(new ProgramRunRequest
+        ProgramRunReport Run(uint rxQueue) => EngineAgreement.RunVm(new ProgramRunRequest
         {
             Target = TestPrograms.Compile("xdp_pass.c"),
             Inputs = [packet],
@@ -69,7 +69,7 @@ public sealed class VmDisagreementRegressionTests
     {
         // Linux 6.18 runs it as a multi-buffer packet; the VM has no frags and says so (not EINVAL: the input is valid).
         var packet = TestFrames.Udp("10.0.0.1", "10.1.2.3", 1000, 9);
-        var result = new VmProgramRunner().Run(new ProgramRunRequest
+        var result = EngineAgreement.RunVm(new ProgramRunRequest
         {
             Target = TestPrograms.Compile("xdp_pass.c"),
             Inputs = [packet],

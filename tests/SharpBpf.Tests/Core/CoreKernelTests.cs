@@ -31,12 +31,12 @@ public partial class CoreKernelTests
     {
         Requirements.Kernel();
         var obj = ObjectSpec.Load(TestPrograms.Compile("core_task.c"));
-        using var collection = KernelEngine.Load(obj);
+        using var collection = new KernelEngine().Load(obj);
 
         // BPF_PROG_TEST_RUN runs a raw tracepoint program synchronously in the calling thread: "current" is this thread.
         var comm = File.ReadAllText("/proc/thread-self/comm").TrimEnd('\n');
         int tid = gettid();
-        var run = collection.Programs["core_task"].TestRun(new TestRunOptions { Repeat = 0 });
+        var run = collection.Programs["core_task"].Run(new RunInput());
         Assert.Equal(0U, run.ReturnValue);
 
         var value = new byte[12 * 8 + 16];
@@ -63,7 +63,7 @@ public partial class CoreKernelTests
     {
         Requirements.Kernel();
         var obj = ObjectSpec.Load(TestPrograms.Compile("core_task_poison.c"));
-        var e = Assert.Throws<BpfVerifierException>(() => KernelEngine.Load(obj));
+        var e = Assert.Throws<BpfVerifierException>(() => new KernelEngine().Load(obj));
         Assert.Contains("invalid func unknown#195896080", e.VerifierLog);
         Assert.Contains("unresolved CO-RE relocation byte_off", e.SourceContext);
         Assert.Contains("struct task_struct___poison.no_such_field_in_kernel", e.SourceContext);
@@ -80,7 +80,7 @@ public partial class CoreKernelTests
         Requirements.Kernel();
         var bpftool = Requirements.Tool("bpftool");
         var path = TestPrograms.Compile("core_task.c");
-        using var collection = KernelEngine.Load(ObjectSpec.Load(path));
+        using var collection = new KernelEngine().Load(ObjectSpec.Load(path));
         var (c1, ours, e1) = TestPrograms.Run(bpftool, ["prog", "dump", "xlated", "id", collection.Programs["core_task"].Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
         Assert.True(c1 == 0, e1);
 

@@ -206,8 +206,8 @@ public class CorePacketTests
     {
         Requirements.Kernel();
         var obj = ObjectSpec.Load(TestPrograms.Compile(Program));
-        using var collection = KernelEngine.Load(obj, new KernelEngineOptions { TargetBtf = TargetBtf(), ShouldLoad = p => p.Name == "core_packet" });
-        var run = collection.Programs["core_packet"].TestRun(new TestRunOptions { DataIn = TargetPacket() });
+        using var collection = new KernelEngine(new KernelEngineOptions { TargetBtf = TargetBtf(), ShouldLoad = p => p.Name == "core_packet" }).Load(obj);
+        var run = collection.Programs["core_packet"].Run(new RunInput { Data = TargetPacket() });
         Assert.Equal(2U, run.ReturnValue);
         Assert.Equal(ExpectedFromTarget, Results(collection.Maps["core_results"]));
     }
@@ -218,7 +218,7 @@ public class CorePacketTests
         Requirements.Kernel();
         var obj = ObjectSpec.Load(TestPrograms.Compile(Program));
         var e = Assert.Throws<BpfVerifierException>(() =>
-            KernelEngine.Load(obj, new KernelEngineOptions { TargetBtf = TargetBtf(), ShouldLoad = p => p.Name == "core_unguarded" }));
+            new KernelEngine(new KernelEngineOptions { TargetBtf = TargetBtf(), ShouldLoad = p => p.Name == "core_unguarded" }).Load(obj));
         Assert.Contains("invalid func unknown#195896080", e.VerifierLog);
         Assert.Contains("unresolved CO-RE relocation byte_off", e.Message);
         Assert.Contains("struct core_hdr.missing", e.SourceContext);

@@ -90,7 +90,7 @@ public sealed class BpftoolCliTests : IDisposable
     [SkippableFact]
     public void BtfFormattedDumpsMatchBpftool()
     {
-        using var collection = KernelEngine.Load(ObjectSpec.Load(TestPrograms.Compile("kernel_btf_values.c")));
+        using var collection = new KernelEngine().Load(ObjectSpec.Load(TestPrograms.Compile("kernel_btf_values.c")));
         var rich = "ff ff ff ff 02 01 fe 41 42 43 00 00 00 00 00 00 02 00 00 00 01 07 08 09 f3 00 00 00 01 02 03 04 fe ff ff ff ff ff ff ff 2a 00 00 00 00 00 00 00";
         collection.Maps["riches"].Update(BitConverter.GetBytes(1), Convert.FromHexString(rich.Replace(" ", "")));
         var perCpu = collection.Maps["per_cpu"];
@@ -112,7 +112,7 @@ public sealed class BpftoolCliTests : IDisposable
     public void MapListNeverRepeatsAPreviousMapsBtfId()
     {
         // bpftool 7.1's listing shows a stale btf_id for maps without BTF; every entry of ours must equal `map show id N`.
-        using var collection = KernelEngine.Load(ObjectSpec.Load(TestPrograms.Compile("kernel_counter.c")));
+        using var collection = new KernelEngine().Load(ObjectSpec.Load(TestPrograms.Compile("kernel_counter.c")));
         using var plain = KernelMap.Create("sb_cli_nobtf", BpfMapType.Hash, 4, 4, 4);
         var list = JsonDocument.Parse(Ours("map", "list", "-j")).RootElement.EnumerateArray().ToList();
         var mine = list.Single(e => e.GetProperty("id").GetUInt32() == plain.Id);
@@ -192,7 +192,7 @@ public sealed class BpftoolCliTests : IDisposable
     [SkippableFact]
     public void BtfShowMatchesBpftool()
     {
-        using var collection = KernelEngine.Load(ObjectSpec.Load(TestPrograms.Compile("kernel_counter.c")));
+        using var collection = new KernelEngine().Load(ObjectSpec.Load(TestPrograms.Compile("kernel_counter.c")));
         var id = collection.Btf!.Id.ToString();
         var theirs = JsonDocument.Parse(Theirs("-j", "btf", "show", "id", id)).RootElement;
         var ours = JsonDocument.Parse(Ours("btf", "show", "id", id, "-j")).RootElement;

@@ -17,7 +17,7 @@ public partial class JitedDumpTests
     {
         Requirements.Kernel();
         var objdump = Requirements.Tool("objdump");
-        using var collection = KernelEngine.Load(ObjectSpec.Load(TestPrograms.Compile(file)));
+        using var collection = new KernelEngine().Load(ObjectSpec.Load(TestPrograms.Compile(file)));
         foreach (var program in collection.Programs.Values)
         {
             var image = program.Info(KernelObjectInfo.ProgramParts.Jited).Jited!;
@@ -44,7 +44,7 @@ public partial class JitedDumpTests
     {
         Requirements.Kernel();
         using var fs = new PrivateBpfFs();
-        using var collection = KernelEngine.Load(ObjectSpec.Load(TestPrograms.Compile("kernel_counter.c")));
+        using var collection = new KernelEngine().Load(ObjectSpec.Load(TestPrograms.Compile("kernel_counter.c")));
         var pin = Path.Combine(fs.Path, "count");
         collection.Programs["count_packets"].Pin(pin);
         var (code, stdout, stderr) = SharpBpfCli.Run("prog", "dump", "jited", "pinned", pin);

@@ -13,14 +13,14 @@ public class KernelEngineTests
     {
         Requirements.Kernel();
         var obj = ObjectSpec.Load(TestPrograms.Compile("kernel_counter.c"));
-        using var collection = KernelEngine.Load(obj);
+        using var collection = new KernelEngine().Load(obj);
         Assert.NotNull(collection.Btf);
         var prog = collection.Programs["count_packets"];
         var info = prog.Info();
         Assert.NotEqual(0u, info.BtfId);
 
-        Assert.Equal(2u, prog.TestRun(new byte[60]).ReturnValue);    // XDP_PASS from .rodata
-        Assert.Equal(3u, prog.TestRun(new byte[99]).ReturnValue);    // tail call to tail_target: XDP_TX
+        Assert.Equal(2u, prog.Run(new byte[60]).ReturnValue);    // XDP_PASS from .rodata
+        Assert.Equal(3u, prog.Run(new byte[99]).ReturnValue);    // tail call to tail_target: XDP_TX
 
         var hits = new SharpBpf.Maps.BpfMap<uint, ulong>(collection.Maps["hits"]);
         Assert.Equal(1UL, hits[60]);
@@ -45,7 +45,7 @@ public class KernelEngineTests
         var (code, _, err) = TestPrograms.Run(bpftool, ["prog", "loadall", path, progDir, "pinmaps", mapDir]);
         Assert.True(code == 0, err);
 
-        using var ours = KernelEngine.Load(ObjectSpec.Load(path));
+        using var ours = new KernelEngine().Load(ObjectSpec.Load(path));
         foreach (var file in Directory.GetFiles(mapDir))
         {
             using var theirs = KernelMap.OpenPinned(file);
@@ -85,7 +85,7 @@ public class KernelEngineTests
     {
         Requirements.Kernel();
         var obj = ObjectSpec.Load(TestPrograms.Compile(file));
-        using var collection = KernelEngine.Load(obj);
+        using var collection = new KernelEngine().Load(obj);
         Assert.Equal(obj.Programs.Count(p => p.Autoload), collection.Programs.Count);
         Assert.Equal(obj.Maps.Count, collection.Maps.Count);
     }
@@ -98,7 +98,7 @@ public class KernelEngineTests
         var prog = obj.FindProgram("tail_target")!;
         // Replace the body with an exit that reads an uninitialised r0 but keep func/line info valid: drop r0's setup.
         prog.Instructions = [new Instruction(0x95, 0, 0, 0, 0)];
-        var e = Assert.Throws<BpfVerifierException>(() => KernelEngine.Load(obj));
+        var e = Assert.Throws<BpfVerifierException>(() => new KernelEngine().Load(obj));
         Assert.Equal("tail_target", e.Program);
         Assert.Contains("R0 !read_ok", e.VerifierLog);
         Assert.NotNull(e.SourceContext);
@@ -120,9 +120,9 @@ public class KernelEngineTests
         };
         var target = new ProgramSpec { Name = "target", SectionName = "socket", Type = BpfProgramType.SocketFilter, License = "GPL", Instructions = Asm.Return(7) };
 
-        using var collection = KernelEngine.Load([rodata, jumps], [reader, target]);
+        using var collection = new KernelEngine().Load([rodata, jumps], [reader, target]);
         Assert.True(collection.Maps["sb_hand.rodata"].IsFrozen);
-        Assert.Equal(0x22334455u, collection.Programs["reader"].TestRun(new byte[64]).ReturnValue);
+        Assert.Equal(0x22334455u, collection.Programs["reader"].Run(new byte[64]).ReturnValue);
         var slot = new byte[4];
         Assert.True(collection.Maps["jumps"].TryLookup(BitConverter.GetBytes(1), slot));
         Assert.Equal(collection.Programs["target"].Id, BitConverter.ToUInt32(slot));
@@ -138,7 +138,7 @@ public class KernelEngineTests
             Instructions = [new Instruction(0x18, 1, 0, 0, 0), new Instruction(0, 0, 0, 0, 0), .. Asm.Return(0)],
             Relocations = { new MapReference(0, "nowhere") },
         };
-        var e = Assert.Throws<BpfException>(() => KernelEngine.Load([], [prog]));
+        var e = Assert.Throws<BpfNotFoundException>(() => new KernelEngine().Load([], [prog]));
         Assert.Contains("map 'nowhere'", e.Message);
     }
 }

@@ -18,7 +18,7 @@ public class KernelProgramTests
         Assert.True(info.GplCompatible);
         var packet = new byte[64];
         packet[12] = 0x08;
-        var result = prog.TestRun(new TestRunOptions { DataIn = packet, Repeat = 10 });
+        var result = prog.Run(new RunInput { Data = packet, Repeat = 10 });
         Assert.Equal(2u, result.ReturnValue);
         Assert.Equal(packet, result.DataOut);
     }
@@ -44,7 +44,7 @@ public class KernelProgramTests
         ];
         using var prog = KernelProgram.Load(new ProgramLoadOptions { Type = BpfProgramType.SocketFilter, Instructions = insns, Name = "sb_write_map" });
         Assert.Contains(map.Id, prog.Info().MapIds);
-        var result = prog.TestRun(new byte[64]);
+        var result = prog.Run(new byte[64]);
         Assert.Equal(1u, result.ReturnValue);
         var value = new byte[8];
         Assert.True(map.TryLookup(new byte[4], value));

@@ -26,7 +26,7 @@ public class LibbpfLoaderTests
         Assert.True(code == 0, err);
 
         var spec = ObjectSpec.Load(path);
-        using var ours = KernelEngine.Load(spec);
+        using var ours = new KernelEngine().Load(spec);
         Assert.Equal(Directory.GetFiles(mapDir).Length, ours.Maps.Count);
         foreach (var file in Directory.GetFiles(mapDir))
         {
@@ -73,23 +73,23 @@ public class LibbpfLoaderTests
         var pin = Path.Combine(fs.Path, "sb_loader_pinned");
 
         uint id;
-        using (var first = KernelEngine.Load(ObjectSpec.Load(path), options))
+        using (var first = new KernelEngine(options).Load(ObjectSpec.Load(path)))
         {
             id = first.Maps["sb_loader_pinned"].Info.Id;
             Assert.True(File.Exists(pin));
         }
-        using (var second = KernelEngine.Load(ObjectSpec.Load(path), options))
+        using (var second = new KernelEngine(options).Load(ObjectSpec.Load(path)))
             Assert.Equal(id, second.Maps["sb_loader_pinned"].Info.Id); // the pin kept the map alive and was reused
 
         // No pin root: the attribute is ignored, a private map is created.
-        using (var unpinned = KernelEngine.Load(ObjectSpec.Load(path)))
+        using (var unpinned = new KernelEngine().Load(ObjectSpec.Load(path)))
             Assert.NotEqual(id, unpinned.Maps["sb_loader_pinned"].Info.Id);
 
         // A pin of another shape is refused, as libbpf does, and nothing is left behind.
         File.Delete(pin);
         using (var other = KernelMap.Create("sb_loader_pinned", BpfMapType.Hash, 4, 8, 32))
             other.Pin(pin);
-        var e = Assert.Throws<BpfException>(() => KernelEngine.Load(ObjectSpec.Load(path), options));
+        var e = Assert.Throws<BpfException>(() => new KernelEngine(options).Load(ObjectSpec.Load(path)));
         Assert.Contains("parameter mismatch", e.Message);
         File.Delete(pin);
     }
@@ -131,7 +131,7 @@ public class LibbpfLoaderTests
         Requirements.Kernel();
         var bpftool = Requirements.Tool("bpftool");
         using var fs = new PrivateBpfFs();
-        using var loaded = KernelEngine.Load(ObjectSpec.Load(TestPrograms.Compile("loader_bcc_style.c")));
+        using var loaded = new KernelEngine().Load(ObjectSpec.Load(TestPrograms.Compile("loader_bcc_style.c")));
         var pin = Path.Combine(fs.Path, map);
         loaded.Maps[map].Pin(pin);
         foreach (var json in new[] { false, true })
@@ -150,7 +150,7 @@ public class LibbpfLoaderTests
         var spec = ObjectSpec.Load(TestPrograms.Compile("loader_pinned.c"));
         var program = spec.Programs.Single();
         program.Type = BpfProgramType.Unspec;
-        var e = Assert.Throws<BpfException>(() => KernelEngine.Load(spec));
+        var e = Assert.Throws<BpfException>(() => new KernelEngine().Load(spec));
         Assert.Equal("prog 'count_getppid': missing BPF prog type, check ELF section name 'tracepoint/syscalls/sys_enter_getppid'", e.Message);
     }
 }

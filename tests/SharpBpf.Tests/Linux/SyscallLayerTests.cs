@@ -117,7 +117,7 @@ public class SyscallLayerTests
         using (BpfSyscall.EnableRunTimeStats())
         {
             // test_run does not count toward run_cnt; the call itself must succeed and the fields be readable.
-            prog.TestRun(new byte[64]);
+            prog.Run(new byte[64]);
             _ = prog.Info().RunCount;
         }
     }

@@ -53,7 +53,7 @@ public class CbpfEngineTests
             Name = "i15_cbpf",
         });
         foreach (var frame in Frames)
-            Assert.Equal(Interpret(program, frame), loaded.TestRun(frame).ReturnValue);
+            Assert.Equal(Interpret(program, frame), loaded.Run(frame).ReturnValue);
     }
 
     [Fact]

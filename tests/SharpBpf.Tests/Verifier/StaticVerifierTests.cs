@@ -35,7 +35,7 @@ public sealed class StaticVerifierTests
             map.Contents.Clear();
         try
         {
-            using var loaded = KernelEngine.Load(obj, new KernelEngineOptions { ShouldLoad = p => p == program });
+            using var loaded = new KernelEngine(new KernelEngineOptions { ShouldLoad = p => p == program }).Load(obj);
             return true;
         }
         catch (BpfException)

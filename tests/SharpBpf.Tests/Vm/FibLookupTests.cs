@@ -38,7 +38,7 @@ public sealed class FibLookupTests
         var md = new byte[24];
         BitConverter.TryWriteBytes(md.AsSpan(4), (uint)frame.Length);
         BitConverter.TryWriteBytes(md.AsSpan(12), 1u); // ingress_ifindex: lo
-        var result = loaded.Program("xdp_router").Run(new VmRunInput { Data = frame, Context = md });
+        var result = loaded.Program("xdp_router").Run(new RunInput { Data = frame, Context = md });
         Assert.Equal(action, (uint)result.ReturnValue);
         var count = new byte[8];
         Assert.True(loaded.Map("verdicts").TryLookup(BitConverter.GetBytes((uint)verdict), count));
@@ -60,7 +60,7 @@ public sealed class FibLookupTests
         var frame = TestFrames.Udp("10.0.0.1", "10.1.2.3", 1000, 9);
         BitConverter.TryWriteBytes(md.AsSpan(4), (uint)frame.Length);
         BitConverter.TryWriteBytes(md.AsSpan(12), 1u);
-        Assert.Equal(2, (int)loaded.Program("xdp_router").Run(new VmRunInput { Data = frame, Context = md }).ReturnValue);
+        Assert.Equal(2, (int)loaded.Program("xdp_router").Run(new RunInput { Data = frame, Context = md }).ReturnValue);
         var count = new byte[8];
         Assert.True(loaded.Map("verdicts").TryLookup(BitConverter.GetBytes(5u), count)); // FWD_DISABLED
         Assert.Equal(1UL, BitConverter.ToUInt64(count));

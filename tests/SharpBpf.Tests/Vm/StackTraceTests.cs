@@ -12,7 +12,7 @@ public sealed class StackTraceTests
     {
         using var vm = new VmEngine();
         var loaded = vm.Load(ObjectSpec.Load(TestPrograms.Compile("vm_stackid.c")));
-        loaded.Program("take_stacks").Run(new VmRunInput { Data = new byte[64] });
+        loaded.Program("take_stacks").Run(new RunInput { Data = new byte[64] });
         var bss = new byte[loaded.Map("vm_stack.bss").ValueSize];
         Assert.True(loaded.Map("vm_stack.bss").TryLookup(BitConverter.GetBytes(0u), bss));
         long Field(int index) => BitConverter.ToInt64(bss, index * 8);

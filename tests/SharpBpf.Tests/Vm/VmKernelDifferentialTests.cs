@@ -103,13 +103,13 @@ public partial class VmKernelDifferentialTests
         if (etherType == 0x0800 && length < 34)
         {
             // Too short for its IPv4 header: the kernel's test_run refuses it, and so does the VM.
-            Assert.Throws<BpfException>(() => collection.Program("tc_mark").Run(new VmRunInput { Data = packet, Context = ctxIn }));
+            Assert.Throws<BpfException>(() => collection.Program("tc_mark").Run(new RunInput { Data = packet, Context = ctxIn }));
             return;
         }
         foreach (var name in new[] { "tc_mark", "socket_len", "socket_ldabs" })
         {
             var kernel = pinned.Run(name, packet, ctxIn);
-            var vm = collection.Program(name).Run(new VmRunInput { Data = packet, Context = ctxIn });
+            var vm = collection.Program(name).Run(new RunInput { Data = packet, Context = ctxIn });
             Assert.Equal(kernel.Retval, vm.ReturnValue);
             Assert.Equal(kernel.DataOut, vm.DataOut);
             Assert.Equal(kernel.CtxOut, vm.ContextOut);
@@ -190,7 +190,7 @@ public partial class VmKernelDifferentialTests
         using var pinned = new Pinned(obj);
         var kernel = pinned.Run("tc_rewrite", packet, new byte[192]);
         using var engine = new VmEngine();
-        var vm = engine.Load(ObjectSpec.Load(obj)).Program("tc_rewrite").Run(new VmRunInput { Data = packet, Context = new byte[192] });
+        var vm = engine.Load(ObjectSpec.Load(obj)).Program("tc_rewrite").Run(new RunInput { Data = packet, Context = new byte[192] });
         Assert.Equal(kernel.Retval.ToString("x6"), vm.ReturnValue.ToString("x6"));
         Assert.Equal(Convert.ToHexString(kernel.DataOut), Convert.ToHexString(vm.DataOut));
     }

@@ -134,7 +134,7 @@ public class VmObjectTests
         var packet = Packet(6, length: 60);
         var ctxIn = new byte[192];
         BinaryPrimitives.WriteUInt32LittleEndian(ctxIn.AsSpan(40), 7); // ifindex
-        var result = program.Run(new VmRunInput { Data = packet, Context = ctxIn });
+        var result = program.Run(new RunInput { Data = packet, Context = ctxIn });
         Assert.Equal(0UL, result.ReturnValue); // TC_ACT_OK
         var ctxOut = result.ContextOut!;
         Assert.Equal(60u + (0x0008u << 16), BinaryPrimitives.ReadUInt32LittleEndian(ctxOut.AsSpan(8)));  // mark
@@ -163,7 +163,7 @@ public class VmObjectTests
         var program = engine.Load(Object("vm_tc.c")).Program("tc_mark");
         var ctxIn = new byte[192];
         ctxIn[0] = 1; // len is not settable
-        var e = Assert.Throws<BpfException>(() => program.Run(new VmRunInput { Data = Packet(6), Context = ctxIn }));
+        var e = Assert.Throws<BpfException>(() => program.Run(new RunInput { Data = Packet(6), Context = ctxIn }));
         Assert.Contains("EINVAL", e.Message);
         Assert.Throws<BpfException>(() => program.Run(new byte[10])); // shorter than an Ethernet header
     }

@@ -14,14 +14,10 @@ public class BpfAttachException : BpfException
     public int ErrorNumber { get; }
 }
 
-/// <summary>
-/// The hook cannot exist on this system (no kprobe PMU nor tracefs kprobe_events, no such tracepoint...).
-/// The SharpBpf counterpart of <see cref="NotSupportedException"/>: C# allows one base class, and every
-/// SharpBpf error derives from <see cref="BpfException"/>; the NotSupportedException is kept as InnerException.
-/// </summary>
-public class HookNotSupportedException : BpfException
+/// <summary>The hook cannot exist on this system (no kprobe PMU nor tracefs kprobe_events, no such tracepoint...).</summary>
+public class HookNotSupportedException : BpfNotSupportedException
 {
-    public HookNotSupportedException(string message) : base(message, new NotSupportedException(message)) { }
+    public HookNotSupportedException(string message) : base(message) { }
 }
 
 /// <summary>A section name, target string or argument that does not describe a hook SharpBpf can attach to.</summary>

@@ -48,7 +48,7 @@ internal sealed class SkbContext : VmContext
     };
     public override int Size => StructSize;
 
-    public override (ulong R1, ulong R2) Setup(VmCallContext cx, VmRunInput input)
+    public override (ulong R1, ulong R2) Setup(VmCallContext cx, RunInput input)
     {
         Span<byte> ctxIn = stackalloc byte[StructSize];
         ctxIn.Clear();

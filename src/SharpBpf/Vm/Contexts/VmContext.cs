@@ -19,7 +19,7 @@ internal abstract class VmContext
     public virtual bool Returns32Bits => true;
 
     /// <summary>Prepares <paramref name="cx"/> for a run on <paramref name="input"/>; returns r1 and r2.</summary>
-    public abstract (ulong R1, ulong R2) Setup(VmCallContext cx, VmRunInput input);
+    public abstract (ulong R1, ulong R2) Setup(VmCallContext cx, RunInput input);
     /// <summary>Like <see cref="Setup"/> for a packet alone, without allocating.</summary>
     public abstract (ulong R1, ulong R2) SetupPacket(VmCallContext cx, ReadOnlySpan<byte> packet);
     /// <summary>data_out and ctx_out after a run.</summary>
@@ -97,7 +97,7 @@ internal sealed class RawContext : VmContext
     public override int Size => 0;
     public override bool Returns32Bits => false;
 
-    public override (ulong R1, ulong R2) Setup(VmCallContext cx, VmRunInput input) =>
+    public override (ulong R1, ulong R2) Setup(VmCallContext cx, RunInput input) =>
         SetupPacket(cx, (input.Context ?? input.Data).Span);
 
     public override unsafe (ulong R1, ulong R2) SetupPacket(VmCallContext cx, ReadOnlySpan<byte> packet)

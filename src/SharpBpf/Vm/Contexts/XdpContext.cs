@@ -34,7 +34,7 @@ internal sealed class XdpContext : VmContext
     };
     public override int Size => 24;
 
-    public override (ulong R1, ulong R2) Setup(VmCallContext cx, VmRunInput input)
+    public override (ulong R1, ulong R2) Setup(VmCallContext cx, RunInput input)
     {
         var data = input.Data.Span;
         int meta = 0;

@@ -15,7 +15,7 @@ internal sealed class LoadedObject : IDisposable
         // libbpf sizes an unsized perf event array to the possible CPUs; KernelEngine does not (yet).
         foreach (var map in Spec.Maps.Where(m => m.Type == BpfMapType.PerfEventArray && m.MaxEntries == 0))
             map.MaxEntries = PossibleCpus.Count;
-        _collection = KernelEngine.Load(Spec);
+        _collection = new KernelEngine().Load(Spec);
     }
 
     public ObjectSpec Spec { get; }

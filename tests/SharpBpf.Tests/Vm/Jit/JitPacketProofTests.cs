@@ -32,7 +32,7 @@ public class JitPacketProofTests
 
     private const int SumLoadPc = 10;
 
-    private static (VmRunResult? Result, VmFault? Fault) Run(bool jit, string source, byte[] packet, out VmProgram program)
+    private static (RunResult? Result, VmFault? Fault) Run(bool jit, string source, byte[] packet, out VmProgram program)
     {
         var engine = new VmEngine(new VmOptions { UseJit = jit });
         program = engine.LoadProgram(Assembler.Assemble(source), BpfProgramType.Xdp);
