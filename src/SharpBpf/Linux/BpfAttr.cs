@@ -166,7 +166,7 @@ internal struct BtfLoadAttr
     public uint BtfLogTrueSize;
 }
 
-/// <summary>BPF_LINK_CREATE (the union after flags is given as raw words; see <see cref="KernelLink"/>).</summary>
+/// <summary>BPF_LINK_CREATE (the union after flags is given as raw words; see <see cref="Attach.BpfCalls"/>).</summary>
 [StructLayout(LayoutKind.Sequential)]
 internal struct LinkCreateAttr
 {

@@ -1,3 +1,4 @@
+using SharpBpf.Native;
 namespace SharpBpf.Linux;
 
 /// <summary>What an errno from bpf() means for that command, in words a person can act on.</summary>

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using SharpBpf.Native;
 
 namespace SharpBpf.Linux;
 
@@ -19,12 +20,16 @@ public sealed class BpfFd : SafeHandle
         }
     }
 
+    /// <summary>Keeps the descriptor open while its number is in a syscall (see <see cref="FdLease"/>).</summary>
+    internal FdLease Lease() => new(this, ToString());
+
     /// <summary>A second descriptor for the same object (dup with close-on-exec), owned by the caller.</summary>
     public BpfFd Duplicate()
     {
-        int fd = LibC.fcntl(Value, LibC.F_DUPFD_CLOEXEC, 3);
+        using var lease = Lease();
+        int fd = LibC.fcntl(lease.Fd, LibC.F_DUPFD_CLOEXEC, 3);
         if (fd < 0)
-            throw new BpfException($"cannot duplicate fd {Value}: {Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())}");
+            throw new BpfException($"cannot duplicate fd {lease.Fd}: {LibC.ErrorText(LibC.LastErrno)}");
         return new BpfFd(fd);
     }
 

@@ -1,3 +1,4 @@
+using SharpBpf.Native;
 namespace SharpBpf.Linux;
 
 /// <summary>The bpf filesystem, where objects are pinned: find one, or mount one where asked.</summary>

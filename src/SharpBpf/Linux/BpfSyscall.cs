@@ -1,3 +1,4 @@
+using SharpBpf.Native;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
@@ -109,7 +110,8 @@ public static unsafe class BpfSyscall
     {
         fixed (byte* p = Utf8Z(path))
         {
-            var attr = new ObjPinAttr { Pathname = Ptr(p), BpfFd = (uint)fd.Value };
+            using var lease = fd.Lease();
+            var attr = new ObjPinAttr { Pathname = Ptr(p), BpfFd = (uint)lease.Fd };
             Invoke(BpfCommand.ObjPin, ref attr, path);
         }
     }

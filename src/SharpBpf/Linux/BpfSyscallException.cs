@@ -1,3 +1,4 @@
+using SharpBpf.Native;
 namespace SharpBpf.Linux;
 
 /// <summary>A bpf() call the kernel refused: the command, the errno and what to do about it.</summary>

@@ -1,3 +1,4 @@
+using SharpBpf.Native;
 using System.Runtime.InteropServices;
 using System.Text;
 

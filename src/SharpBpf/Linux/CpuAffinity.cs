@@ -1,9 +1,10 @@
+using SharpBpf.Native;
 using System.Runtime.InteropServices;
 
 namespace SharpBpf.Linux;
 
 /// <summary>
-/// Pins the calling thread to one CPU for a scope (sched_setaffinity) and restores its mask afterwards.
+/// Pins the calling thread to one CPU for a scope (LibC.sched_setaffinity) and restores its mask afterwards.
 /// BPF_PROG_TEST_RUN runs XDP and skb programs on whatever CPU the caller is on, so pinning makes per-CPU map
 /// results reproducible.
 /// </summary>
@@ -16,7 +17,7 @@ public sealed unsafe partial class CpuAffinity : IDisposable
     private CpuAffinity(byte[] previous) => _previous = previous;
 
     /// <summary>The CPU the calling thread is on now.</summary>
-    public static int CurrentCpu => sched_getcpu();
+    public static int CurrentCpu => LibC.sched_getcpu();
 
     /// <summary>
     /// Pins the calling thread to <paramref name="cpu"/>; null when the thread may not run there (a cpuset without it)
@@ -29,14 +30,14 @@ public sealed unsafe partial class CpuAffinity : IDisposable
         var previous = new byte[MaskBytes];
         fixed (byte* p = previous)
         {
-            if (sched_getaffinity(0, MaskBytes, p) != 0 || (previous[cpu / 8] & (1 << (cpu % 8))) == 0)
+            if (LibC.sched_getaffinity(0, MaskBytes, p) != 0 || (previous[cpu / 8] & (1 << (cpu % 8))) == 0)
                 return null;
         }
         var mask = new byte[MaskBytes];
         mask[cpu / 8] = (byte)(1 << (cpu % 8));
         fixed (byte* p = mask)
         {
-            if (sched_setaffinity(0, MaskBytes, p) != 0)
+            if (LibC.sched_setaffinity(0, MaskBytes, p) != 0)
                 return null;
         }
         return new CpuAffinity(previous);
@@ -49,15 +50,6 @@ public sealed unsafe partial class CpuAffinity : IDisposable
             return;
         _restored = true;
         fixed (byte* p = _previous)
-            _ = sched_setaffinity(0, MaskBytes, p);
+            _ = LibC.sched_setaffinity(0, MaskBytes, p);
     }
-
-    [LibraryImport("libc", SetLastError = true)]
-    private static partial int sched_setaffinity(int pid, nint size, byte* mask);
-
-    [LibraryImport("libc", SetLastError = true)]
-    private static partial int sched_getaffinity(int pid, nint size, byte* mask);
-
-    [LibraryImport("libc")]
-    private static partial int sched_getcpu();
 }

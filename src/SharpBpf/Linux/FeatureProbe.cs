@@ -1,3 +1,4 @@
+using SharpBpf.Native;
 using System.Text;
 using SharpBpf.Btf;
 

@@ -1,3 +1,4 @@
+using SharpBpf.Native;
 using SharpBpf.Maps;
 using SharpBpf.Objects;
 
@@ -114,7 +115,8 @@ public sealed unsafe class KernelMap : IBpfMap
     /// <summary>Makes the map read-only for user space (BPF_MAP_FREEZE); programs may still change it unless it is read-only to them too.</summary>
     public void Freeze()
     {
-        var attr = new SingleFdAttr { Value = (uint)Fd.Value };
+        using var lease = Fd.Lease();
+        var attr = new SingleFdAttr { Value = (uint)lease.Fd };
         BpfSyscall.Invoke(BpfCommand.MapFreeze, ref attr, $"map '{Name}'");
     }
 
@@ -129,7 +131,8 @@ public sealed unsafe class KernelMap : IBpfMap
         CheckValue(value.Length);
         fixed (byte* k = key, v = value)
         {
-            var attr = new MapElemAttr { MapFd = (uint)Fd.Value, Key = (ulong)k, ValueOrNextKey = (ulong)v, Flags = flags };
+            using var lease = Fd.Lease();
+            var attr = new MapElemAttr { MapFd = (uint)lease.Fd, Key = (ulong)k, ValueOrNextKey = (ulong)v, Flags = flags };
             int r = BpfSyscall.TryInvoke(BpfCommand.MapLookupElem, ref attr);
             if (r == -Errno.ENOENT)
                 return false;
@@ -145,7 +148,8 @@ public sealed unsafe class KernelMap : IBpfMap
         CheckValue(value.Length);
         fixed (byte* k = key, v = value)
         {
-            var attr = new MapElemAttr { MapFd = (uint)Fd.Value, Key = (ulong)k, ValueOrNextKey = (ulong)v, Flags = (ulong)flags };
+            using var lease = Fd.Lease();
+            var attr = new MapElemAttr { MapFd = (uint)lease.Fd, Key = (ulong)k, ValueOrNextKey = (ulong)v, Flags = (ulong)flags };
             int r = BpfSyscall.TryInvoke(BpfCommand.MapUpdateElem, ref attr);
             if (r < 0)
                 throw Fail("update", -r, BpfCommand.MapUpdateElem);
@@ -157,7 +161,8 @@ public sealed unsafe class KernelMap : IBpfMap
         CheckKey(key, allowEmpty: false);
         fixed (byte* k = key)
         {
-            var attr = new MapElemAttr { MapFd = (uint)Fd.Value, Key = (ulong)k };
+            using var lease = Fd.Lease();
+            var attr = new MapElemAttr { MapFd = (uint)lease.Fd, Key = (ulong)k };
             int r = BpfSyscall.TryInvoke(BpfCommand.MapDeleteElem, ref attr);
             if (r == -Errno.ENOENT)
                 return false;
@@ -175,7 +180,8 @@ public sealed unsafe class KernelMap : IBpfMap
             throw new ArgumentException($"map '{Name}' has {KeySize}-byte keys, the next-key buffer has {nextKey.Length}");
         fixed (byte* k = key, n = nextKey)
         {
-            var attr = new MapElemAttr { MapFd = (uint)Fd.Value, Key = key.IsEmpty ? 0 : (ulong)k, ValueOrNextKey = (ulong)n };
+            using var lease = Fd.Lease();
+            var attr = new MapElemAttr { MapFd = (uint)lease.Fd, Key = key.IsEmpty ? 0 : (ulong)k, ValueOrNextKey = (ulong)n };
             int r = BpfSyscall.TryInvoke(BpfCommand.MapGetNextKey, ref attr);
             if (r == -Errno.ENOENT)
                 return false;
@@ -191,7 +197,8 @@ public sealed unsafe class KernelMap : IBpfMap
         CheckValue(value.Length);
         fixed (byte* k = key, v = value)
         {
-            var attr = new MapElemAttr { MapFd = (uint)Fd.Value, Key = key.IsEmpty ? 0 : (ulong)k, ValueOrNextKey = (ulong)v };
+            using var lease = Fd.Lease();
+            var attr = new MapElemAttr { MapFd = (uint)lease.Fd, Key = key.IsEmpty ? 0 : (ulong)k, ValueOrNextKey = (ulong)v };
             int r = BpfSyscall.TryInvoke(BpfCommand.MapLookupAndDeleteElem, ref attr);
             if (r == -Errno.ENOENT)
                 return false;
@@ -217,6 +224,7 @@ public sealed unsafe class KernelMap : IBpfMap
         cursor.EnsureSize(KeySize);
         fixed (byte* k = keys, v = values, inBatch = cursor.Token, outBatch = cursor.Next)
         {
+            using var lease = Fd.Lease();
             var attr = new MapBatchAttr
             {
                 InBatch = cursor.Started ? (ulong)inBatch : 0,
@@ -224,7 +232,7 @@ public sealed unsafe class KernelMap : IBpfMap
                 Keys = (ulong)k,
                 Values = (ulong)v,
                 Count = (uint)capacity,
-                MapFd = (uint)Fd.Value,
+                MapFd = (uint)lease.Fd,
                 ElemFlags = elemFlags,
             };
             int r = BpfSyscall.TryInvoke(command, ref attr);
@@ -242,7 +250,8 @@ public sealed unsafe class KernelMap : IBpfMap
             throw new ArgumentException($"map '{Name}': batch of {count} needs {count * KeySize} key bytes and {count * UserValueSize} value bytes");
         fixed (byte* k = keys, v = values)
         {
-            var attr = new MapBatchAttr { Keys = (ulong)k, Values = (ulong)v, Count = (uint)count, MapFd = (uint)Fd.Value, ElemFlags = (ulong)flags };
+            using var lease = Fd.Lease();
+            var attr = new MapBatchAttr { Keys = (ulong)k, Values = (ulong)v, Count = (uint)count, MapFd = (uint)lease.Fd, ElemFlags = (ulong)flags };
             int r = BpfSyscall.TryInvoke(BpfCommand.MapUpdateBatch, ref attr);
             if (r < 0)
                 throw Fail($"update batch (after {attr.Count} of {count})", -r, BpfCommand.MapUpdateBatch);
@@ -257,7 +266,8 @@ public sealed unsafe class KernelMap : IBpfMap
             throw new ArgumentException($"map '{Name}': batch of {count} needs {count * KeySize} key bytes");
         fixed (byte* k = keys)
         {
-            var attr = new MapBatchAttr { Keys = (ulong)k, Count = (uint)count, MapFd = (uint)Fd.Value };
+            using var lease = Fd.Lease();
+            var attr = new MapBatchAttr { Keys = (ulong)k, Count = (uint)count, MapFd = (uint)lease.Fd };
             int r = BpfSyscall.TryInvoke(BpfCommand.MapDeleteBatch, ref attr);
             if (r < 0 && r != -Errno.ENOENT)
                 throw Fail($"delete batch (after {attr.Count} of {count})", -r, BpfCommand.MapDeleteBatch);
@@ -327,7 +337,8 @@ public sealed unsafe class KernelMap : IBpfMap
     {
         fixed (byte* k = key, v = value)
         {
-            var attr = new MapElemAttr { MapFd = (uint)Fd.Value, Key = (ulong)k, ValueOrNextKey = (ulong)v };
+            using var lease = Fd.Lease();
+            var attr = new MapElemAttr { MapFd = (uint)lease.Fd, Key = (ulong)k, ValueOrNextKey = (ulong)v };
             return -Math.Min(0, BpfSyscall.TryInvoke(BpfCommand.MapLookupElem, ref attr));
         }
     }

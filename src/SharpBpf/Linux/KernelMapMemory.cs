@@ -1,3 +1,4 @@
+using SharpBpf.Native;
 using System.Runtime.InteropServices;
 
 namespace SharpBpf.Linux;
@@ -8,7 +9,6 @@ namespace SharpBpf.Linux;
 /// </summary>
 public sealed unsafe partial class KernelMapMemory : IDisposable
 {
-    private const int ProtRead = 1, ProtWrite = 2, MapShared = 1;
     private const uint MmapableFlag = 1u << 10;
     private byte* _address;
 
@@ -43,8 +43,10 @@ public sealed unsafe partial class KernelMapMemory : IDisposable
         long elem = (map.ValueSize + 7L) & ~7L;
         long page = Environment.SystemPageSize;
         long length = (elem * map.MaxEntries + page - 1) / page * page;
-        var address = mmap(null, (nuint)length, ProtRead | (writable ? ProtWrite : 0), MapShared, map.Fd.Value, 0);
-        if (address == (void*)-1)
+        nint address;
+        using (var lease = map.Fd.Lease())
+            address = LibC.mmap(0, (nint)length, LibC.PROT_READ | (writable ? LibC.PROT_WRITE : 0), LibC.MAP_SHARED, lease.Fd, 0);
+        if (address == -1)
         {
             int errno = Marshal.GetLastPInvokeError();
             throw new BpfException($"map '{map.Name}': mmap of {length} bytes failed: {LibC.ErrorText(errno)} ({Errno.Name(errno)})" +
@@ -57,13 +59,7 @@ public sealed unsafe partial class KernelMapMemory : IDisposable
     {
         if (_address is null)
             return;
-        munmap(_address, (nuint)Length);
+        LibC.munmap((nint)_address, (nint)Length);
         _address = null;
     }
-
-    [LibraryImport("libc", SetLastError = true)]
-    private static partial void* mmap(void* addr, nuint length, int prot, int flags, int fd, long offset);
-
-    [LibraryImport("libc", SetLastError = true)]
-    private static partial int munmap(void* addr, nuint length);
 }

@@ -1,3 +1,4 @@
+using SharpBpf.Native;
 using System.Runtime.InteropServices;
 
 namespace SharpBpf.Linux;
@@ -95,7 +96,8 @@ public static unsafe class KernelObjectInfo
     {
         fixed (T* p = &info)
         {
-            var attr = new GetInfoAttr { BpfFd = (uint)fd.Value, InfoLen = (uint)sizeof(T), Info = (ulong)p };
+            using var lease = fd.Lease();
+            var attr = new GetInfoAttr { BpfFd = (uint)lease.Fd, InfoLen = (uint)sizeof(T), Info = (ulong)p };
             BpfSyscall.Invoke(BpfCommand.ObjGetInfoByFd, ref attr);
             return (int)attr.InfoLen;
         }
@@ -270,26 +272,11 @@ public static unsafe class KernelObjectInfo
     public static long BootTimeToUnixSeconds(ulong bootNs)
     {
         var realtime = ClockGetTime(0 /* CLOCK_REALTIME */);
-        var boottime = ClockGetTime(7 /* CLOCK_BOOTTIME */);
+        var boottime = ClockGetTime(LibC.CLOCK_BOOTTIME);
         var wallNs = (long)bootNs + (realtime - boottime);
         return wallNs / 1_000_000_000;
     }
 
-    private static long ClockGetTime(int clock)
-    {
-        TimeSpec ts;
-        if (clock_gettime(clock, &ts) != 0)
-            throw new BpfException($"clock_gettime({clock}) failed");
-        return ts.Seconds * 1_000_000_000 + ts.Nanoseconds;
-    }
-
-    [StructLayout(LayoutKind.Sequential)]
-    private struct TimeSpec
-    {
-        public long Seconds;
-        public long Nanoseconds;
-    }
-
-    [DllImport("libc")]
-    private static extern int clock_gettime(int clock, TimeSpec* ts);
+    private static long ClockGetTime(int clock) =>
+        LibC.Nanoseconds(clock) ?? throw new BpfException($"clock_gettime({clock}) failed");
 }

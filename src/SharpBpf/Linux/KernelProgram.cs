@@ -182,11 +182,12 @@ public sealed unsafe partial class KernelProgram : IBpfProgram, IDisposable
         var dataOut = new byte[dataOutSize];
         var ctxOut = new byte[ctxOutSize];
         var ctxIn = input.Context ?? default;
+        using var lease = Fd.Lease();
         fixed (byte* din = input.Data.Span, cin = ctxIn.Span, dout = dataOut, cout = ctxOut)
         {
             var attr = new TestRunAttr
             {
-                ProgFd = (uint)Fd.Value,
+                ProgFd = (uint)lease.Fd,
                 DataSizeIn = (uint)input.Data.Length,
                 DataIn = (ulong)din,
                 DataSizeOut = (uint)dataOutSize,

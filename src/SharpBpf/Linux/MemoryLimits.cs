@@ -1,3 +1,4 @@
+using SharpBpf.Native;
 namespace SharpBpf.Linux;
 
 /// <summary>

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using System.Runtime.InteropServices;
+using SharpBpf.Native;
 
 namespace SharpBpf.Vm;
 
@@ -8,26 +8,11 @@ namespace SharpBpf.Vm;
 /// which, as the kernel's test_run timer (it stops while the task is rescheduled), leaves out the time spent waiting for a
 /// CPU on a busy machine; elsewhere the monotonic clock. Read once before and once after a batch of runs.
 /// </summary>
-internal static partial class RunClock
+internal static class RunClock
 {
-    private const int ClockThreadCputimeId = 3;
-
-    [StructLayout(LayoutKind.Sequential)]
-    private struct Timespec
-    {
-        public long Seconds;
-        public long Nanoseconds;
-    }
-
-    [LibraryImport("libc")]
-    private static partial int clock_gettime(int clock, out Timespec time);
-
-    public static long Nanoseconds()
-    {
-        if (OperatingSystem.IsLinux() && clock_gettime(ClockThreadCputimeId, out var t) == 0)
-            return t.Seconds * 1_000_000_000 + t.Nanoseconds;
-        return (long)(Stopwatch.GetTimestamp() * (1e9 / Stopwatch.Frequency));
-    }
+    public static long Nanoseconds() =>
+        (OperatingSystem.IsLinux() ? LibC.Nanoseconds(LibC.CLOCK_THREAD_CPUTIME_ID) : null)
+            ?? (long)(Stopwatch.GetTimestamp() * (1e9 / Stopwatch.Frequency));
 
     /// <summary>The mean of <paramref name="repeat"/> runs in whole nanoseconds (as the kernel reports it), at least 1: a program that ran took time.</summary>
     public static ulong MeanNanoseconds(long elapsedNs, int repeat) =>

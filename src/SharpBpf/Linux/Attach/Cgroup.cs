@@ -1,3 +1,4 @@
+using SharpBpf.Native;
 using System.Runtime.InteropServices;
 
 namespace SharpBpf.Linux.Attach;
@@ -12,19 +13,19 @@ public static class Cgroup
     {
         if (!Directory.Exists(cgroupPath))
             throw new BpfHookSpecException($"cgroup directory {cgroupPath} does not exist (cgroup v2 is usually at /sys/fs/cgroup or /sys/fs/cgroup/unified)");
-        using var dir = NativeCalls.CheckFd(NativeCalls.open(cgroupPath, NativeCalls.O_RDONLY | NativeCalls.O_DIRECTORY | NativeCalls.O_CLOEXEC, 0), $"open {cgroupPath}");
+        using var dir = SyscallChecks.CheckFd(LibC.open(cgroupPath, LibC.O_RDONLY | LibC.O_DIRECTORY | LibC.O_CLOEXEC, 0), $"open {cgroupPath}");
         var where = $"cgroup {attachType} on {cgroupPath}";
         using var prog = new FdLease(program, where);
         try
         {
-            return new BpfLink(BpfCalls.LinkCreate(prog.Fd, dir.Fd, attachType, 0, where), where);
+            return new BpfLink(BpfCalls.LinkCreate(prog.Fd, dir.Value, attachType, 0, where), where);
         }
         catch (BpfSyscallException e) when (e.ErrorNumber is Errno.EINVAL or Errno.ENOSYS or Errno.EOPNOTSUPP)
         {
             // Before 5.7 there are no cgroup links.
         }
-        BpfCalls.ProgAttach(dir.Fd, prog.Fd, attachType, BPF_F_ALLOW_MULTI, where);
-        var keepDir = NativeCalls.CheckFd(NativeCalls.open(cgroupPath, NativeCalls.O_RDONLY | NativeCalls.O_DIRECTORY | NativeCalls.O_CLOEXEC, 0), $"open {cgroupPath}");
+        BpfCalls.ProgAttach(dir.Value, prog.Fd, attachType, BPF_F_ALLOW_MULTI, where);
+        var keepDir = SyscallChecks.CheckFd(LibC.open(cgroupPath, LibC.O_RDONLY | LibC.O_DIRECTORY | LibC.O_CLOEXEC, 0), $"open {cgroupPath}");
         // PROG_DETACH needs the program's fd again: keep the caller's handle alive until then.
         var added = false;
         program.DangerousAddRef(ref added);
@@ -32,7 +33,7 @@ public static class Cgroup
         {
             try
             {
-                BpfCalls.ProgDetach(keepDir.Fd, (int)program.DangerousGetHandle(), attachType, where);
+                BpfCalls.ProgDetach(keepDir.Value, (int)program.DangerousGetHandle(), attachType, where);
             }
             finally
             {

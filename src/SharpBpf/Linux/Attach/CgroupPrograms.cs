@@ -1,3 +1,4 @@
+using SharpBpf.Native;
 using System.Runtime.InteropServices;
 
 namespace SharpBpf.Linux.Attach;
@@ -28,7 +29,7 @@ public static unsafe class CgroupPrograms
 
     /// <summary>Opens a cgroup directory for the calls below.</summary>
     public static SafeHandle Open(string path) =>
-        NativeCalls.CheckFd(NativeCalls.open(path, NativeCalls.O_RDONLY | NativeCalls.O_CLOEXEC, 0), $"open cgroup {path}",
+        SyscallChecks.CheckFd(LibC.open(path, LibC.O_RDONLY | LibC.O_CLOEXEC, 0), $"open cgroup {path}",
             e => e == Errno.ENOENT ? "no such cgroup directory (cgroup v2 is usually at /sys/fs/cgroup or /sys/fs/cgroup/unified)" : null);
 
     /// <summary>

@@ -1,3 +1,4 @@
+using SharpBpf.Native;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using SharpBpf.Cbpf;
@@ -28,7 +29,7 @@ public static unsafe class ClassicSocketFilter
         fixed (CbpfInstruction* filter = copy)
         {
             var fprog = new SockFprog { Len = (ushort)copy.Length, Filter = filter };
-            NativeCalls.Check(NativeCalls.setsockopt(sock.Fd, SOL_SOCKET, SO_ATTACH_FILTER, &fprog, sizeof(SockFprog)),
+            SyscallChecks.Check(LibC.setsockopt(sock.Fd, SOL_SOCKET, SO_ATTACH_FILTER, &fprog, sizeof(SockFprog)),
                 "setsockopt(SO_ATTACH_FILTER)", Hints.Attach);
         }
         return SocketFilter.Detaching($"classic socket filter on fd {sock.Fd}", socket);

@@ -93,7 +93,7 @@ public static unsafe class Kprobe
         return new KprobePlan(null, events, line, name);
     }
 
-    private static FdHandle OpenPlanned(KprobePlan plan, string function, string description)
+    private static BpfFd OpenPlanned(KprobePlan plan, string function, string description)
     {
         if (plan.PmuAttr is { } attr)
         {

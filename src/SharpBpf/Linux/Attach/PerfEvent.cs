@@ -1,3 +1,4 @@
+using SharpBpf.Native;
 using System.Runtime.InteropServices;
 
 namespace SharpBpf.Linux.Attach;
@@ -37,13 +38,13 @@ public static unsafe class PerfEvent
     }
 
     /// <summary>Opens the event (any pointer in Config1 must stay fixed by the caller for the call).</summary>
-    internal static FdHandle Open(in Attr attr, int pid, int cpu, string what, Func<int, string?>? hint = null)
+    internal static BpfFd Open(in Attr attr, int pid, int cpu, string what, Func<int, string?>? hint = null)
     {
         var bytes = Encode(attr);
         fixed (byte* p = bytes)
         {
             var fd = LibC.syscall(SyscallNumbers.PerfEventOpen, (long)p, pid, cpu, -1, (long)PERF_FLAG_FD_CLOEXEC);
-            return NativeCalls.CheckFd(fd, $"perf_event_open ({what})", hint ?? (e => e switch
+            return SyscallChecks.CheckFd(fd, $"perf_event_open ({what})", hint ?? (e => e switch
             {
                 Errno.EACCES or Errno.EPERM => "needs root or CAP_PERFMON (see kernel.perf_event_paranoid)",
                 Errno.ENOENT => "the kernel has no such event",
@@ -55,14 +56,14 @@ public static unsafe class PerfEvent
     /// <summary>Attaches a program to an open perf event: BPF_LINK_CREATE(BPF_PERF_EVENT), else PERF_EVENT_IOC_SET_BPF + enable.</summary>
     /// <param name="useLink">false skips BPF_LINK_CREATE and attaches with the ioctl, as on kernels before 5.15.</param>
     /// <param name="cookie">the BPF cookie bpf_get_attach_cookie() returns (links only).</param>
-    internal static IBpfLink AttachProgram(FdHandle perfFd, SafeHandle program, string description, bool useLink = true, ulong cookie = 0)
+    internal static IBpfLink AttachProgram(BpfFd perfFd, SafeHandle program, string description, bool useLink = true, ulong cookie = 0)
     {
         using var prog = new FdLease(program, description);
         if (useLink)
         {
             try
             {
-                var link = BpfCalls.LinkCreate(prog.Fd, perfFd.Fd, BpfAttachType.PerfEvent, 0, description, cookie);
+                var link = BpfCalls.LinkCreate(prog.Fd, perfFd.Value, BpfAttachType.PerfEvent, 0, description, cookie);
                 return new BpfLink(link, description, perfFd);
             }
             catch (BpfSyscallException e) when (e.ErrorNumber is Errno.EINVAL or Errno.ENOSYS or Errno.EOPNOTSUPP)
@@ -77,8 +78,8 @@ public static unsafe class PerfEvent
         }
         try
         {
-            NativeCalls.Check(NativeCalls.ioctl(perfFd.Fd, PERF_EVENT_IOC_SET_BPF, prog.Fd), $"PERF_EVENT_IOC_SET_BPF for {description}", Hints.Attach);
-            NativeCalls.Check(NativeCalls.ioctl(perfFd.Fd, PERF_EVENT_IOC_ENABLE, 0), $"PERF_EVENT_IOC_ENABLE for {description}");
+            SyscallChecks.Check(LibC.ioctl(perfFd.Value, PERF_EVENT_IOC_SET_BPF, prog.Fd), $"PERF_EVENT_IOC_SET_BPF for {description}", Hints.Attach);
+            SyscallChecks.Check(LibC.ioctl(perfFd.Value, PERF_EVENT_IOC_ENABLE, 0), $"PERF_EVENT_IOC_ENABLE for {description}");
         }
         catch
         {
@@ -87,7 +88,7 @@ public static unsafe class PerfEvent
         }
         return new DetachableAttachment(description, () =>
         {
-            NativeCalls.ioctl(perfFd.Fd, PERF_EVENT_IOC_DISABLE, 0);
+            LibC.ioctl(perfFd.Value, PERF_EVENT_IOC_DISABLE, 0);
             perfFd.Dispose();
         });
     }

@@ -1,3 +1,4 @@
+using SharpBpf.Native;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 
@@ -16,7 +17,7 @@ public static unsafe class SocketFilter
         using var prog = new FdLease(program, "socket filter");
         using var sock = new FdLease(socket, "socket filter");
         var fd = prog.Fd;
-        NativeCalls.Check(NativeCalls.setsockopt(sock.Fd, SOL_SOCKET, SO_ATTACH_BPF, &fd, 4), "setsockopt(SO_ATTACH_BPF)", Hints.Attach);
+        SyscallChecks.Check(LibC.setsockopt(sock.Fd, SOL_SOCKET, SO_ATTACH_BPF, &fd, 4), "setsockopt(SO_ATTACH_BPF)", Hints.Attach);
         return Detaching($"socket filter on fd {sock.Fd}", socket);
     }
 
@@ -27,6 +28,6 @@ public static unsafe class SocketFilter
             return;
         using var s = new FdLease(socket, "socket filter");
         var zero = 0;
-        NativeCalls.setsockopt(s.Fd, SOL_SOCKET, SO_DETACH_FILTER, &zero, 4);
+        LibC.setsockopt(s.Fd, SOL_SOCKET, SO_DETACH_FILTER, &zero, 4);
     });
 }

@@ -1,3 +1,4 @@
+using SharpBpf.Native;
 namespace SharpBpf.Linux.Attach;
 
 /// <summary>Finds tracefs (/sys/kernel/tracing, /sys/kernel/debug/tracing, or any tracefs mount), mounting it when absent.</summary>
@@ -40,7 +41,7 @@ public static class Tracefs
         }
         const string target = "/sys/kernel/tracing";
         if (MountTracefs(target) != 0)
-            throw new BpfAttachException($"mount -t tracefs nodev {target}", NativeCalls.LastErrno,
+            throw new BpfAttachException($"mount -t tracefs nodev {target}", LibC.LastErrno,
                 "tracefs is not mounted and could not be mounted (needs root, CONFIG_TRACING)");
         return target;
     }

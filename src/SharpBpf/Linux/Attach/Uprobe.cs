@@ -31,7 +31,7 @@ public static unsafe class Uprobe
     }
 
     /// <param name="refCtrOffset">file offset of a USDT semaphore the kernel increments while the probe is active, or 0.</param>
-    internal static FdHandle Open(string pmuDir, string path, ulong fileOffset, bool retprobe, int pid, string description, ulong refCtrOffset = 0)
+    internal static BpfFd Open(string pmuDir, string path, ulong fileOffset, bool retprobe, int pid, string description, ulong refCtrOffset = 0)
     {
         var type = PerfEvent.PmuType(pmuDir)
             ?? throw new HookNotSupportedException($"this kernel has no uprobe PMU ({pmuDir}/type is missing; CONFIG_UPROBE_EVENTS)");

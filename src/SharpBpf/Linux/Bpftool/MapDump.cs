@@ -1,3 +1,4 @@
+using SharpBpf.Native;
 using SharpBpf.Maps;
 using SharpBpf.Text;
 using System.Text;

@@ -1,3 +1,4 @@
+using SharpBpf.Native;
 using SharpBpf.Linux.Attach;
 
 namespace SharpBpf.Linux.Events;
@@ -9,39 +10,39 @@ namespace SharpBpf.Linux.Events;
 internal sealed unsafe class EventWaiter : IDisposable
 {
     private const ulong WakeTag = ulong.MaxValue;
-    private readonly FdHandle _epoll;
-    private readonly FdHandle _wake;
+    private readonly BpfFd _epoll;
+    private readonly BpfFd _wake;
 
     public EventWaiter()
     {
-        _epoll = NativeCalls.CheckFd(NativeCalls.epoll_create1(NativeCalls.EPOLL_CLOEXEC), "epoll_create1");
-        _wake = NativeCalls.CheckFd(NativeCalls.eventfd(0, NativeCalls.EFD_CLOEXEC | NativeCalls.EFD_NONBLOCK), "eventfd");
-        Add(_wake.Fd, WakeTag);
+        _epoll = SyscallChecks.CheckFd(LibC.epoll_create1(LibC.EPOLL_CLOEXEC), "epoll_create1");
+        _wake = SyscallChecks.CheckFd(LibC.eventfd(0, LibC.EFD_CLOEXEC | LibC.EFD_NONBLOCK), "eventfd");
+        Add(_wake.Value, WakeTag);
     }
 
     /// <summary>Watches <paramref name="fd"/> for readability; wake-ups report <paramref name="tag"/>.</summary>
     public void Add(int fd, ulong tag)
     {
-        var ev = new NativeCalls.EpollEvent { Events = NativeCalls.EPOLLIN, Data = tag };
-        NativeCalls.Check(NativeCalls.epoll_ctl(_epoll.Fd, NativeCalls.EPOLL_CTL_ADD, fd, &ev), "epoll_ctl(EPOLL_CTL_ADD)");
+        var ev = new LibC.EpollEvent { Events = LibC.EPOLLIN, Data = tag };
+        SyscallChecks.Check(LibC.epoll_ctl(_epoll.Value, LibC.EPOLL_CTL_ADD, fd, &ev), "epoll_ctl(EPOLL_CTL_ADD)");
     }
 
     /// <summary>Waits up to <paramref name="timeoutMs"/> (-1: forever); returns the tags that became ready (empty on timeout or wake).</summary>
     public List<ulong> Wait(int timeoutMs)
     {
-        var events = stackalloc NativeCalls.EpollEvent[16];
+        var events = stackalloc LibC.EpollEvent[16];
         var ready = new List<ulong>();
         int n;
         do
-            n = NativeCalls.epoll_wait(_epoll.Fd, events, 16, timeoutMs);
-        while (n < 0 && NativeCalls.LastErrno == Errno.EINTR);
-        NativeCalls.Check(n, "epoll_wait");
+            n = LibC.epoll_wait(_epoll.Value, events, 16, timeoutMs);
+        while (n < 0 && LibC.LastErrno == Errno.EINTR);
+        SyscallChecks.Check(n, "epoll_wait");
         for (var i = 0; i < n; i++)
         {
             if (events[i].Data == WakeTag)
             {
                 ulong drained;
-                NativeCalls.read(_wake.Fd, &drained, 8);
+                LibC.read(_wake.Value, &drained, 8);
                 continue;
             }
             ready.Add(events[i].Data);
@@ -54,7 +55,7 @@ internal sealed unsafe class EventWaiter : IDisposable
     {
         ulong one = 1;
         if (!_wake.IsClosed)
-            NativeCalls.write(_wake.Fd, &one, 8);
+            LibC.write(_wake.Value, &one, 8);
     }
 
     public void Dispose()

@@ -1,3 +1,4 @@
+using SharpBpf.Native;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using SharpBpf.Linux.Attach;
@@ -21,7 +22,7 @@ public sealed unsafe class PerfEventReader : IDisposable
     private readonly KernelMap? _map;
     private readonly EventWaiter _waiter = new();
     private readonly List<CpuRing> _rings = [];
-    private readonly int _pageSize = NativeCalls.getpagesize();
+    private readonly int _pageSize = LibC.getpagesize();
     private byte[] _wrapBuffer = new byte[256];
     private volatile bool _disposed;
     private bool _released;
@@ -30,7 +31,7 @@ public sealed unsafe class PerfEventReader : IDisposable
     private sealed class CpuRing
     {
         public required int Cpu;
-        public required FdHandle Fd;
+        public required BpfFd Fd;
         public required nint Base;
         public required nint Length;
         public required long DataOffset;
@@ -88,10 +89,10 @@ public sealed unsafe class PerfEventReader : IDisposable
             SampleType: PerfEvent.PERF_SAMPLE_RAW, SamplePeriod: 1, WakeupEvents: wakeupEvents);
         var fd = PerfEvent.Open(attr, -1, cpu, $"BPF output event on CPU {cpu}");
         var length = (nint)(_pageSize * (1L + pages));
-        var mem = NativeCalls.mmap(0, length, NativeCalls.PROT_READ | NativeCalls.PROT_WRITE, NativeCalls.MAP_SHARED, fd.Fd, 0);
+        var mem = LibC.mmap(0, length, LibC.PROT_READ | LibC.PROT_WRITE, LibC.MAP_SHARED, fd.Value, 0);
         if (mem == -1)
         {
-            var errno = NativeCalls.LastErrno;
+            var errno = LibC.LastErrno;
             fd.Dispose();
             throw new BpfAttachException($"mmap perf ring of CPU {cpu}", errno, errno == Errno.EPERM ? "raise the locked-memory limit or kernel.perf_event_mlock_kb" : null);
         }
@@ -106,10 +107,10 @@ public sealed unsafe class PerfEventReader : IDisposable
         _rings.Add(ring);  // from here a failed constructor releases it
         Span<byte> key = stackalloc byte[4], value = stackalloc byte[4];
         BitConverter.TryWriteBytes(key, cpu);
-        BitConverter.TryWriteBytes(value, fd.Fd);
+        BitConverter.TryWriteBytes(value, fd.Value);
         _map!.Update(key, value);
-        NativeCalls.Check(NativeCalls.ioctl(fd.Fd, PerfEvent.PERF_EVENT_IOC_ENABLE, 0), $"PERF_EVENT_IOC_ENABLE (CPU {cpu})");
-        _waiter.Add(fd.Fd, (ulong)cpu);
+        SyscallChecks.Check(LibC.ioctl(fd.Value, PerfEvent.PERF_EVENT_IOC_ENABLE, 0), $"PERF_EVENT_IOC_ENABLE (CPU {cpu})");
+        _waiter.Add(fd.Value, (ulong)cpu);
     }
 
     /// <summary>Reads every pending record of every CPU without waiting; returns the number of samples.</summary>
@@ -244,8 +245,8 @@ public sealed unsafe class PerfEventReader : IDisposable
         _released = true;
         foreach (var ring in _rings)
         {
-            NativeCalls.ioctl(ring.Fd.Fd, PerfEvent.PERF_EVENT_IOC_DISABLE, 0);
-            NativeCalls.munmap(ring.Base, ring.Length);
+            LibC.ioctl(ring.Fd.Value, PerfEvent.PERF_EVENT_IOC_DISABLE, 0);
+            LibC.munmap(ring.Base, ring.Length);
             ring.Fd.Dispose();
         }
         _rings.Clear();

@@ -1,3 +1,4 @@
+using SharpBpf.Native;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using SharpBpf.Linux.Attach;
@@ -43,17 +44,17 @@ public sealed unsafe class RingBufferReader : IDisposable
                 throw new BpfHookSpecException($"map '{info.Name}' is a {info.Type} map, not a ring buffer (BPF_MAP_TYPE_RINGBUF)");
             Size = info.MaxEntries;
             MapName = info.Name;
-            _pageSize = NativeCalls.getpagesize();
+            _pageSize = LibC.getpagesize();
             _mask = Size - 1;
-            _consumer = NativeCalls.mmap(0, _pageSize, NativeCalls.PROT_READ | NativeCalls.PROT_WRITE, NativeCalls.MAP_SHARED, _mapFd.Value, 0);
+            _consumer = LibC.mmap(0, _pageSize, LibC.PROT_READ | LibC.PROT_WRITE, LibC.MAP_SHARED, _mapFd.Value, 0);
             if (_consumer == -1)
-                throw new BpfAttachException($"mmap ring buffer '{MapName}' consumer page", NativeCalls.LastErrno);
+                throw new BpfAttachException($"mmap ring buffer '{MapName}' consumer page", LibC.LastErrno);
             _producerLength = _pageSize + 2L * Size;
-            _producer = NativeCalls.mmap(0, (nint)_producerLength, NativeCalls.PROT_READ, NativeCalls.MAP_SHARED, _mapFd.Value, _pageSize);
+            _producer = LibC.mmap(0, (nint)_producerLength, LibC.PROT_READ, LibC.MAP_SHARED, _mapFd.Value, _pageSize);
             if (_producer == -1)
             {
-                var errno = NativeCalls.LastErrno;
-                NativeCalls.munmap(_consumer, _pageSize);
+                var errno = LibC.LastErrno;
+                LibC.munmap(_consumer, _pageSize);
                 throw new BpfAttachException($"mmap ring buffer '{MapName}' data pages", errno);
             }
             _waiter = new EventWaiter();
@@ -199,8 +200,8 @@ public sealed unsafe class RingBufferReader : IDisposable
         if (!_disposed || _released)
             return;
         _released = true;
-        NativeCalls.munmap(_producer, (nint)_producerLength);
-        NativeCalls.munmap(_consumer, _pageSize);
+        LibC.munmap(_producer, (nint)_producerLength);
+        LibC.munmap(_consumer, _pageSize);
         _waiter.Dispose();
         _mapFd.Dispose();
     }

@@ -1,3 +1,4 @@
+using SharpBpf.Native;
 using System.Runtime.CompilerServices;
 using System.Text;
 using SharpBpf.Linux.Attach;
@@ -11,7 +12,7 @@ namespace SharpBpf.Linux.Events;
 public sealed unsafe class TracePipe : IDisposable
 {
     private readonly object _gate = new();
-    private readonly FdHandle _fd;
+    private readonly BpfFd _fd;
     private readonly EventWaiter _waiter = new();
     private readonly StringBuilder _partial = new();
     private readonly Queue<string> _lines = new();
@@ -21,8 +22,8 @@ public sealed unsafe class TracePipe : IDisposable
     public TracePipe(string? tracefsRoot = null)
     {
         var path = Path.Combine(tracefsRoot ?? Tracefs.Root, "trace_pipe");
-        _fd = NativeCalls.CheckFd(NativeCalls.open(path, NativeCalls.O_RDONLY | NativeCalls.O_NONBLOCK | NativeCalls.O_CLOEXEC, 0), $"open {path}");
-        _waiter.Add(_fd.Fd, 0);
+        _fd = SyscallChecks.CheckFd(LibC.open(path, LibC.O_RDONLY | LibC.O_NONBLOCK | LibC.O_CLOEXEC, 0), $"open {path}");
+        _waiter.Add(_fd.Value, 0);
     }
 
     /// <summary>The next complete line (without its newline), or null after <paramref name="timeout"/>, cancellation or dispose.</summary>
@@ -81,10 +82,10 @@ public sealed unsafe class TracePipe : IDisposable
         var buffer = stackalloc byte[8192];
         while (true)
         {
-            var n = NativeCalls.read(_fd.Fd, buffer, 8192);
+            var n = LibC.read(_fd.Value, buffer, 8192);
             if (n < 0)
             {
-                var errno = NativeCalls.LastErrno;
+                var errno = LibC.LastErrno;
                 if (errno == Errno.EINTR)
                     continue;
                 if (errno == Errno.EAGAIN)

@@ -51,7 +51,7 @@ public sealed record NetListing(IReadOnlyList<NetAttachment> Xdp, IReadOnlyList<
         using var ns = File.OpenHandle("/proc/self/ns/net");
         try
         {
-            var ids = ProgramQuery.AttachedPrograms((int)ns.DangerousGetHandle(), BpfAttachType.FlowDissector);
+            var ids = ProgramQuery.AttachedPrograms(ns, BpfAttachType.FlowDissector);
             return ids.Length == 1 ? ids[0] : null;
         }
         catch (BpfSyscallException e) when (e.ErrorNumber == Errno.EINVAL)

@@ -4,7 +4,7 @@ using System.Text;
 namespace SharpBpf.Linux.Netlink;
 
 /// <summary>One attribute of a received message: its type (nested/byte-order flags masked off) and payload.</summary>
-public readonly struct NetlinkAttribute(ushort type, ReadOnlyMemory<byte> payload)
+internal readonly struct NetlinkAttribute(ushort type, ReadOnlyMemory<byte> payload)
 {
     public ushort Type { get; } = type;
     public ReadOnlyMemory<byte> Payload { get; } = payload;
@@ -29,7 +29,7 @@ public readonly struct NetlinkAttribute(ushort type, ReadOnlyMemory<byte> payloa
 }
 
 /// <summary>Walks the 4-byte aligned attribute list of a netlink payload.</summary>
-public static class NetlinkAttributes
+internal static class NetlinkAttributes
 {
     public static IReadOnlyList<NetlinkAttribute> Parse(ReadOnlyMemory<byte> data)
     {
@@ -59,7 +59,7 @@ public static class NetlinkAttributes
 }
 
 /// <summary>A received message: header fields and everything after the nlmsghdr.</summary>
-public readonly record struct NetlinkMessage(ushort Type, ushort Flags, uint Sequence, ReadOnlyMemory<byte> Payload)
+internal readonly record struct NetlinkMessage(ushort Type, ushort Flags, uint Sequence, ReadOnlyMemory<byte> Payload)
 {
     /// <summary>The attributes that follow a family header of <paramref name="familyHeaderSize"/> bytes.</summary>
     public IReadOnlyList<NetlinkAttribute> Attributes(int familyHeaderSize) =>

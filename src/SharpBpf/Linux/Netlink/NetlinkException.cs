@@ -1,10 +1,11 @@
+using SharpBpf.Native;
 namespace SharpBpf.Linux.Netlink;
 
 /// <summary>The kernel answered a netlink request with an error: the request, the errno and its extended-ack text.</summary>
 public class NetlinkException : BpfException
 {
     public NetlinkException(string request, int errno, string? kernelMessage)
-        : base($"netlink {request} failed: {Attach.NativeCalls.Describe(errno)} ({Errno.Name(errno)})" +
+        : base($"netlink {request} failed: {LibC.ErrorText(errno)} ({Errno.Name(errno)})" +
                (string.IsNullOrEmpty(kernelMessage) ? "" : $": {kernelMessage}"))
     {
         Request = request;

@@ -7,7 +7,7 @@ namespace SharpBpf.Linux.Netlink;
 /// Builds one netlink message: the 16-byte nlmsghdr, a family header (ifinfomsg, tcmsg...) and 4-byte aligned
 /// attributes, nested ones included. The length and sequence are filled in by <see cref="NetlinkSocket"/>.
 /// </summary>
-public sealed class NetlinkMessageBuilder
+internal sealed class NetlinkMessageBuilder
 {
     public const ushort NLM_F_REQUEST = 1, NLM_F_ACK = 4, NLM_F_DUMP = 0x300, NLM_F_REPLACE = 0x100,
         NLM_F_EXCL = 0x200, NLM_F_CREATE = 0x400;

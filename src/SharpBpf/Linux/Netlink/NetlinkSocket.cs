@@ -1,5 +1,5 @@
+using SharpBpf.Native;
 using System.Buffers.Binary;
-using SharpBpf.Linux.Attach;
 
 namespace SharpBpf.Linux.Netlink;
 
@@ -7,7 +7,7 @@ namespace SharpBpf.Linux.Netlink;
 /// An AF_NETLINK socket (NETLINK_ROUTE by default) that sends one request at a time and collects its answer:
 /// the ACK, the error (as <see cref="NetlinkException"/>, with the kernel's extended-ack message), or a dump.
 /// </summary>
-public sealed unsafe class NetlinkSocket : IDisposable
+internal sealed unsafe class NetlinkSocket : IDisposable
 {
     public const int NETLINK_ROUTE = 0;
     private const int AF_NETLINK = 16, SOCK_RAW = 3, SOCK_CLOEXEC = 0x80000, SOL_NETLINK = 270,
@@ -15,21 +15,21 @@ public sealed unsafe class NetlinkSocket : IDisposable
     private const ushort NLMSG_ERROR = 2, NLMSG_DONE = 3, NLM_F_ACK_TLVS = 0x200, NLM_F_CAPPED = 0x100;
     private const ushort NLMSGERR_ATTR_MSG = 1;
 
-    private readonly FdHandle _fd;
+    private readonly BpfFd _fd;
     private uint _sequence = (uint)Environment.TickCount;
 
     public NetlinkSocket(int protocol = NETLINK_ROUTE)
     {
-        _fd = NativeCalls.CheckFd(NativeCalls.socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, protocol), "socket(AF_NETLINK)");
+        _fd = SyscallChecks.CheckFd(LibC.socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, protocol), "socket(AF_NETLINK)");
         var one = 1;
         // Best effort: older kernels lack these options and then simply give plain errors.
-        NativeCalls.setsockopt(_fd.Fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, 4);
-        NativeCalls.setsockopt(_fd.Fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, 4);
+        LibC.setsockopt(_fd.Value, SOL_NETLINK, NETLINK_EXT_ACK, &one, 4);
+        LibC.setsockopt(_fd.Value, SOL_NETLINK, NETLINK_CAP_ACK, &one, 4);
         Span<byte> addr = stackalloc byte[12];
         addr.Clear();
         BinaryPrimitives.WriteUInt16LittleEndian(addr, AF_NETLINK);
         fixed (byte* a = addr)
-            NativeCalls.Check(NativeCalls.bind(_fd.Fd, a, 12), "bind(AF_NETLINK)");
+            SyscallChecks.Check(LibC.bind(_fd.Value, a, 12), "bind(AF_NETLINK)");
     }
 
     /// <summary>Sends a request flagged NLM_F_ACK and waits for its ACK; throws on error.</summary>
@@ -49,7 +49,7 @@ public sealed unsafe class NetlinkSocket : IDisposable
             addr.Clear();
             BinaryPrimitives.WriteUInt16LittleEndian(addr, AF_NETLINK);
             fixed (byte* a = addr)
-                NativeCalls.Check(NativeCalls.sendto(_fd.Fd, p, bytes.Length, 0, a, 12), $"netlink send ({what})");
+                SyscallChecks.Check(LibC.sendto(_fd.Value, p, bytes.Length, 0, a, 12), $"netlink send ({what})");
         }
         var replies = new List<NetlinkMessage>();
         var buffer = new byte[64 * 1024];
@@ -57,12 +57,12 @@ public sealed unsafe class NetlinkSocket : IDisposable
         {
             nint n;
             fixed (byte* b = buffer)
-                n = NativeCalls.recv(_fd.Fd, b, buffer.Length, 0);
+                n = LibC.recv(_fd.Value, b, buffer.Length, 0);
             if (n < 0)
             {
-                if (NativeCalls.LastErrno == Errno.EINTR)
+                if (LibC.LastErrno == Errno.EINTR)
                     continue;
-                throw new BpfAttachException($"netlink receive ({what})", NativeCalls.LastErrno);
+                throw new BpfAttachException($"netlink receive ({what})", LibC.LastErrno);
             }
             var offset = 0;
             while (offset + 16 <= n)

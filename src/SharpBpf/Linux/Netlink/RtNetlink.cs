@@ -1,5 +1,5 @@
+using SharpBpf.Native;
 using System.Buffers.Binary;
-using SharpBpf.Linux.Attach;
 
 namespace SharpBpf.Linux.Netlink;
 
@@ -13,7 +13,7 @@ public sealed record NetAttachment(string Interface, int Ifindex, string Hook, s
 /// The rtnetlink requests hooks need: XDP through IFLA_XDP, a clsact qdisc and bpf tc filters, and dumps of both
 /// for listing. Every call opens its own short-lived socket.
 /// </summary>
-public static class RtNetlink
+internal static class RtNetlink
 {
     private const ushort RTM_NEWLINK = 16, RTM_GETLINK = 18, RTM_SETLINK = 19, RTM_NEWQDISC = 36, RTM_DELQDISC = 37,
         RTM_NEWTFILTER = 44, RTM_DELTFILTER = 45, RTM_GETTFILTER = 46;
@@ -31,7 +31,7 @@ public static class RtNetlink
     /// <summary>The index of <paramref name="name"/> in this process's network namespace.</summary>
     public static int IfIndex(string name)
     {
-        var index = NativeCalls.if_nametoindex(name);
+        var index = LibC.if_nametoindex(name);
         if (index == 0)
             throw new BpfHookSpecException($"no network interface '{name}' in this network namespace");
         return (int)index;

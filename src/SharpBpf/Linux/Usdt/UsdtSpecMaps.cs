@@ -27,7 +27,7 @@ internal sealed class UsdtSpecMaps : IDisposable
     /// <summary>Finds the maps through the program's map ids (kernel map names are cut to 15 characters).</summary>
     public static UsdtSpecMaps Of(SafeHandle program, string what)
     {
-        var lease = new Attach.FdLease(program, what);
+        var lease = new FdLease(program, what);
         uint[] mapIds;
         try
         {
@@ -54,11 +54,11 @@ internal sealed class UsdtSpecMaps : IDisposable
         if (specs is null)
         {
             ips?.Dispose();
-            throw new Attach.BpfHookSpecException(
+            throw new BpfHookSpecException(
                 $"{what}: the program uses no __bpf_usdt_specs map; write it with libbpf's <bpf/usdt.bpf.h> (BPF_USDT, bpf_usdt_arg)");
         }
         if (specs.ValueSize != SpecSize || specs.KeySize != 4)
-            throw new Attach.BpfHookSpecException($"{what}: __bpf_usdt_specs has {specs.KeySize}-byte keys and {specs.ValueSize}-byte values; " +
+            throw new BpfHookSpecException($"{what}: __bpf_usdt_specs has {specs.KeySize}-byte keys and {specs.ValueSize}-byte values; " +
                 $"this loader writes libbpf 1.x's layout (4 and {SpecSize})");
         return new UsdtSpecMaps(specs, ips);
     }
@@ -73,7 +73,7 @@ internal sealed class UsdtSpecMaps : IDisposable
                 UsedIds[Specs.Id] = used = [];
             id = Enumerable.Range(0, Specs.MaxEntries).FirstOrDefault(i => !used.Contains(i), -1);
             if (id < 0)
-                throw new Attach.BpfHookSpecException(
+                throw new BpfHookSpecException(
                     $"all {Specs.MaxEntries} USDT spec slots of this object are in use (raise BPF_USDT_MAX_SPEC_CNT in the BPF program)");
             used.Add(id);
         }

@@ -41,7 +41,7 @@ internal sealed class UserElf
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new Attach.BpfHookSpecException($"cannot read {path}: {e.Message}");
+            throw new BpfHookSpecException($"cannot read {path}: {e.Message}");
         }
     }
 

@@ -1,3 +1,4 @@
+using SharpBpf.Native;
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 
@@ -53,20 +54,16 @@ internal static unsafe partial class SystemHelpers
         }
     }
 
-    [LibraryImport("libc", EntryPoint = "gettid")] private static partial int GetTid();
-    [LibraryImport("libc", EntryPoint = "getuid")] private static partial uint GetUid();
-    [LibraryImport("libc", EntryPoint = "getgid")] private static partial uint GetGid();
-
     private static int ThreadId()
     {
         if (!OperatingSystem.IsLinux())
             return Environment.CurrentManagedThreadId;
-        try { return GetTid(); }
+        try { return LibC.gettid(); }
         catch (EntryPointNotFoundException) { return Environment.ProcessId; }
     }
 
-    private static uint Uid() => OperatingSystem.IsLinux() || OperatingSystem.IsMacOS() ? GetUid() : 0;
-    private static uint Gid() => OperatingSystem.IsLinux() || OperatingSystem.IsMacOS() ? GetGid() : 0;
+    private static uint Uid() => OperatingSystem.IsLinux() || OperatingSystem.IsMacOS() ? LibC.getuid() : 0;
+    private static uint Gid() => OperatingSystem.IsLinux() || OperatingSystem.IsMacOS() ? LibC.getgid() : 0;
 
     /// <summary>bpf_get_current_comm(buf, size): the task name (15 bytes at most), NUL-terminated and zero-padded.</summary>
     private static ulong CurrentComm(VmCallContext vm, ulong buf, ulong size, ulong r3, ulong r4, ulong r5)

@@ -1,3 +1,4 @@
+using SharpBpf.Linux;
 using SharpBpf.Linux.Attach;
 
 namespace SharpBpf.Tests.Linux.Attach;

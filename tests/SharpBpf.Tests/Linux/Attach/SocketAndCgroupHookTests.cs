@@ -1,3 +1,4 @@
+using SharpBpf.Linux;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;

@@ -1,3 +1,4 @@
+using SharpBpf.Linux;
 using System.Globalization;
 using SharpBpf.Linux.Attach;
 using SharpBpf.Tests.Support;

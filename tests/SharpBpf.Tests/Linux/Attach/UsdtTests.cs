@@ -1,3 +1,4 @@
+using SharpBpf.Linux;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;

@@ -1,3 +1,4 @@
+using SharpBpf.Linux;
 using SharpBpf.Linux.Attach;
 using SharpBpf.Linux.Events;
 using SharpBpf.Tests.Linux.Attach;

@@ -1,6 +1,5 @@
-// Generated from include/uapi/linux/bpf.h (Debian's Linux 6.1 headers) plus what later kernels added.
-// One source of truth for these ABI numbers: regenerate rather than edit by hand.
-#nullable enable
+// The kernel's BPF ABI numbers, transcribed from include/uapi/linux/bpf.h (Debian's Linux 6.1 headers) plus what later
+// kernels added: the one place they are written. When a kernel adds a value, add it here with the header's number.
 namespace SharpBpf;
 
 /// <summary>The kernel's bpf_map_type.</summary>

@@ -1,8 +1,11 @@
 using System.Runtime.InteropServices;
 
-namespace SharpBpf.Linux.Attach;
+namespace SharpBpf.Linux;
 
-/// <summary>Keeps a caller's SafeHandle alive while its raw descriptor is passed to the kernel.</summary>
+/// <summary>
+/// Holds a descriptor's SafeHandle (AddRef) while its number is passed to the kernel, so a concurrent Dispose cannot
+/// close it mid-call and let the number be reused by another object; released on Dispose.
+/// </summary>
 internal ref struct FdLease
 {
     private readonly SafeHandle _handle;
@@ -12,13 +15,14 @@ internal ref struct FdLease
     {
         ArgumentNullException.ThrowIfNull(handle);
         if (handle.IsClosed || handle.IsInvalid)
-            throw new BpfHookSpecException($"{what}: the descriptor is closed or invalid");
+            throw new ObjectDisposedException(what, $"{what}: the descriptor is closed or invalid");
         _handle = handle;
         _added = false;
         handle.DangerousAddRef(ref _added);
         Fd = (int)handle.DangerousGetHandle().ToInt64();
     }
 
+    /// <summary>The descriptor number, valid until Dispose.</summary>
     public int Fd { get; }
 
     public void Dispose()

@@ -1,10 +1,11 @@
-namespace SharpBpf.Linux.Attach;
+using SharpBpf.Native;
+namespace SharpBpf.Linux;
 
 /// <summary>Attaching, detaching or opening a hook failed in the kernel: the operation, the errno and a hint.</summary>
 public class BpfAttachException : BpfException
 {
     public BpfAttachException(string operation, int errno, string? hint = null)
-        : base($"{operation} failed: {NativeCalls.Describe(errno)} ({Errno.Name(errno)})" + (hint is null ? "" : "; " + hint))
+        : base($"{operation} failed: {LibC.ErrorText(errno)} ({Errno.Name(errno)})" + (hint is null ? "" : "; " + hint))
     {
         Operation = operation;
         ErrorNumber = errno;
