@@ -2,10 +2,10 @@ using System.Runtime.InteropServices;
 
 namespace SharpBpf.Linux.Attach;
 
-/// <summary>The libc entry points the hook, event and netlink code needs beyond <see cref="LibC"/>'s (x86-64 and arm64 Linux).</summary>
+/// <summary>The libc entry points the hook and netlink code needs beyond <see cref="LibC"/>'s (x86-64 and arm64 Linux).</summary>
 internal static unsafe partial class NativeCalls
 {
-    public const int O_RDONLY = 0, O_CLOEXEC = 0x80000, O_DIRECTORY = 0x10000, O_NONBLOCK = 0x800;
+    public const int O_RDONLY = 0, O_CLOEXEC = 0x80000, O_DIRECTORY = 0x10000;
 
     [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int open(string path, int flags, int mode);
@@ -28,47 +28,8 @@ internal static unsafe partial class NativeCalls
     [LibraryImport("libc", SetLastError = true)]
     public static partial nint recv(int fd, void* buf, nint len, int flags);
 
-    [LibraryImport("libc", SetLastError = true)]
-    public static partial nint read(int fd, void* buf, nint len);
-
-    [LibraryImport("libc", SetLastError = true)]
-    public static partial nint mmap(nint addr, nint length, int prot, int flags, int fd, long offset);
-
-    [LibraryImport("libc", SetLastError = true)]
-    public static partial int munmap(nint addr, nint length);
-
-    [LibraryImport("libc", SetLastError = true)]
-    public static partial int epoll_create1(int flags);
-
-    [LibraryImport("libc", SetLastError = true)]
-    public static partial int epoll_ctl(int epfd, int op, int fd, EpollEvent* ev);
-
-    [LibraryImport("libc", SetLastError = true)]
-    public static partial int epoll_wait(int epfd, EpollEvent* events, int maxEvents, int timeoutMs);
-
     [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial uint if_nametoindex(string name);
-
-    [LibraryImport("libc")]
-    public static partial int getpagesize();
-
-    [LibraryImport("libc", SetLastError = true)]
-    public static partial int eventfd(uint initval, int flags);
-
-    [LibraryImport("libc", SetLastError = true)]
-    public static partial nint write(int fd, void* buf, nint len);
-
-    public const int EFD_CLOEXEC = 0x80000, EFD_NONBLOCK = 0x800;
-
-    public const int PROT_READ = 1, PROT_WRITE = 2, MAP_SHARED = 1;
-    public const int EPOLL_CTL_ADD = 1, EPOLLIN = 1, EPOLL_CLOEXEC = 0x80000;
-
-    [StructLayout(LayoutKind.Sequential, Pack = 4)]
-    public struct EpollEvent
-    {
-        public uint Events;
-        public ulong Data;
-    }
 
     public static int LastErrno => Marshal.GetLastPInvokeError();
 
