@@ -102,7 +102,7 @@ try
             };
         }
         ulong records = 0, sum = 0;
-        using var stop = new CancellationTokenSource();
+        var stop = new CancellationTokenSource();
         var buffer = new byte[256];
         var task = Task.Run(async () =>
         {
@@ -128,6 +128,7 @@ try
         {
             stop.Cancel();
             task.Wait();
+            stop.Dispose();
             return (records, sum);
         };
     }
