@@ -19,6 +19,7 @@ public abstract class BpfEventReader : IBpfEventReader
     {
         MapName = mapName;
         Source = source;
+        SignalReady = _ready.Set;
     }
 
     /// <inheritdoc/>
@@ -41,8 +42,11 @@ public abstract class BpfEventReader : IBpfEventReader
     /// <summary>Releases descriptors, mappings and subscriptions; called once, under the gate.</summary>
     private protected abstract void ReleaseCore();
 
-    /// <summary>Wakes a waiting read; safe from any thread, at any time (also after Dispose).</summary>
-    private protected void SignalReady() => _ready.Set();
+    /// <summary>
+    /// Wakes a waiting read; safe from any thread, at any time (also after Dispose). Bound to the signal, not to the
+    /// reader, so an epoll registration or a VM map holding it does not keep a reader nobody disposed alive.
+    /// </summary>
+    private protected Action SignalReady { get; }
 
     /// <summary>Runs <paramref name="action"/> under the gate unless disposed (for a reader's own properties).</summary>
     private protected T Locked<T>(Func<T> action)
