@@ -58,8 +58,10 @@ public sealed class KernelEventSource : EventSource
 
     public override IBpfEventReader Reader => _reader;
 
+    /// <summary>Calls getpid() on one CPU, so a perf ring that overflowed also gets the sample after which the kernel reports the loss.</summary>
     public override void Fire(int times)
     {
+        using var pinned = CpuAffinity.TryPin(Cpus.Online()[0]);
         _object.WriteU64("config", 0, (ulong)TracingHookTests.gettid());
         TracingHookTests.CallGetpid(times);
     }

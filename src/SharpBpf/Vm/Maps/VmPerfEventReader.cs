@@ -13,6 +13,7 @@ public sealed class VmPerfEventReader : BpfEventReader
     private readonly VmPerfEventBuffer[] _buffers;
     private int _next;
 
+    /// <summary>Attaches a buffer of <paramref name="perCpuBufferBytes"/> to each of the first <paramref name="cpuCount"/> slots of <paramref name="array"/>.</summary>
     public VmPerfEventReader(IVmPerfEventArray array, int cpuCount, int perCpuBufferBytes = 64 * 1024) : base(array.Name, BpfEventSource.PerfBuffer)
     {
         _array = array as VmPerfEventArray ?? throw new ArgumentException("not a VM perf event array", nameof(array));

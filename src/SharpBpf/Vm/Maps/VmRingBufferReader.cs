@@ -12,6 +12,7 @@ public sealed unsafe class VmRingBufferReader : BpfEventReader
 {
     private readonly VmRingBuffer _ring;
 
+    /// <summary>Reads <paramref name="ring"/> (a ring buffer map of a <see cref="VmEngine"/>) from its current consumer position.</summary>
     public VmRingBufferReader(IVmRingBuffer ring) : base(ring.Name, BpfEventSource.RingBuffer)
     {
         _ring = ring as VmRingBuffer ?? throw new ArgumentException("not a VM ring buffer", nameof(ring));
