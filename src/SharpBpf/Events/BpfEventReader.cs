@@ -13,6 +13,7 @@ public abstract class BpfEventReader : IBpfEventReader
     private readonly object _gate = new();
     private readonly ReadySignal _ready = new();
     private long _lost;
+    private int _waiting;
     private bool _disposed;
 
     private protected BpfEventReader(string mapName, BpfEventSource source)
@@ -97,13 +98,22 @@ public abstract class BpfEventReader : IBpfEventReader
                 ObjectDisposedException.ThrowIf(_disposed, this);
                 if (ReadOrThrow(buffer.Span, out var record))
                 {
-                    SignalReady();  // pass the wake-up on: another reader of this object may be waiting for what is left
+                    if (Volatile.Read(ref _waiting) > 0)
+                        SignalReady();  // pass the wake-up on to another read of this reader, for what is left
                     return record;
                 }
                 ArmCore();
+                Interlocked.Increment(ref _waiting);  // under the gate: a read that takes the wake-up sees this one waiting
             }
-            if (!await _ready.WaitAsync(cancellationToken).ConfigureAwait(false))
-                ObjectDisposedException.ThrowIf(true, this);
+            try
+            {
+                if (!await _ready.WaitAsync(cancellationToken).ConfigureAwait(false))
+                    ObjectDisposedException.ThrowIf(true, this);
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _waiting);
+            }
         }
     }
 
