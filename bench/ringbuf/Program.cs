@@ -65,7 +65,8 @@ try
 
     (ulong Calls, ulong Written, ulong Consumed, ulong Dropped, double Seconds, bool Complete) Round(string consumer, string duration)
     {
-        reader.Consume(_ => { }); // nothing left over from the previous round
+        var scratch = new byte[256];
+        while (reader.TryRead(scratch, out _)) { } // nothing left over from the previous round
         stats[0] = 0;
         stats[1] = 0;
         using var loop = Process.Start(new ProcessStartInfo(loopPath, [duration]) { RedirectStandardInput = true, RedirectStandardOutput = true })!;
@@ -101,23 +102,33 @@ try
             };
         }
         ulong records = 0, sum = 0;
-        var stopping = false;
-        var thread = new Thread(() =>
+        var stop = new CancellationTokenSource();
+        var buffer = new byte[256];
+        var task = Task.Run(async () =>
         {
-            RingBufferCallback onRecord = record =>
+            try
+            {
+                while (true)
+                {
+                    await reader.ReadIntoAsync(buffer, stop.Token); // waits on the shared epoll thread, as ring_buffer__poll in epoll_wait
+                    records++;
+                    sum += MemoryMarshal.Read<ulong>(buffer);
+                }
+            }
+            catch (OperationCanceledException)
+            {
+            }
+            while (reader.TryRead(buffer, out _))
             {
                 records++;
-                sum += MemoryMarshal.Read<ulong>(record);
-            };
-            while (!Volatile.Read(ref stopping))
-                reader.Poll(TimeSpan.FromMilliseconds(100), onRecord); // as ring_buffer__poll(rb, 100)
-            reader.Consume(onRecord);
-        }) { Name = "SharpBpf consumer" };
-        thread.Start();
+                sum += MemoryMarshal.Read<ulong>(buffer);
+            }
+        });
         return () =>
         {
-            Volatile.Write(ref stopping, true);
-            thread.Join();
+            stop.Cancel();
+            task.Wait();
+            stop.Dispose();
             return (records, sum);
         };
     }

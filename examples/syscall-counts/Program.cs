@@ -46,28 +46,34 @@ try
     if (duration > TimeSpan.Zero)
         stop.CancelAfter(duration);
 
-    // New processes arrive through the ring buffer on a thread of their own; the table is printed from this one.
+    // New processes arrive through the ring buffer, read on the shared event thread; the table is printed from this one.
     var names = new Dictionary<uint, string>();
     using var ring = new RingBufferReader(loaded.Maps["processes"]);
-    var reader = new Thread(() =>
+    var reader = Task.Run(async () =>
     {
-        while (!stop.IsCancellationRequested)
-            ring.Poll(TimeSpan.FromMilliseconds(200), record =>
+        try
+        {
+            await foreach (var process in ring.ReadAllAsync(stop.Token))
             {
+                var record = process.Data.Span;
                 uint pid = BinaryPrimitives.ReadUInt32LittleEndian(record);
                 var first = BinaryPrimitives.ReadUInt32LittleEndian(record[4..]);
                 var comm = Encoding.ASCII.GetString(record.Slice(8, 16)).TrimEnd('\0');
                 lock (names)
                     names[pid] = comm;
                 Console.WriteLine($"new process {pid} ({comm}), first syscall seen: {SyscallName(first)}");
-            }, stop.Token);
-    }) { IsBackground = true, Name = "ring buffer" };
-    reader.Start();
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // --duration elapsed or Ctrl-C
+        }
+    });
 
     var started = DateTime.UtcNow;
     while (!stop.Token.WaitHandle.WaitOne(interval))
         PrintTable(DateTime.UtcNow - started);
-    reader.Join();
+    await reader;
     PrintTable(DateTime.UtcNow - started);
     return 0;
 

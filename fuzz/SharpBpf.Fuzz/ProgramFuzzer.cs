@@ -129,7 +129,12 @@ internal static partial class ProgramFuzzer
             outcome.Fields["array"] = Contents(array);
             outcome.Fields["hash"] = Contents(hash);
             var records = new MemoryStream();
-            new VmRingBufferReader((IVmRingBuffer)ring).Poll(r => records.Write(r));
+            using (var reader = new VmRingBufferReader((IVmRingBuffer)ring))
+            {
+                var record = new byte[((IVmRingBuffer)ring).MaxEntries];
+                while (reader.TryRead(record, out var read))
+                    records.Write(record, 0, read.Length);
+            }
             outcome.Fields["ring"] = records.ToArray();
             outcome.Fields["queue"] = Contents(queue);
             outcome.Add("trace", trace.ToString());

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using SharpBpf.Linux.Attach;
 using SharpBpf.Linux.Events;
 
 namespace SharpBpf.Cli;
@@ -15,15 +16,22 @@ internal static class TracelogCommand
         {
             var max = result.GetValue(lines);
             var idle = result.GetValue(timeout) is { } seconds ? TimeSpan.FromSeconds(seconds) : Timeout.InfiniteTimeSpan;
-            using var pipe = new TracePipe();
+            using var pipe = new TracePipe(Tracefs.Root);
             var count = 0;
-            while (!cancellationToken.IsCancellationRequested && (max is null || count < max))
+            try
             {
-                var line = await Task.Run(() => pipe.ReadLine(idle, cancellationToken), CancellationToken.None);
-                if (line is null)
-                    break;
-                Console.Out.Write(line + "\n");
-                count++;
+                while (max is null || count < max)
+                {
+                    var line = await pipe.ReadLineAsync(idle, cancellationToken);
+                    if (line is null)
+                        break;
+                    Console.Out.Write(line + "\n");
+                    count++;
+                }
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                // Ctrl-C: the way the command is meant to end.
             }
             await Console.Out.FlushAsync(CancellationToken.None);
             return 0;

@@ -12,7 +12,8 @@ internal static unsafe partial class LibC
     public const int O_RDONLY = 0, O_CLOEXEC = 0x80000, O_DIRECTORY = 0x10000, O_NONBLOCK = 0x800;
     public const int EFD_CLOEXEC = 0x80000, EFD_NONBLOCK = 0x800;
     public const int PROT_READ = 1, PROT_WRITE = 2, MAP_SHARED = 1;
-    public const int EPOLL_CTL_ADD = 1, EPOLLIN = 1, EPOLL_CLOEXEC = 0x80000;
+    public const int EPOLL_CLOEXEC = 0x80000, EPOLL_CTL_ADD = 1, EPOLL_CTL_DEL = 2, EPOLL_CTL_MOD = 3;
+    public const uint EPOLLIN = 1, EPOLLONESHOT = 1u << 30;
     public const int CLOCK_BOOTTIME = 7, CLOCK_THREAD_CPUTIME_ID = 3;
 
     // Descriptors and files
@@ -141,6 +142,7 @@ internal static unsafe partial class LibC
         public long Nanoseconds;
     }
 
+    /// <summary>struct epoll_event as x86-64 lays it out (packed, 12 bytes); arm64 pads it to 16 and is not modelled yet.</summary>
     [StructLayout(LayoutKind.Sequential, Pack = 4)]
     public struct EpollEvent
     {

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using SharpBpf.Maps;
 using SharpBpf.Objects;
+using SharpBpf.Tests.Events;
 using SharpBpf.Tests.Support;
 using SharpBpf.Vm;
 using SharpBpf.Vm.Maps;
@@ -75,8 +76,8 @@ public class VmObjectTests
         Assert.Equal(["sum=285 n=10", "1 2 3 64", "sum-285"], lines);
         Assert.Equal(285UL, new BpfMap<uint, ulong>(collection.Map("results"))[0]);
 
-        var records = new List<byte[]>();
-        new VmRingBufferReader((IVmRingBuffer)collection.Maps["events"]).Poll(r => records.Add(r.ToArray()));
+        using var reader = new VmRingBufferReader((IVmRingBuffer)collection.Maps["events"]);
+        var records = reader.Drain();
         Assert.Single(records);
         Assert.Equal(285UL, BinaryPrimitives.ReadUInt64LittleEndian(records[0]));
     }

@@ -4,6 +4,7 @@ using SharpBpf.Isa;
 using SharpBpf.Isa.Assembly;
 using SharpBpf.Maps;
 using SharpBpf.Objects;
+using SharpBpf.Tests.Events;
 using SharpBpf.Tests.Support;
 using SharpBpf.Vm;
 using SharpBpf.Vm.Helpers;
@@ -68,13 +69,12 @@ public class VmSandboxTests
 
         // The sample the faulting run left reserved was discarded, so the consumer is not blocked and the ring has room.
         var reader = new VmRingBufferReader((IVmRingBuffer)ring);
-        Assert.Equal(0, reader.Poll(_ => { }));
+        Assert.Empty(reader.Drain());
         Assert.Equal(0L, reader.AvailableBytes);
         var submit = Load(engine, Reserve16($"stdw [%r6+8], 42\nmov %r1, %r6\nmov %r2, 0\ncall {Helper("bpf_ringbuf_submit")}"), maps: ring);
         submit.Run(new byte[8]);
-        byte[]? got = null;
-        Assert.Equal(1, reader.Poll(r => got = r.ToArray()));
-        Assert.Equal(42UL, BitConverter.ToUInt64(got!, 8));
+        var got = Assert.Single(reader.Drain());
+        Assert.Equal(42UL, BitConverter.ToUInt64(got, 8));
     }
 
     // Row 2: the program writes only inside the sample it reserved (never a header), and not after submitting it.
@@ -93,7 +93,7 @@ public class VmSandboxTests
         var program = Load(engine, Reserve16(access), maps: ring);
         Assert.Throws<VmFault>(() => program.Run(new byte[8]));
         var reader = new VmRingBufferReader((IVmRingBuffer)ring);
-        reader.Poll(r => Assert.Equal(16, r.Length));
+        Assert.All(reader.Drain(), r => Assert.Equal(16, r.Length));
     }
 
     // Row 3: widths and precisions are clamped as vsprintf clamps them; output is cut to the buffer, the length counted.

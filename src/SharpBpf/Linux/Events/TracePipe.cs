@@ -1,128 +1,133 @@
 using SharpBpf.Native;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Text;
-using SharpBpf.Linux.Attach;
+using SharpBpf.Events;
 
 namespace SharpBpf.Linux.Events;
 
 /// <summary>
 /// Reads tracefs trace_pipe, where bpf_trace_printk/bpf_printk output lands (one line per call, consumed on read:
-/// lines read here are gone for other readers). Dispose from any thread stops a wait in progress.
+/// lines read here are gone for other readers). Waiting is done by the shared <see cref="EpollLoop"/>; Dispose from
+/// any thread makes a read in progress throw <see cref="ObjectDisposedException"/>.
 /// </summary>
-public sealed unsafe class TracePipe : IDisposable
+public sealed class TracePipe : IDisposable
 {
     private readonly object _gate = new();
     private readonly BpfFd _fd;
-    private readonly EventWaiter _waiter = new();
+    private readonly ReadySignal _ready = new();
+    private readonly EpollWatch _watch;
+    private readonly Decoder _decoder = Encoding.UTF8.GetDecoder();
     private readonly StringBuilder _partial = new();
     private readonly Queue<string> _lines = new();
-    private volatile bool _disposed;
-    private bool _released;
+    private bool _disposed;
 
-    public TracePipe(string? tracefsRoot = null)
+    /// <summary>Opens trace_pipe under <paramref name="tracefsRoot"/> (Linux.Attach's <c>Tracefs.Root</c> finds or mounts it).</summary>
+    public TracePipe(string tracefsRoot)
     {
-        var path = Path.Combine(tracefsRoot ?? Tracefs.Root, "trace_pipe");
-        _fd = SyscallChecks.CheckFd(LibC.open(path, LibC.O_RDONLY | LibC.O_NONBLOCK | LibC.O_CLOEXEC, 0), $"open {path}");
-        _waiter.Add(_fd.Value, 0);
-    }
-
-    /// <summary>The next complete line (without its newline), or null after <paramref name="timeout"/>, cancellation or dispose.</summary>
-    public string? ReadLine(TimeSpan timeout, CancellationToken cancellationToken = default)
-    {
-        using var registration = cancellationToken.CanBeCanceled ? cancellationToken.Register(_waiter.Wake) : default;
-        var deadline = timeout == Timeout.InfiniteTimeSpan ? long.MaxValue : Environment.TickCount64 + (long)timeout.TotalMilliseconds;
-        lock (_gate)
+        var path = Path.Combine(tracefsRoot, "trace_pipe");
+        var fd = LibC.open(path, LibC.O_RDONLY | LibC.O_NONBLOCK | LibC.O_CLOEXEC, 0);
+        if (fd < 0)
+            throw new BpfEventException($"open {path}", Marshal.GetLastPInvokeError(), "needs root and a mounted tracefs");
+        _fd = new BpfFd(fd);
+        try
         {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            try
-            {
-                while (true)
-                {
-                    if (_lines.TryDequeue(out var line))
-                        return line;
-                    ReadAvailable();
-                    if (_lines.Count > 0)
-                        continue;
-                    var left = deadline == long.MaxValue ? -1 : deadline - Environment.TickCount64;
-                    if (left <= 0 && deadline != long.MaxValue || cancellationToken.IsCancellationRequested || _disposed)
-                        return null;
-                    _waiter.Wait((int)Math.Min(left < 0 ? -1 : left, int.MaxValue));
-                    if (_disposed)
-                        return null;
-                }
-            }
-            finally
-            {
-                ReleaseIfDisposed();
-            }
+            _watch = new EpollWatch(fd, _ready.Set);
+        }
+        catch
+        {
+            _fd.Dispose();
+            throw;
         }
     }
 
-    /// <summary>Lines as they arrive, until cancelled or disposed.</summary>
-    public async IAsyncEnumerable<string> ReadLinesAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    /// <summary>
+    /// The next complete line (without its newline), or null when none came within <paramref name="timeout"/>
+    /// (<see cref="Timeout.InfiniteTimeSpan"/>: wait for ever). Cancellation throws <see cref="OperationCanceledException"/>.
+    /// </summary>
+    public async ValueTask<string?> ReadLineAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
     {
-        while (!cancellationToken.IsCancellationRequested && !_disposed)
-        {
-            string? line;
-            try
-            {
-                line = await Task.Run(() => ReadLine(Timeout.InfiniteTimeSpan, cancellationToken), CancellationToken.None).ConfigureAwait(false);
-            }
-            catch (ObjectDisposedException)
-            {
-                yield break;
-            }
-            if (line is not null)
-                yield return line;
-        }
-    }
-
-    private void ReadAvailable()
-    {
-        var buffer = stackalloc byte[8192];
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        if (timeout != Timeout.InfiniteTimeSpan)
+            deadline.CancelAfter(timeout);
         while (true)
         {
-            var n = LibC.read(_fd.Value, buffer, 8192);
+            lock (_gate)
+            {
+                ObjectDisposedException.ThrowIf(_disposed, this);
+                if (_lines.Count == 0)
+                    ReadAvailable();
+                if (_lines.TryDequeue(out var line))
+                    return line;
+                _watch.Arm();
+            }
+            try
+            {
+                if (!await _ready.WaitAsync(deadline.Token).ConfigureAwait(false))
+                    ObjectDisposedException.ThrowIf(true, this);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                return null;  // the timeout, not the caller
+            }
+        }
+    }
+
+    /// <summary>As <see cref="ReadLineAsync"/>, blocking the calling thread.</summary>
+    public string? ReadLine(TimeSpan timeout, CancellationToken cancellationToken = default) =>
+        ReadLineAsync(timeout, cancellationToken).AsTask().GetAwaiter().GetResult();
+
+    /// <summary>Lines as they arrive; ends by throwing <see cref="OperationCanceledException"/>.</summary>
+    public async IAsyncEnumerable<string> ReadLinesAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        while (true)
+            yield return (await ReadLineAsync(Timeout.InfiniteTimeSpan, cancellationToken).ConfigureAwait(false))!;
+    }
+
+    private unsafe void ReadAvailable()
+    {
+        const int size = 8192;
+        var bytes = stackalloc byte[size];
+        var chars = stackalloc char[size];
+        while (true)
+        {
+            var n = LibC.read(_fd.Value, bytes, size);
             if (n < 0)
             {
-                var errno = LibC.LastErrno;
+                var errno = Marshal.GetLastPInvokeError();
                 if (errno == Errno.EINTR)
                     continue;
                 if (errno == Errno.EAGAIN)
                     return;
-                throw new BpfAttachException("read trace_pipe", errno);
+                throw new BpfEventException("read trace_pipe", errno);
             }
             if (n == 0)
                 return;
-            _partial.Append(Encoding.UTF8.GetString(buffer, (int)n));
-            var text = _partial.ToString();
-            var last = text.LastIndexOf('\n');
-            if (last < 0)
-                continue;
-            foreach (var line in text[..last].Split('\n'))
-                _lines.Enqueue(line);
-            _partial.Clear().Append(text[(last + 1)..]);
+            var count = _decoder.GetChars(bytes, (int)n, chars, size, flush: false);
+            foreach (var c in new ReadOnlySpan<char>(chars, count))
+            {
+                if (c != '\n')
+                {
+                    _partial.Append(c);
+                    continue;
+                }
+                _lines.Enqueue(_partial.ToString());
+                _partial.Clear();
+            }
         }
     }
 
-    private void ReleaseIfDisposed()
-    {
-        if (!_disposed || _released)
-            return;
-        _released = true;
-        _waiter.Dispose();
-        _fd.Dispose();
-    }
-
+    /// <summary>Closes trace_pipe; a read waiting on another thread throws <see cref="ObjectDisposedException"/>.</summary>
     public void Dispose()
     {
-        if (_disposed)
-            return;
-        _disposed = true;
-        _waiter.Wake();
-        if (Monitor.IsEntered(_gate))
-            return;
         lock (_gate)
-            ReleaseIfDisposed();
+        {
+            if (_disposed)
+                return;
+            _disposed = true;
+            _watch.Remove();
+            _fd.Dispose();
+        }
+        _ready.Complete();
     }
 }

@@ -18,8 +18,8 @@ public sealed unsafe class VmPerfEventArray : VmFdArray, IVmPerfEventArray
             return -Errno.E2BIG;
         if (Get(index) is not VmPerfEventBuffer buffer)
             return -Errno.ENOENT;
-        if (size > int.MaxValue)
-            return -Errno.E2BIG;
+        if (size > VmPerfEventBuffer.MaxSampleSize)
+            return -Errno.E2BIG;  // a record's u16 size could not describe it
         return buffer.Write(new ReadOnlySpan<byte>(data, (int)size)) ? 0 : -Errno.ENOSPC;
     }
 

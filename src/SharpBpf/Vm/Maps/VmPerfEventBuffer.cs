@@ -1,93 +1,94 @@
+using SharpBpf.Events;
+
 namespace SharpBpf.Vm.Maps;
 
-/// <summary>A sample from bpf_perf_event_output, or a count of samples lost because the buffer was full.</summary>
-/// <param name="Cpu">The slot (CPU) the sample was sent to.</param>
-/// <param name="RawSample">The data, zero-padded as the kernel pads PERF_SAMPLE_RAW (round_up(size + 4, 8) - 4 bytes); null for a lost record.</param>
-/// <param name="LostSamples">For a lost record, how many samples were dropped before the next one.</param>
-public readonly record struct VmPerfRecord(int Cpu, byte[]? RawSample, ulong LostSamples);
-
 /// <summary>
-/// One CPU's perf ring as the VM models it: a bounded byte budget of records (each costs its size in the kernel's
-/// ring: an 8-byte perf_event_header, a u32 size, the padded data). When full, samples are dropped and counted; the
-/// count is delivered as a lost record before the next sample that fits, as the kernel's PERF_RECORD_LOST.
+/// One CPU's perf ring as the VM models it: a byte ring laid out as the kernel's (perf_event_header, u32 size, the
+/// raw data zero-padded to round_up(size + 4, 8) - 4 bytes), read by the same parser as the kernel's rings. When
+/// full, samples are dropped and counted; the count is written as a PERF_RECORD_LOST before the next sample that fits.
 /// </summary>
-public sealed class VmPerfEventBuffer
+public sealed unsafe class VmPerfEventBuffer
 {
-    private const int LostRecordSize = 24;
-    private readonly Queue<VmPerfRecord> _records = new();
+    /// <summary>The largest sample a record's u16 size can describe.</summary>
+    public const int MaxSampleSize = ushort.MaxValue - PerfRingRecords.SampleHeaderSize - 7;
+
+    private readonly byte[] _ring;
     private readonly Lock _gate = new();
-    private long _used;
+    private long _head;
+    private long _tail;
     private ulong _lostPending;
 
     public VmPerfEventBuffer(int cpu, int capacityBytes)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(capacityBytes, 64);
         Cpu = cpu;
-        Capacity = capacityBytes;
+        Capacity = capacityBytes & ~7;  // whole records only: a header never straddles the end
+        _ring = new byte[Capacity];
     }
 
     public int Cpu { get; }
     public int Capacity { get; }
 
-    /// <summary>Signalled when a record arrives.</summary>
-    internal SemaphoreSlim? Notify { get; set; }
+    /// <summary>Called (outside the buffer's lock) when a record arrives.</summary>
+    internal Action? Notify { get; set; }
 
     /// <summary>Appends a sample; false (and counted as lost) when it does not fit.</summary>
     public bool Write(ReadOnlySpan<byte> data)
     {
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(data.Length, MaxSampleSize, nameof(data));
         int padded = ((data.Length + 4 + 7) & ~7) - 4;
-        long cost = 8 + 4 + padded;
+        int cost = PerfRingRecords.SampleHeaderSize + padded;
+        Span<byte> header = stackalloc byte[PerfRingRecords.LostRecordSize];
         lock (_gate)
         {
-            long needed = cost + (_lostPending > 0 ? LostRecordSize : 0);
-            if (_used + needed > Capacity)
+            long needed = cost + (_lostPending > 0 ? PerfRingRecords.LostRecordSize : 0);
+            if (_head - _tail + needed > Capacity)
             {
                 _lostPending++;
                 return false;
             }
-            if (_lostPending > 0)
+            fixed (byte* ring = _ring)
             {
-                _records.Enqueue(new VmPerfRecord(Cpu, null, _lostPending));
-                _used += LostRecordSize;
-                _lostPending = 0;
+                if (_lostPending > 0)
+                {
+                    header.Clear();
+                    WriteHeader(header, PerfRingRecords.RecordLost, PerfRingRecords.LostRecordSize);
+                    BitConverter.TryWriteBytes(header[16..], _lostPending);
+                    Append(ring, header);
+                    _lostPending = 0;
+                }
+                WriteHeader(header, PerfRingRecords.RecordSample, cost);
+                BitConverter.TryWriteBytes(header[8..], (uint)padded);
+                Append(ring, header[..PerfRingRecords.SampleHeaderSize]);
+                Append(ring, data);
+                header.Clear();
+                Append(ring, header[..(padded - data.Length)]);
             }
-            var raw = new byte[padded];
-            data.CopyTo(raw);
-            _records.Enqueue(new VmPerfRecord(Cpu, raw, 0));
-            _used += cost;
         }
-        Signal();
+        Notify?.Invoke();
         return true;
     }
 
-    /// <summary>Hands every queued record to <paramref name="sink"/>, oldest first; returns how many.</summary>
-    public int Drain(Action<VmPerfRecord> sink)
+    private static void WriteHeader(Span<byte> header, uint type, int size)
     {
-        var taken = new List<VmPerfRecord>();
-        lock (_gate)
-        {
-            while (_records.TryDequeue(out var r))
-                taken.Add(r);
-            _used = 0;
-        }
-        foreach (var r in taken)
-            sink(r);
-        return taken.Count;
+        BitConverter.TryWriteBytes(header, type);
+        BitConverter.TryWriteBytes(header[4..], (ushort)0);
+        BitConverter.TryWriteBytes(header[6..], (ushort)size);
     }
 
-    private void Signal()
+    private void Append(byte* ring, ReadOnlySpan<byte> bytes)
     {
-        var n = Notify;
-        if (n is null)
-            return;
-        try
+        PerfRingRecords.CopyIn(ring, Capacity, _head, bytes);
+        _head += bytes.Length;
+    }
+
+    /// <summary>Copies the oldest record into <paramref name="destination"/>, as a kernel perf ring is read.</summary>
+    internal bool TryRead(Span<byte> destination, out BpfEventRecord record, out int required)
+    {
+        lock (_gate)
         {
-            if (n.CurrentCount == 0)
-                n.Release();
-        }
-        catch (SemaphoreFullException)
-        {
-            // Already signalled.
+            fixed (byte* ring = _ring)
+                return PerfRingRecords.TryRead(ring, Capacity, _head, ref _tail, Cpu, destination, out record, out required);
         }
     }
 }

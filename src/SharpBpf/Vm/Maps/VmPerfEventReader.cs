@@ -1,71 +1,55 @@
-using System.Runtime.CompilerServices;
+using SharpBpf.Events;
 
 namespace SharpBpf.Vm.Maps;
 
 /// <summary>
-/// Reads a <see cref="VmPerfEventArray"/> the way cilium/ebpf's perf.Reader reads a kernel one: one buffer per CPU,
-/// attached to slot cpu, drained CPU by CPU. Samples and lost counts come out as <see cref="VmPerfRecord"/>.
+/// Reads a <see cref="VmPerfEventArray"/> the way <c>SharpBpf.Linux.Events.PerfEventReader</c> reads a kernel one:
+/// one buffer per CPU, attached to slot cpu, read CPU after CPU; a program's output wakes a waiting read.
 /// Disposing detaches the buffers.
 /// </summary>
-public sealed class VmPerfEventReader : IDisposable
+public sealed class VmPerfEventReader : BpfEventReader
 {
     private readonly VmPerfEventArray _array;
     private readonly VmPerfEventBuffer[] _buffers;
-    private readonly SemaphoreSlim _ready = new(0, 1);
-    private bool _disposed;
+    private int _next;
 
-    public VmPerfEventReader(IVmPerfEventArray array, int cpuCount, int perCpuBufferBytes = 64 * 1024)
+    /// <summary>Attaches a buffer of <paramref name="perCpuBufferBytes"/> to each of the first <paramref name="cpuCount"/> slots of <paramref name="array"/>.</summary>
+    public VmPerfEventReader(IVmPerfEventArray array, int cpuCount, int perCpuBufferBytes = 64 * 1024) : base(array.Name, BpfEventSource.PerfBuffer)
     {
         _array = array as VmPerfEventArray ?? throw new ArgumentException("not a VM perf event array", nameof(array));
         int slots = Math.Min(cpuCount, array.MaxEntries);
         _buffers = new VmPerfEventBuffer[slots];
         for (int cpu = 0; cpu < slots; cpu++)
         {
-            _buffers[cpu] = new VmPerfEventBuffer(cpu, perCpuBufferBytes) { Notify = _ready };
+            _buffers[cpu] = new VmPerfEventBuffer(cpu, perCpuBufferBytes) { Notify = SignalReady };
             _array.Attach((uint)cpu, _buffers[cpu]);
         }
     }
 
-    /// <summary>Delivers every pending record, CPU by CPU; returns how many.</summary>
-    public int Poll(Action<VmPerfRecord> callback)
+    private protected override bool ReadCore(Span<byte> buffer, out BpfEventRecord record, out int required)
     {
-        ArgumentNullException.ThrowIfNull(callback);
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        int n = 0;
-        foreach (var b in _buffers)
-            n += b.Drain(callback);
-        return n;
-    }
-
-    /// <summary>Records as they arrive, until cancelled or disposed.</summary>
-    public async IAsyncEnumerable<VmPerfRecord> ReadAllAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
-    {
-        var batch = new List<VmPerfRecord>();
-        while (!_disposed && !cancellationToken.IsCancellationRequested)
+        record = default;
+        required = 0;
+        // Start after the CPU read last, so a busy CPU cannot starve the others.
+        for (int i = 0; i < _buffers.Length; i++)
         {
-            batch.Clear();
-            foreach (var b in _buffers)
-                b.Drain(batch.Add);
-            foreach (var r in batch)
-                yield return r;
-            if (batch.Count > 0)
-                continue;
-            try
+            int at = (_next + i) % _buffers.Length;
+            if (_buffers[at].TryRead(buffer, out record, out required))
             {
-                await _ready.WaitAsync(TimeSpan.FromMilliseconds(100), cancellationToken).ConfigureAwait(false);
+                _next = (at + 1) % _buffers.Length;
+                return true;
             }
-            catch (OperationCanceledException)
-            {
-                yield break;
-            }
+            if (required > 0)
+                return false;
         }
+        return false;
     }
 
-    public void Dispose()
+    // Nothing to arm: every output signals the reader.
+    private protected override void ArmCore() { }
+
+    private protected override void ReleaseCore()
     {
-        if (_disposed)
-            return;
-        _disposed = true;
         for (int cpu = 0; cpu < _buffers.Length; cpu++)
             _array.Detach((uint)cpu, _buffers[cpu]);
     }

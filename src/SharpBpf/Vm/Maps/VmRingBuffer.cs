@@ -23,7 +23,6 @@ public sealed unsafe class VmRingBuffer : VmMap, IVmRingBuffer
     private const ulong MaxRecordSize = uint.MaxValue >> 2;
 
     private readonly NativeBlock _data;
-    private readonly SemaphoreSlim _dataReady = new(0, 1);
     private long _producerPos;
     private long _consumerPos;
     private int _activeReaders;
@@ -47,8 +46,8 @@ public sealed unsafe class VmRingBuffer : VmMap, IVmRingBuffer
         set => Volatile.Write(ref _consumerPos, value);
     }
 
-    /// <summary>Signalled when a record was submitted with a wakeup.</summary>
-    internal SemaphoreSlim DataReady => _dataReady;
+    /// <summary>Raised when a record was submitted or discarded with a wake-up (not under BPF_RB_NO_WAKEUP), and on dispose.</summary>
+    internal event Action? DataReady;
 
     public byte* Reserve(ulong size, ulong flags)
     {
@@ -107,18 +106,7 @@ public sealed unsafe class VmRingBuffer : VmMap, IVmRingBuffer
         _ => 0,
     };
 
-    private void Wake()
-    {
-        try
-        {
-            if (_dataReady.CurrentCount == 0)
-                _dataReady.Release();
-        }
-        catch (SemaphoreFullException)
-        {
-            // Already signalled.
-        }
-    }
+    private void Wake() => DataReady?.Invoke();
 
     /// <summary>Pins the storage for a reader; false once disposed.</summary>
     internal bool EnterRead()

@@ -34,7 +34,7 @@ public class TracePipeTests
         Requirements.Kernel();
         using var obj = new LoadedObject("hook_perf_output.c");
         obj.WriteU64("config", 0, (ulong)TracingHookTests.gettid());
-        using var pipe = new TracePipe();
+        using var pipe = new TracePipe(Tracefs.Root);
         using var link = AutoAttach.Attach(obj.Program("printk_getppid"), obj.ProgramSpec("printk_getppid"));
         for (var i = 0; i < 3; i++)
             TracingHookTests.getppid();
@@ -51,13 +51,37 @@ public class TracePipeTests
     }
 
     [SkippableFact]
-    public void DisposeWakesABlockedRead()
+    public async Task DisposeEndsAWaitingRead()
     {
         Requirements.Kernel();
-        var pipe = new TracePipe();
-        var read = BlockedCall.Start(() => pipe.ReadLine(Timeout.InfiniteTimeSpan));
+        var pipe = new TracePipe(Tracefs.Root);
+        var read = pipe.ReadLineAsync(Timeout.InfiniteTimeSpan).AsTask();
         pipe.Dispose();
-        // Completes at once: null, or a line some other tracer printed just then (trace_pipe is machine-wide).
-        Assert.True(read.Wait(TimeSpan.FromSeconds(3)));
+        // Ends at once: ObjectDisposedException, or a line some other tracer printed just before (trace_pipe is machine-wide).
+        try
+        {
+            Assert.NotNull(await read.WaitAsync(TimeSpan.FromSeconds(30)));
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+        Assert.Throws<ObjectDisposedException>(() => pipe.ReadLine(TimeSpan.Zero));
+    }
+
+    [SkippableFact]
+    public async Task CancellationThrows()
+    {
+        Requirements.Kernel();
+        using var pipe = new TracePipe(Tracefs.Root);
+        using var cts = new CancellationTokenSource();
+        var read = pipe.ReadLineAsync(Timeout.InfiniteTimeSpan, cts.Token).AsTask();
+        cts.Cancel();
+        try
+        {
+            Assert.NotNull(await read.WaitAsync(TimeSpan.FromSeconds(30)));  // a line another tracer printed just before
+        }
+        catch (OperationCanceledException)
+        {
+        }
     }
 }

@@ -125,28 +125,36 @@ public sealed unsafe class ObjectMapTests
         using var reader = new VmPerfEventReader(array, cpuCount: 2, perCpuBufferBytes: 64);
         Assert.Equal(0, array.Output(1, data, 5));
         Assert.Equal(0, array.Output(0, data, 1));
-        var got = new List<VmPerfRecord>();
-        Assert.Equal(2, reader.Poll(got.Add));
+        var got = Read(reader);
+        Assert.Equal(2, got.Count);
         Assert.Equal(0, got[0].Cpu);
-        Assert.Equal(new byte[] { 1, 0, 0, 0 }, got[0].RawSample);        // round_up(1 + 4, 8) - 4
+        Assert.Equal(new byte[] { 1, 0, 0, 0 }, got[0].Data);        // round_up(1 + 4, 8) - 4
         Assert.Equal(1, got[1].Cpu);
-        Assert.Equal(new byte[] { 1, 2, 3, 4, 5, 0, 0, 0, 0, 0, 0, 0 }, got[1].RawSample);
+        Assert.Equal(new byte[] { 1, 2, 3, 4, 5, 0, 0, 0, 0, 0, 0, 0 }, got[1].Data);
 
         // 64 bytes hold four 16-byte records (8 header + 4 size + 4 data); then samples are lost and reported before the next one.
         for (int i = 0; i < 5; i++)
             array.Output(0, data, 4);
-        got.Clear();
-        reader.Poll(got.Add);
-        Assert.Equal(4, got.Count);
+        Assert.Equal(4, Read(reader).Count);
         Assert.Equal(0, array.Output(0, data, 4));
-        got.Clear();
-        reader.Poll(got.Add);
-        Assert.Equal([new VmPerfRecord(0, null, 1)], got.Take(1));
+        got = Read(reader);
         Assert.Equal(2, got.Count);
+        Assert.Equal((0, 1UL), (got[0].Cpu, got[0].Lost));
+        Assert.Empty(got[0].Data);
+        Assert.Equal(1, reader.LostSamples);
 
         var e = Assert.Throws<BpfMapException>(() => array.TryLookup(U32(0), new byte[4]));
         Assert.Equal(SharpBpf.Errno.ENOTSUPP, e.ErrorNumber);
         reader.Dispose();
         Assert.Equal(-SharpBpf.Errno.ENOENT, array.Output(0, data, 5));
+    }
+
+    private static List<(int Cpu, byte[] Data, ulong Lost)> Read(VmPerfEventReader reader)
+    {
+        var got = new List<(int, byte[], ulong)>();
+        var buffer = new byte[64];
+        while (reader.TryRead(buffer, out var record))
+            got.Add((record.Cpu, buffer.AsSpan(0, record.Length).ToArray(), record.LostSamples));
+        return got;
     }
 }
