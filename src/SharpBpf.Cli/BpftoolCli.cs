@@ -1,7 +1,8 @@
+using SharpBpf.Text;
 using System.CommandLine;
 using System.Text;
 using SharpBpf.Linux;
-using SharpBpf.Linux.Bpftool;
+using SharpBpf.Cli.Bpftool;
 
 namespace SharpBpf.Cli;
 

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using SharpBpf.Cli.Bpftool;
 using SharpBpf.Linux.Netlink;
 
 namespace SharpBpf.Cli;

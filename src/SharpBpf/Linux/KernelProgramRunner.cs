@@ -1,4 +1,3 @@
-using SharpBpf.Linux.Bpftool;
 using SharpBpf.Maps;
 using SharpBpf.Objects;
 using SharpBpf.Running;
@@ -25,7 +24,7 @@ public sealed class KernelProgramRunner : IProgramRunner
         if (request.TargetsLoadedProgram)
         {
             var words = request.Target.Split(' ', 2);
-            using var fd = new ObjectSelector(words[0], words[1]).OpenOne(BpfObjectKind.Program);
+            using var fd = LoadedObjects.OpenOne(BpfObjectKind.Program, words[0], words[1]);
             using var loaded = KernelProgram.FromFd(fd.Duplicate());
             consume(new ProgramRunResult(loaded.Name, RunAll(loaded, request), []));
             return;

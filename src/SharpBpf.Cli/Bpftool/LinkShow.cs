@@ -1,8 +1,9 @@
+using SharpBpf.Linux.Attach;
+using SharpBpf.Linux;
 using SharpBpf.Text;
 using System.Text;
-using SharpBpf.Linux.Bpftool;
 
-namespace SharpBpf.Linux.Attach;
+namespace SharpBpf.Cli.Bpftool;
 
 /// <summary>
 /// `link show` as bpftool 7.1 prints it (plain, -j, -p): the header (id, type, program), the per-type details it
