@@ -19,7 +19,7 @@ public static class NetListView
                 output.Write($"{t.Interface}({t.Ifindex}) {t.Mode}{(t.Name is null ? "" : " " + t.Name)} id {t.ProgramId}\n");
             output.Write("\nflow_dissector:\n");
             if (listing.FlowDissectorProgramId is { } fd)
-                output.Write($"id {fd}\n");
+                output.Write($"id {fd}");
             output.Write('\n');
             return;
         }
