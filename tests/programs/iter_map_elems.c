@@ -1,3 +1,5 @@
+// sharpbpf-test: libbpf-cannot-load
+// (Tracing programs are refused by the kernel these tests run on, so libbpf cannot load it there.)
 // A BPF iterator over a map's elements (`iter pin OBJ PATH map MAP`): one line "key value" per element of a
 // u32 -> u64 map.
 #include <linux/bpf.h>
