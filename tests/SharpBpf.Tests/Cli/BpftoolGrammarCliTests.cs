@@ -37,6 +37,26 @@ public partial class BpftoolGrammarCliTests
             (bad.ExitCode, bad.Stdout));
     }
 
+    /// <summary>With -j/-p a failure is also an {"error": ...} object on stdout, shaped as bpftool's (the words are ours).</summary>
+    [SkippableFact]
+    public void FailuresAreJsonErrorObjectsWithJsonOutput()
+    {
+        var bpftool = Requirements.Tool("bpftool");
+        string[][] commands = [["btf", "dump", "file", "/nonexistent/btf"], ["map", "show", "pinned", "/nonexistent/map"], ["feature", "list_builtins", "kfuncs"]];
+        foreach (var command in commands)
+        {
+            foreach (var (option, shape) in new[] { ("-j", "^\\{\"error\":\"[^\n]+\"\\}\n$"), ("-p", "^\\{\n    \"error\": \"[^\n]+\"\n\\}\n$") })
+            {
+                var expected = TestPrograms.Run(bpftool, [option, .. command]);
+                Assert.Matches(shape, expected.Stdout);
+                var actual = SharpBpfCli.Run([command[0], option, .. command[1..]]);
+                Assert.Equal(1, actual.ExitCode);
+                Assert.Matches(shape, actual.Stdout);
+                Assert.StartsWith("sharpbpf: ", actual.Stderr, StringComparison.Ordinal);
+            }
+        }
+    }
+
     [SkippableFact]
     public void PerfListShowsThisProcesssTracepointsAsBpftoolDoes()
     {
