@@ -1,7 +1,8 @@
+using SharpBpf.Text;
 using System.Diagnostics;
 using SharpBpf;
 using SharpBpf.Linux;
-using SharpBpf.Linux.Bpftool;
+using SharpBpf.Cli.Bpftool;
 using SharpBpf.Objects;
 
 /// <summary>

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using BenchmarkDotNet.Attributes;
 using SharpBpf.Elf;
 using SharpBpf.Objects;
-using SharpBpf.Objects.Objdump;
+using SharpBpf.Cli.Objdump;
 
 /// <summary>
 /// In-process cost of reading a large object (bench/objdump/big_program.c, ~41,600 instructions, compiled with

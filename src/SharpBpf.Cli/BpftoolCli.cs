@@ -1,7 +1,8 @@
+using SharpBpf.Text;
 using System.CommandLine;
 using System.Text;
 using SharpBpf.Linux;
-using SharpBpf.Linux.Bpftool;
+using SharpBpf.Cli.Bpftool;
 
 namespace SharpBpf.Cli;
 
@@ -73,12 +74,27 @@ internal static class BpftoolCli
             {
                 return action(result, new BpftoolArgs(result.GetValue(words) ?? []), writer);
             }
+            catch (Exception e) when (Format(result) != OutputFormat.Plain && CliRunner.IsUserError(e))
+            {
+                WriteJsonError(writer, e.Message, Format(result));
+                throw;  // the one stderr line and the exit code stay
+            }
             finally
             {
                 writer.Flush();
             }
         });
         return command;
+    }
+
+    /// <summary>bpftool -j/-p reports a failure as <c>{"error":"..."}</c> on stdout, for scripts that parse it.</summary>
+    public static void WriteJsonError(TextWriter output, string message, OutputFormat format)
+    {
+        var json = new BpftoolJsonWriter(output, format == OutputFormat.PrettyJson);
+        json.StartObject();
+        json.Field("error", message);
+        json.EndObject();
+        json.Finish();
     }
 
     public static byte[] ReadInput(string path) => path == "-" ? ReadStdin() : File.ReadAllBytes(path);

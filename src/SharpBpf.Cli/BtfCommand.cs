@@ -24,7 +24,19 @@ internal static class BtfCommand
         {
             words, json, pretty, baseBtf,
         };
-        dump.SetAction(result => RunDump(result.GetValue(words) ?? [], result.GetValue(json), result.GetValue(pretty), result.GetValue(baseBtf)));
+        dump.SetAction(result =>
+        {
+            var (asJson, asPretty) = (result.GetValue(json), result.GetValue(pretty));
+            try
+            {
+                return RunDump(result.GetValue(words) ?? [], asJson, asPretty, result.GetValue(baseBtf));
+            }
+            catch (Exception e) when ((asJson || asPretty) && CliRunner.IsUserError(e))
+            {
+                BpftoolCli.WriteJsonError(Console.Out, e.Message, asPretty ? Text.OutputFormat.PrettyJson : Text.OutputFormat.Json);
+                throw;
+            }
+        });
         return dump;
     }
 

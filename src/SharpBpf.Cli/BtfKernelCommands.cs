@@ -1,5 +1,5 @@
 using System.CommandLine;
-using SharpBpf.Linux.Bpftool;
+using SharpBpf.Cli.Bpftool;
 
 namespace SharpBpf.Cli;
 

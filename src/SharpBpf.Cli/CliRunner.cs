@@ -37,7 +37,7 @@ internal static class CliRunner
     /// <summary>Prints the one-line error for <paramref name="e"/>; returns the exit code.</summary>
     public static int Fail(Exception e)
     {
-        if (e is BpfException or IOException or UnauthorizedAccessException or FormatException or ArgumentException)
+        if (IsUserError(e))
         {
             Console.Error.WriteLine($"sharpbpf: {e.Message}");
             return 1;
@@ -45,4 +45,8 @@ internal static class CliRunner
         Console.Error.WriteLine($"sharpbpf: internal error ({e.GetType().Name}: {e.Message}); please report it with the input");
         return InternalError;
     }
+
+    /// <summary>Whether <paramref name="e"/> is the user's input or the system refusing (a one-line message), not a bug of ours.</summary>
+    public static bool IsUserError(Exception e) =>
+        e is BpfException or IOException or UnauthorizedAccessException or FormatException or ArgumentException;
 }

@@ -12,11 +12,13 @@ internal static class CommandCatalog
         yield return ObjectCommand.Create();
         yield return ConformancePluginCommand.Create();
         yield return BtfKernelCommands.AddTo(BtfCommand.Create());
-        yield return ProgCommand.Create();
-        yield return MapQueueCommands.AddTo(MapCommand.Create());
+        yield return ProgProfileCommand.AddTo(ProgLoadCommands.AddTo(ProgCommand.Create()));
+        yield return MapEventPipeCommand.AddTo(MapQueueCommands.AddTo(MapCommand.Create()));
         yield return FeatureCommand.Create();
         yield return LinkCommand.Create();
         yield return NetCommand.Create();
+        yield return PerfCommand.Create();
+        yield return IterCommand.Create();
         yield return GenCommand.Create();
         yield return FilterCommand.Create();
         yield return UsdtCommand.Create();

@@ -1,10 +1,10 @@
 using System.CommandLine;
 using SharpBpf.Linux;
-using SharpBpf.Linux.Bpftool;
+using SharpBpf.Cli.Bpftool;
 
 namespace SharpBpf.Cli;
 
-/// <summary><c>sharpbpf feature probe [kernel]</c>: what the running kernel supports (bpftool feature probe).</summary>
+/// <summary><c>sharpbpf feature probe [kernel]</c>: what the running kernel supports (bpftool feature probe); <c>feature list_builtins</c>.</summary>
 internal static class FeatureCommand
 {
     public static Command Create()
@@ -21,6 +21,13 @@ internal static class FeatureCommand
                 else throw new ArgumentException($"feature probe: unsupported argument '{word}' (kernel [full])");
             }
             FeatureProbeOutput.Render(output, FeatureProbe.ProbeKernel(full: full), BpftoolCli.Format(result));
+        }));
+        feature.Subcommands.Add(BpftoolCli.Keywords("list_builtins", "List the names of program, map, attach and link types or helpers.",
+            "{ prog_types | map_types | attach_types | link_types | helpers }", (result, args, output) =>
+        {
+            var names = FeatureBuiltins.Names(args.Take("GROUP (" + string.Join(", ", FeatureBuiltins.Groups) + ")"));
+            args.ExpectEnd();
+            FeatureBuiltins.Render(output, names, BpftoolCli.Format(result));
         }));
         return feature;
     }

@@ -1,7 +1,8 @@
+using SharpBpf.Text;
 using System.CommandLine;
 using SharpBpf.Linux;
 using SharpBpf.Linux.Attach;
-using SharpBpf.Linux.Bpftool;
+using SharpBpf.Cli.Bpftool;
 
 namespace SharpBpf.Cli;
 

@@ -1,6 +1,7 @@
+using SharpBpf.Text;
 using System.CommandLine;
 using SharpBpf.Linux;
-using SharpBpf.Linux.Bpftool;
+using SharpBpf.Cli.Bpftool;
 using SharpBpf.Maps;
 using SharpBpf.Objects;
 

@@ -1,6 +1,6 @@
 using System.CommandLine;
 using SharpBpf.Linux;
-using SharpBpf.Linux.Bpftool;
+using SharpBpf.Cli.Bpftool;
 using SharpBpf.Maps;
 using SharpBpf.Text;
 

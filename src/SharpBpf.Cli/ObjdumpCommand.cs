@@ -1,6 +1,6 @@
 using System.CommandLine;
 using SharpBpf.Elf;
-using SharpBpf.Objects.Objdump;
+using SharpBpf.Cli.Objdump;
 
 namespace SharpBpf.Cli;
 

@@ -1,14 +1,15 @@
+using SharpBpf.Text;
 using System.CommandLine;
 using SharpBpf.Linux;
 using SharpBpf.Linux.Attach;
-using SharpBpf.Linux.Bpftool;
+using SharpBpf.Cli.Bpftool;
 using SharpBpf.Objects;
 using SharpBpf.Packets;
 using SharpBpf.Running;
 
 namespace SharpBpf.Cli;
 
-/// <summary><c>sharpbpf prog ...</c>: bpftool's program commands (show, dump, run, loadall, pin).</summary>
+/// <summary><c>sharpbpf prog ...</c>: bpftool's program commands (show, dump, run, pin, tracelog; load and attach in <see cref="ProgLoadCommands"/>).</summary>
 internal static class ProgCommand
 {
     public static Command Create()
@@ -73,56 +74,6 @@ internal static class ProgCommand
         prog.Subcommands.Add(dump);
         prog.Subcommands.Add(CreateRun());
         prog.Subcommands.Add(VerifyCommand.Create());
-        prog.Subcommands.Add(BpftoolCli.Keywords("loadall", "Load every program of an object and pin them (and optionally its maps). " +
-            "With autoattach, attach each program where its section name says and pin the link instead (bpftool 7.3+), so the " +
-            "attachment outlives this process; a program that cannot be attached that way is pinned as such.",
-            "OBJECT PINDIR [type TYPE] [pinmaps MAPDIR] [autoattach]", (result, args, output) =>
-        {
-            var path = args.Take("OBJECT");
-            var pinDir = args.Take("PINDIR");
-            string? mapDir = null, type = null;
-            bool autoAttach = false;
-            while (!args.AtEnd)
-            {
-                if (args.TryKeyword("pinmaps")) mapDir = args.Take("MAPDIR");
-                else if (args.TryKeyword("autoattach")) autoAttach = true;
-                else if (args.TryKeyword("type")) type = args.Take("TYPE");
-                else throw new ArgumentException($"prog loadall: unknown argument '{args.Take("option")}'");
-            }
-            var spec = ObjectSpec.Load(path);
-            if (type is not null)
-                SetProgramType(spec, type);
-            using var collection = new KernelEngine(new KernelEngineOptions { PinRootPath = KernelEngineOptions.LibbpfPinRoot }).Load(spec);
-            BpfFs.CreatePinDirectory(pinDir);
-            BpfFs.RequireBpfFsFor(Path.Combine(pinDir, "x"));
-            var (links, failures) = autoAttach ? AutoAttach.AttachEachByProgram(collection, spec) : ([], []);
-            foreach (var (name, error) in failures)
-                Console.Error.WriteLine($"Program {name} does not support autoattach, falling back to pinning ({error.Message})");
-            try
-            {
-                var attached = new HashSet<string>(StringComparer.Ordinal);
-                foreach (var (name, link) in links)
-                {
-                    link.Pin(Path.Combine(pinDir, name)); // the link holds the program: no separate program pin
-                    attached.Add(name);
-                }
-                foreach (var (name, program) in collection.Programs)
-                    if (!attached.Contains(name))
-                        program.Pin(Path.Combine(pinDir, name));
-            }
-            finally
-            {
-                foreach (var (_, link) in links)
-                    link.Dispose(); // pinned links stay attached
-            }
-            if (mapDir is not null)
-            {
-                BpfFs.CreatePinDirectory(mapDir);
-                collection.PinMaps(mapDir);
-            }
-            if (BpftoolCli.Format(result) != OutputFormat.Plain)
-                output.Write("null\n");
-        }));
         prog.Subcommands.Add(BpftoolCli.Keywords("pin", "Pin a program at a path in a bpf filesystem.", "PROG FILE", (result, args, output) =>
         {
             var selector = ObjectSelector.Parse(args, allowTag: true) ?? throw new ArgumentException("expected PROG");
@@ -136,18 +87,6 @@ internal static class ProgCommand
         }));
         prog.Subcommands.Add(TracelogCommand.Create());
         return prog;
-    }
-
-    /// <summary>bpftool's <c>type TYPE</c>: every program gets the type (and expected attach type) of section "TYPE/".</summary>
-    private static void SetProgramType(ObjectSpec spec, string type)
-    {
-        var def = SectionDefinitions.Find(type + "/")
-            ?? throw new ArgumentException($"prog loadall: unknown program type '{type}' (a section name prefix such as xdp, tc, tracepoint, kprobe)");
-        foreach (var program in spec.Programs)
-        {
-            program.Type = def.Type;
-            program.ExpectedAttachType = def.AttachType ?? default;
-        }
     }
 
     private static Command CreateRun()

@@ -1,5 +1,5 @@
 using SharpBpf.Linux;
-using SharpBpf.Linux.Bpftool;
+using SharpBpf.Cli.Bpftool;
 using SharpBpf.Running;
 using SharpBpf.Vm;
 

@@ -1,7 +1,8 @@
+using SharpBpf.Text;
 using System.CommandLine;
 using System.Text.Json;
 using SharpBpf.Linux;
-using SharpBpf.Linux.Bpftool;
+using SharpBpf.Cli.Bpftool;
 using SharpBpf.Objects;
 using SharpBpf.Verifier;
 

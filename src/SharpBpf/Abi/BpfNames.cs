@@ -67,6 +67,7 @@ public static class BpfNames
 
     public static IReadOnlyList<string> AllMapTypes => MapTypes;
     public static IReadOnlyList<string> AllProgramTypes => ProgramTypes;
+    public static IReadOnlyList<string> AllAttachTypes => AttachTypes;
 
     // The objects helper's spellings (unknown values as plain numbers, as object show prints them).
 

@@ -3,7 +3,6 @@ using System.Buffers;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
-using SharpBpf.Linux.Bpftool;
 
 namespace SharpBpf.Running;
 

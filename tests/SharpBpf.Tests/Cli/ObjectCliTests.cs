@@ -1,5 +1,5 @@
 using System.Text.Json;
-using SharpBpf.Objects.Objdump;
+using SharpBpf.Cli.Objdump;
 using SharpBpf.Tests.Support;
 
 namespace SharpBpf.Tests.Cli;

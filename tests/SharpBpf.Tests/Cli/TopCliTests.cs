@@ -75,6 +75,70 @@ public class TopCliTests
         Assert.True(obj.Program("count_getpid").Info().RunCount > 0);
     }
 
+    /// <summary>
+    /// Hundreds of programs, half of them unloaded and new ones loaded while top samples: every line still lists every
+    /// program that stayed, the unloaded ones drop out, the new ones appear, and top neither fails nor repeats an id.
+    /// </summary>
+    [SkippableFact]
+    public void JsonStreamHoldsWithHundredsOfProgramsComingAndGoing()
+    {
+        Requirements.Kernel();
+        var instructions = new SharpBpf.Isa.Assembly.ProgramBuilder().Mov64(SharpBpf.Isa.Register.R0, 0).Exit().Build();
+        KernelProgram Load(string name) => KernelProgram.Load(new ProgramLoadOptions { Type = BpfProgramType.SocketFilter, Instructions = instructions, Name = name });
+        var first = Enumerable.Range(0, 300).Select(i => Load($"i16top{i}")).ToList();
+        var names = first.ToDictionary(p => p.Id, p => p.Name);
+        var gone = first.Take(150).Select(p => p.Id).ToHashSet();
+        var kept = first.Skip(150).Select(p => p.Id).ToList();
+        var added = new List<KernelProgram>();
+        try
+        {
+            var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+            foreach (var arg in new[] { SharpBpfCli.DllPath, "top", "--json", "--interval", "0.3", "--count", "10" })
+                start.ArgumentList.Add(arg);
+            var lines = new List<string>();
+            using var twoLines = new ManualResetEventSlim();
+            using var process = Process.Start(start)!;
+            var stderr = process.StandardError.ReadToEndAsync();
+            process.OutputDataReceived += (_, e) =>
+            {
+                if (e.Data is null)
+                    return;
+                lock (lines)
+                {
+                    lines.Add(e.Data);
+                    if (lines.Count == 2)
+                        twoLines.Set();
+                }
+            };
+            process.BeginOutputReadLine();
+            Assert.True(twoLines.Wait(60_000), "top printed fewer than two lines in a minute");
+            int churnedAt;
+            lock (lines)
+                churnedAt = lines.Count;
+            foreach (var p in first.Take(150))
+                p.Dispose();
+            for (var i = 0; i < 50; i++)
+                added.Add(Load($"i16topnew{i}"));
+            Assert.True(process.WaitForExit(120_000), "top did not finish");
+            process.WaitForExit();  // the output events are drained
+            Assert.Equal((0, ""), (process.ExitCode, stderr.Result));
+            Assert.Equal(10, lines.Count);
+
+            var shown = lines.Select(l => JsonDocument.Parse(l).RootElement.GetProperty("programs").EnumerateArray()
+                .ToDictionary(p => p.GetProperty("id").GetUInt32(), p => p.GetProperty("name").GetString())).ToList();  // a repeated id throws
+            Assert.All(shown, ids => Assert.All(kept, id => Assert.Equal(names[id], ids[id])));
+            Assert.All(shown.Take(churnedAt), ids => Assert.Subset(ids.Keys.ToHashSet(), gone));
+            var last = shown[^1];
+            Assert.Empty(gone.Intersect(last.Keys));
+            Assert.All(added, p => Assert.Equal(p.Name, last[p.Id]));
+        }
+        finally
+        {
+            first.ForEach(p => p.Dispose());
+            added.ForEach(p => p.Dispose());
+        }
+    }
+
     /// <summary>Calls getpid() <paramref name="perSecond"/> times a second, paced against a stopwatch, until stopped.</summary>
     private static void Drive(double perSecond, CancellationToken stop)
     {

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using SharpBpf.Elf;
 using SharpBpf.Objects;
-using SharpBpf.Objects.Objdump;
+using SharpBpf.Cli.Objdump;
 using SharpBpf.Tests.Support;
 
 namespace SharpBpf.Tests.Elf;

@@ -1,6 +1,6 @@
 using System.Text.RegularExpressions;
 using SharpBpf.Linux;
-using SharpBpf.Linux.Bpftool;
+using SharpBpf.Cli.Bpftool;
 using SharpBpf.Objects;
 using SharpBpf.Tests.Support;
 

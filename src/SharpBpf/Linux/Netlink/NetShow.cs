@@ -1,5 +1,3 @@
-using SharpBpf.Text;
-using SharpBpf.Linux.Bpftool;
 
 namespace SharpBpf.Linux.Netlink;
 
@@ -58,65 +56,5 @@ public sealed record NetListing(IReadOnlyList<NetAttachment> Xdp, IReadOnlyList<
         {
             return null;  // kernels that cannot query flow dissectors
         }
-    }
-
-    /// <summary>Writes the listing as bpftool 7.1 does (plain, -j or -p); tcx entries, which 7.1 does not know, follow the tc filters.</summary>
-    public void Render(TextWriter output, OutputFormat format)
-    {
-        if (format == OutputFormat.Plain)
-        {
-            output.Write("xdp:\n");
-            foreach (var x in Xdp)
-                output.Write($"{x.Interface}({x.Ifindex}) {x.Mode} id {x.ProgramId}\n");
-            output.Write("\ntc:\n");
-            foreach (var t in Tc)
-                output.Write($"{t.Interface}({t.Ifindex}) {t.Mode}{(t.Name is null ? "" : " " + t.Name)} id {t.ProgramId}\n");
-            output.Write("\nflow_dissector:\n");
-            if (FlowDissectorProgramId is { } fd)
-                output.Write($"id {fd}\n");
-            output.Write('\n');
-            return;
-        }
-        var j = new BpftoolJsonWriter(output, format == OutputFormat.PrettyJson);
-        j.StartArray();
-        j.StartObject();
-        j.Name("xdp");
-        j.StartArray();
-        foreach (var x in Xdp)
-        {
-            j.StartObject();
-            j.Field("devname", x.Interface);
-            j.Field("ifindex", (ulong)x.Ifindex);
-            j.Field("mode", x.Mode);
-            j.Field("id", x.ProgramId);
-            j.EndObject();
-        }
-        j.EndArray();
-        j.Name("tc");
-        j.StartArray();
-        foreach (var t in Tc)
-        {
-            j.StartObject();
-            j.Field("devname", t.Interface);
-            j.Field("ifindex", (ulong)t.Ifindex);
-            j.Field("kind", t.Mode);
-            if (t.Name is not null)
-                j.Field("name", t.Name);
-            j.Field("id", t.ProgramId);
-            j.EndObject();
-        }
-        j.EndArray();
-        j.Name("flow_dissector");
-        j.StartArray();
-        if (FlowDissectorProgramId is { } id)
-        {
-            j.StartObject();
-            j.Field("id", id);
-            j.EndObject();
-        }
-        j.EndArray();
-        j.EndObject();
-        j.EndArray();
-        j.Finish();
     }
 }

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using SharpBpf.Linux.Bpftool;
 
 namespace SharpBpf.Linux.Top;
 
@@ -41,7 +40,7 @@ public sealed class ProgramCostSampler : IDisposable
                 continue;
             var info = KernelObjectInfo.GetProgramInfo(fd);
             if (!_names.TryGetValue(id, out var name))
-                _names[id] = name = ProgramShow.FullName(fd, info);
+                _names[id] = name = LoadedProgramName.Of(fd, info);
             alive.Add(id);
             result.Add(new ProgramCounters(id, info.Type, name, info.RunCount, info.RunTimeNs));
         }
@@ -64,7 +63,7 @@ public sealed class ProgramCostSampler : IDisposable
             if (map is not null && KernelObjectInfo.GetMapInfo(map) is { } m)
                 maps.Add((mapId, m.Name, BpfNames.MapType(m.Type)));
         }
-        return new ProgramDetail(id, ProgramShow.FullName(fd, info), BpfNames.ProgramType(info.Type), info.TagHex,
+        return new ProgramDetail(id, LoadedProgramName.Of(fd, info), BpfNames.ProgramType(info.Type), info.TagHex,
             info.XlatedLength / 8, info.JitedLength, info.VerifiedInstructions, maps);
     }
 

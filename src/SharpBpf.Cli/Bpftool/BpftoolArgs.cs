@@ -1,14 +1,8 @@
+using SharpBpf.Linux;
+using SharpBpf.Text;
 using System.Globalization;
 
-namespace SharpBpf.Linux.Bpftool;
-
-/// <summary>How bpftool prints: plain text, compact JSON (-j) or pretty JSON (-p).</summary>
-public enum OutputFormat
-{
-    Plain,
-    Json,
-    PrettyJson,
-}
+namespace SharpBpf.Cli.Bpftool;
 
 /// <summary>bpftool's keyword grammar (<c>id 5</c>, <c>pinned PATH</c>, <c>key 0x01 0 0 0</c>) over a token list.</summary>
 public sealed class BpftoolArgs
@@ -46,21 +40,7 @@ public sealed class BpftoolArgs
     }
 
     /// <summary>A number as bpftool reads it with strtoul(base 0): decimal, 0x hex or 0 octal.</summary>
-    public static ulong ParseNumber(string text, string what)
-    {
-        try
-        {
-            if (text.StartsWith("0x", StringComparison.OrdinalIgnoreCase))
-                return ulong.Parse(text.AsSpan(2), NumberStyles.HexNumber, CultureInfo.InvariantCulture);
-            if (text.Length > 1 && text[0] == '0')
-                return Convert.ToUInt64(text[1..], 8);
-            return ulong.Parse(text, NumberStyles.None, CultureInfo.InvariantCulture);
-        }
-        catch (Exception e) when (e is FormatException or OverflowException or ArgumentException)
-        {
-            throw new ArgumentException($"can't parse {what} '{text}' as a number");
-        }
-    }
+    public static ulong ParseNumber(string text, string what) => CNumber.Parse(text, what);
 
     public uint TakeId(string what) => (uint)Math.Min(ParseNumber(Take(what), what), uint.MaxValue);
 

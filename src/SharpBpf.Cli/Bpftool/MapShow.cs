@@ -1,5 +1,7 @@
+using SharpBpf.Linux;
 using SharpBpf.Text;
-namespace SharpBpf.Linux.Bpftool;
+
+namespace SharpBpf.Cli.Bpftool;
 
 /// <summary>
 /// <c>map show</c> in bpftool 7.1's text and JSON shapes. Unlike bpftool 7.1's listing, a map without BTF

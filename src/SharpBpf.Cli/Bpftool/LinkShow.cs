@@ -1,8 +1,9 @@
+using SharpBpf.Linux.Attach;
+using SharpBpf.Linux;
 using SharpBpf.Text;
 using System.Text;
-using SharpBpf.Linux.Bpftool;
 
-namespace SharpBpf.Linux.Attach;
+namespace SharpBpf.Cli.Bpftool;
 
 /// <summary>
 /// `link show` as bpftool 7.1 prints it (plain, -j, -p): the header (id, type, program), the per-type details it
@@ -19,6 +20,9 @@ public static class LinkShow
 
     /// <summary>A link as shown: its info, the program type for tracing links, and its pins.</summary>
     public sealed record Entry(BpfLinkInfo Info, ulong NetnsInode, string? ProgramType, IReadOnlyList<string> Pinned);
+
+    /// <summary>libbpf's names of the link types, by value.</summary>
+    public static IReadOnlyList<string> AllLinkTypeNames => LinkTypes;
 
     /// <summary>libbpf's name of a link type, or null for types it does not name.</summary>
     public static string? LinkTypeName(BpfLinkType type) => (uint)type < LinkTypes.Length ? LinkTypes[(uint)type] : null;

@@ -1,7 +1,8 @@
+using SharpBpf.Linux;
 using SharpBpf.Text;
 using System.Globalization;
 
-namespace SharpBpf.Linux.Bpftool;
+namespace SharpBpf.Cli.Bpftool;
 
 /// <summary><c>prog show</c> in bpftool 7.1's text and JSON shapes.</summary>
 public static class ProgramShow
@@ -22,25 +23,8 @@ public static class ProgramShow
         };
     }
 
-    /// <summary>bpftool's get_prog_full_name: a 15-character (possibly truncated) name is replaced by the BTF name of the first function.</summary>
-    public static string FullName(BpfFd fd, ProgramInfo info)
-    {
-        if (info.BtfId == 0 || info.Name.Length < BpfObjectName.Length - 1)
-            return info.Name;
-        var full = KernelObjectInfo.GetProgramInfo(fd, KernelObjectInfo.ProgramParts.FuncInfo);
-        if (full.FuncInfo is not { Length: >= 8 } funcInfo)
-            return info.Name;
-        var btf = MapDump.LoadBtf(new MapInfo { Name = "", BtfId = info.BtfId });
-        var typeId = BitConverter.ToUInt32(funcInfo, 4);
-        try
-        {
-            return btf is not null && btf[typeId] is SharpBpf.Btf.BtfFunc func ? func.Name : info.Name;
-        }
-        catch (ArgumentOutOfRangeException)
-        {
-            return info.Name;
-        }
-    }
+    /// <summary>bpftool's get_prog_full_name (see <see cref="LoadedProgramName"/>).</summary>
+    public static string FullName(BpfFd fd, ProgramInfo info) => LoadedProgramName.Of(fd, info);
 
     /// <summary>Every program in the kernel (skipping those that vanish while listed), by id.</summary>
     public static List<Entry> All(IReadOnlyDictionary<uint, List<string>>? pins = null) =>

@@ -1,4 +1,6 @@
-namespace SharpBpf.Objects.Objdump;
+using SharpBpf.Objects;
+
+namespace SharpBpf.Cli.Objdump;
 
 /// <summary>A growable char buffer with the fixed-width hex and decimal formatting objdump needs, flushed in chunks.</summary>
 internal sealed class OutputBuffer

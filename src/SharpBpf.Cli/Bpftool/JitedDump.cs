@@ -1,8 +1,9 @@
+using SharpBpf.Linux;
 using SharpBpf.Text;
 using System.Text;
 using Iced.Intel;
 
-namespace SharpBpf.Linux.Bpftool;
+namespace SharpBpf.Cli.Bpftool;
 
 /// <summary>
 /// <c>prog dump jited PROG [opcodes] [linum]</c>: the kernel's x86-64 JIT image disassembled (Iced, AT&amp;T syntax as

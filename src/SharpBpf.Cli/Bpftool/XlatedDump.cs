@@ -1,3 +1,4 @@
+using SharpBpf.Linux;
 using SharpBpf.Text;
 using System.Buffers.Binary;
 using System.Globalization;
@@ -6,7 +7,7 @@ using SharpBpf.Btf;
 using SharpBpf.Isa;
 using SharpBpf.Isa.Disassembly;
 
-namespace SharpBpf.Linux.Bpftool;
+namespace SharpBpf.Cli.Bpftool;
 
 /// <summary>
 /// <c>prog dump xlated PROG [opcodes] [linum]</c>: the kernel's translated instructions in the kernel dialect,

@@ -1,4 +1,6 @@
-namespace SharpBpf.Objects.Objdump;
+using SharpBpf.Objects;
+
+namespace SharpBpf.Cli.Objdump;
 
 /// <summary>What <see cref="ObjdumpRenderer"/> prints, as llvm-objdump's options name it.</summary>
 public sealed class ObjdumpOptions

@@ -1,9 +1,10 @@
 using SharpBpf.Native;
+using SharpBpf.Linux;
 using SharpBpf.Maps;
 using SharpBpf.Text;
 using System.Text;
 
-namespace SharpBpf.Linux.Bpftool;
+namespace SharpBpf.Cli.Bpftool;
 
 /// <summary>
 /// <c>map dump</c> and <c>map lookup</c> entries in bpftool 7.1's shapes (raw hex; the BTF-formatted view needs
@@ -117,24 +118,7 @@ public static class MapDump
         return true;
     }
 
-    /// <summary>The map's BTF from the kernel, or null when it has none (or it cannot be read).</summary>
-    public static SharpBpf.Btf.BtfSpec? LoadBtf(MapInfo info)
-    {
-        if (info.BtfId == 0)
-            return null;
-        using var fd = BpfSyscall.TryGetFdById(BpfObjectKind.Btf, info.BtfId);
-        if (fd is null || KernelObjectInfo.GetBtfInfo(fd, withData: true).Data is not { } data)
-            return null;
-        try
-        {
-            var spec = SharpBpf.Btf.BtfSpec.Parse(data);
-            return spec;
-        }
-        catch (BpfFormatException)
-        {
-            return null;
-        }
-    }
+    public static SharpBpf.Btf.BtfSpec? LoadBtf(MapInfo info) => LoadedBtf.TryParse(info.BtfId);
 
     /// <summary>bpftool's do_dump_btf: {"key": formatted, "value": formatted} (per-CPU: "values": [{"cpu", "value"}]).</summary>
     public static void WriteFormatted(BpftoolJsonWriter json, BtfValueFormatter formatter, MapInfo info, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)

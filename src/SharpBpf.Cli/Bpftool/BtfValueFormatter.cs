@@ -1,9 +1,10 @@
+using SharpBpf.Linux;
 using SharpBpf.Text;
 using System.Buffers.Binary;
 using System.Globalization;
 using SharpBpf.Btf;
 
-namespace SharpBpf.Linux.Bpftool;
+namespace SharpBpf.Cli.Bpftool;
 
 /// <summary>
 /// Map keys and values as bpftool's BTF dumper prints them: integers in decimal, enums by name, char arrays as

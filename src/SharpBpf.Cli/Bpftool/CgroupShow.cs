@@ -1,8 +1,9 @@
+using SharpBpf.Linux;
 using System.Globalization;
 using SharpBpf.Linux.Attach;
 using SharpBpf.Text;
 
-namespace SharpBpf.Linux.Bpftool;
+namespace SharpBpf.Cli.Bpftool;
 
 /// <summary>
 /// `bpftool cgroup show CGROUP [effective]` and `cgroup tree [ROOT [effective]]`, byte for byte as bpftool 7.1 prints

@@ -1,4 +1,6 @@
-namespace SharpBpf.Linux.Bpftool;
+using SharpBpf.Linux;
+
+namespace SharpBpf.Cli.Bpftool;
 
 /// <summary>Which paths in the mounted bpf filesystems pin which program or map ids (bpftool's <c>-f</c>).</summary>
 public static class PinnedObjects

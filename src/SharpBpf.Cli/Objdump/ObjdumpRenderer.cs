@@ -1,8 +1,9 @@
+using SharpBpf.Objects;
 using SharpBpf.Elf;
 using SharpBpf.Isa;
 using SharpBpf.Isa.Disassembly;
 
-namespace SharpBpf.Objects.Objdump;
+namespace SharpBpf.Cli.Objdump;
 
 /// <summary>
 /// Renders a BPF ELF object exactly as llvm-objdump 14 does with -h, -t, -r, -s and -d (with raw bytes or not,

@@ -1,5 +1,7 @@
+using SharpBpf.Linux;
 using SharpBpf.Text;
-namespace SharpBpf.Linux.Bpftool;
+
+namespace SharpBpf.Cli.Bpftool;
 
 /// <summary><c>btf show [id N]</c>: BTF objects in the kernel with the programs and maps that use them, in bpftool 7.1's shapes.</summary>
 public static class BtfShow

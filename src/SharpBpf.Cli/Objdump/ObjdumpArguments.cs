@@ -1,4 +1,6 @@
-namespace SharpBpf.Objects.Objdump;
+using SharpBpf.Objects;
+
+namespace SharpBpf.Cli.Objdump;
 
 /// <summary>Parses llvm-objdump-style arguments: grouped short flags (<c>-dr</c>), <c>-j NAME</c>, <c>--section=NAME</c>, long names.</summary>
 public static class ObjdumpArguments

@@ -1,6 +1,7 @@
+using SharpBpf.Linux;
 using SharpBpf.Text;
 
-namespace SharpBpf.Linux.Bpftool;
+namespace SharpBpf.Cli.Bpftool;
 
 /// <summary>What every bpftool "show" listing shares: finding the objects and printing them plain or as JSON.</summary>
 internal static class BpftoolListing

@@ -1,7 +1,8 @@
+using SharpBpf.Linux;
 using SharpBpf.Text;
 using System.Text;
 
-namespace SharpBpf.Linux.Bpftool;
+namespace SharpBpf.Cli.Bpftool;
 
 /// <summary><c>feature probe kernel</c> in bpftool 7.1's text and JSON shapes.</summary>
 public static class FeatureProbeOutput

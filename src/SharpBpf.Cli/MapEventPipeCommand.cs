@@ -1,0 +1,92 @@
+using System.CommandLine;
+using System.Diagnostics;
+using SharpBpf.Cli.Bpftool;
+using SharpBpf.Linux.Events;
+using SharpBpf.Text;
+
+namespace SharpBpf.Cli;
+
+/// <summary>
+/// <c>sharpbpf map event_pipe MAP</c>: prints what programs send to a perf event array (bpf_perf_event_output), one ring per
+/// online CPU at the CPU's index, until interrupted (Ctrl-C) or stdout closes, as bpftool prints it.
+/// </summary>
+internal static class MapEventPipeCommand
+{
+    private const int PerfRecordSample = 9;
+
+    public static Command AddTo(Command map)
+    {
+        map.Subcommands.Add(BpftoolCli.Keywords("event_pipe", "Print the records programs write to a perf event array until interrupted.", "MAP",
+            (result, args, output) =>
+        {
+            using var m = MapCommand.OpenOne(args);
+            if (args.TryKeyword("cpu") || args.TryKeyword("index"))
+                throw new ArgumentException("map event_pipe: 'cpu N index M' is not supported; every online CPU is read at its own index");
+            args.ExpectEnd();
+            var format = BpftoolCli.Format(result);
+            using var reader = new PerfEventReader(m);
+            using var stop = new CancellationTokenSource();
+            ConsoleCancelEventHandler onCancel = (_, e) =>
+            {
+                e.Cancel = true;  // finish the output (close the JSON array) rather than die mid-record
+                stop.Cancel();
+            };
+            Console.CancelKeyPress += onCancel;
+            var json = format == OutputFormat.Plain ? null : new BpftoolJsonWriter(output, format == OutputFormat.PrettyJson);
+            json?.StartArray();
+            var buffer = new byte[64 * 1024]; // a perf sample's size is a u32 but the kernel caps records below 64 KiB
+            try
+            {
+                while (true)
+                {
+                    var record = reader.ReadIntoAsync(buffer, stop.Token).AsTask().GetAwaiter().GetResult();
+                    if (!record.IsLost)
+                        Sample(output, json, record.Cpu, buffer.AsSpan(0, record.Length));
+                    output.Flush();
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                // Ctrl-C: close the JSON array below
+            }
+            catch (IOException)
+            {
+                return;  // stdout closed (a pipe's reader went away): stop quietly as bpftool does on SIGPIPE
+            }
+            finally
+            {
+                Console.CancelKeyPress -= onCancel;
+            }
+            if (json is not null)
+            {
+                json.EndArray();
+                json.Finish();
+            }
+        }));
+        return map;
+    }
+
+    /// <summary>One sample: bpftool's header (the sample time, here the monotonic clock's) and the bytes in hex.</summary>
+    private static void Sample(TextWriter output, BpftoolJsonWriter? json, int cpu, ReadOnlySpan<byte> data)
+    {
+        var time = (ulong)Stopwatch.GetTimestamp() * (1_000_000_000UL / (ulong)Stopwatch.Frequency);
+        if (json is null)
+        {
+            output.Write($"== @{time / 1_000_000_000}.{time % 1_000_000_000:D9} CPU: {cpu} index: {cpu} =====\n");
+            output.Write(MapDump.Hex(data));
+            output.Write('\n');
+            return;
+        }
+        json.StartObject();
+        json.Field("type", (ulong)PerfRecordSample);
+        json.Field("cpu", (ulong)cpu);
+        json.Field("index", (ulong)cpu);
+        json.Field("timestamp", time);
+        json.Name("data");
+        json.StartArray();
+        foreach (var b in data)
+            json.Number((ulong)b);  // bpftool prints the bytes of an event as decimal numbers, not as map dump's hex strings
+        json.EndArray();
+        json.EndObject();
+    }
+}
