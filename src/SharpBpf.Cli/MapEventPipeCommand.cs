@@ -20,11 +20,17 @@ internal static class MapEventPipeCommand
             (result, args, output) =>
         {
             using var m = MapCommand.OpenOne(args);
-            if (args.TryKeyword("cpu") || args.TryKeyword("index"))
-                throw new ArgumentException("map event_pipe: 'cpu N index M' is not supported; every online CPU is read at its own index");
-            args.ExpectEnd();
+            int? cpu = null, index = null;
+            while (!args.AtEnd)
+            {
+                if (args.TryKeyword("cpu")) cpu = ParseNumber(args.Take("CPU"), "cpu");
+                else if (args.TryKeyword("index")) index = ParseNumber(args.Take("INDEX"), "index");
+                else throw new ArgumentException($"map event_pipe: unknown argument '{args.Take("option")}'");
+            }
+            if (cpu.HasValue != index.HasValue)
+                throw new ArgumentException("map event_pipe: 'cpu' and 'index' must be given together");
             var format = BpftoolCli.Format(result);
-            using var reader = new PerfEventReader(m);
+            using var reader = cpu is { } c ? PerfEventReader.ForCpu(m, c, index!.Value) : new PerfEventReader(m);
             using var stop = new CancellationTokenSource();
             ConsoleCancelEventHandler onCancel = (_, e) =>
             {
@@ -41,7 +47,7 @@ internal static class MapEventPipeCommand
                 {
                     var record = reader.ReadIntoAsync(buffer, stop.Token).AsTask().GetAwaiter().GetResult();
                     if (!record.IsLost)
-                        Sample(output, json, record.Cpu, buffer.AsSpan(0, record.Length));
+                        Sample(output, json, record.Cpu, index ?? record.Cpu, buffer.AsSpan(0, record.Length));
                     output.Flush();
                 }
             }
@@ -67,12 +73,15 @@ internal static class MapEventPipeCommand
     }
 
     /// <summary>One sample: bpftool's header (the sample time, here the monotonic clock's) and the bytes in hex.</summary>
-    private static void Sample(TextWriter output, BpftoolJsonWriter? json, int cpu, ReadOnlySpan<byte> data)
+    private static int ParseNumber(string text, string what) =>
+        int.TryParse(text, out var n) && n >= 0 ? n : throw new ArgumentException($"map event_pipe: {what} '{text}' is not a number");
+
+    private static void Sample(TextWriter output, BpftoolJsonWriter? json, int cpu, int index, ReadOnlySpan<byte> data)
     {
         var time = (ulong)Stopwatch.GetTimestamp() * (1_000_000_000UL / (ulong)Stopwatch.Frequency);
         if (json is null)
         {
-            output.Write($"== @{time / 1_000_000_000}.{time % 1_000_000_000:D9} CPU: {cpu} index: {cpu} =====\n");
+            output.Write($"== @{time / 1_000_000_000}.{time % 1_000_000_000:D9} CPU: {cpu} index: {index} =====\n");
             output.Write(MapDump.Hex(data));
             output.Write('\n');
             return;
@@ -80,7 +89,7 @@ internal static class MapEventPipeCommand
         json.StartObject();
         json.Field("type", (ulong)PerfRecordSample);
         json.Field("cpu", (ulong)cpu);
-        json.Field("index", (ulong)cpu);
+        json.Field("index", (ulong)index);
         json.Field("timestamp", time);
         json.Name("data");
         json.StartArray();

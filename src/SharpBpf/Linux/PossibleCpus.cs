@@ -9,20 +9,7 @@ public static class PossibleCpus
     public static int Count => CountLazy.Value;
 
     /// <summary>Parses a CPU list such as "0-3,5,7-8" and returns the highest CPU + 1.</summary>
-    public static int Parse(string list)
-    {
-        int max = -1;
-        foreach (var part in list.Trim().Split(',', StringSplitOptions.RemoveEmptyEntries))
-        {
-            var range = part.Split('-');
-            if (range.Length is < 1 or > 2 || !range.All(r => int.TryParse(r, out _)))
-                throw new BpfFormatException($"cannot parse CPU list '{list.Trim()}'", file: "/sys/devices/system/cpu/possible");
-            max = Math.Max(max, int.Parse(range[^1]));
-        }
-        if (max < 0)
-            throw new BpfFormatException("empty CPU list", file: "/sys/devices/system/cpu/possible");
-        return max + 1;
-    }
+    public static int Parse(string list) => Cpus.ParseList(list, "/sys/devices/system/cpu/possible").Max() + 1;
 
     /// <summary>Whether values of maps of this type are per-CPU in user space.</summary>
     public static bool IsPerCpu(BpfMapType type) =>

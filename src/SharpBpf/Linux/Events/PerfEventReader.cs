@@ -1,3 +1,4 @@
+using SharpBpf.Linux;
 using SharpBpf.Native;
 using System.Runtime.InteropServices;
 using SharpBpf.Events;
@@ -38,18 +39,35 @@ public sealed unsafe class PerfEventReader : BpfEventReader
     /// <summary>Sets up the per-CPU rings for the map behind <paramref name="map"/> (the descriptor is duplicated, not taken).</summary>
     public PerfEventReader(BpfFd map, int pagesPerCpu = 8, uint wakeupEvents = 1) : this(map, pagesPerCpu, wakeupEvents, null) { }
 
-    private PerfEventReader(BpfFd mapFd, int pagesPerCpu, uint wakeupEvents, string? name) : this(Open(mapFd, pagesPerCpu), pagesPerCpu, wakeupEvents, name) { }
+    private PerfEventReader(BpfFd mapFd, int pagesPerCpu, uint wakeupEvents, string? name, (int Cpu, int Index)? only = null)
+        : this(Open(mapFd, pagesPerCpu), pagesPerCpu, wakeupEvents, name, only) { }
 
-    private PerfEventReader(KernelMap map, int pagesPerCpu, uint wakeupEvents, string? name) : base(name ?? map.Name, BpfEventSource.PerfBuffer)
+    /// <summary>One ring only, for CPU <paramref name="cpu"/>, stored at <paramref name="index"/> of the map (bpftool's
+    /// <c>map event_pipe MAP cpu N index M</c>): what programs on that CPU send to that index.</summary>
+    public static PerfEventReader ForCpu(KernelMap map, int cpu, int index, int pagesPerCpu = 8)
+    {
+        ArgumentNullException.ThrowIfNull(map);
+        if (index < 0 || index >= map.MaxEntries)
+            throw new ArgumentOutOfRangeException(nameof(index), index, $"perf event array '{map.Name}' has {map.MaxEntries} slots");
+        if (!Cpus.Online().Contains(cpu))
+            throw new ArgumentOutOfRangeException(nameof(cpu), cpu, "not an online CPU");
+        return new PerfEventReader(map.Fd, pagesPerCpu, 1, map.Name, (cpu, index));
+    }
+
+    private PerfEventReader(KernelMap map, int pagesPerCpu, uint wakeupEvents, string? name, (int Cpu, int Index)? only)
+        : base(name ?? map.Name, BpfEventSource.PerfBuffer)
     {
         _map = map;
         try
         {
             if (map.Type != BpfMapType.PerfEventArray)
                 throw new ArgumentException($"map '{MapName}' is a {map.Type} map, not a BPF_MAP_TYPE_PERF_EVENT_ARRAY", "map");
-            foreach (var cpu in Cpus.Online())
-                if (cpu < map.MaxEntries)  // the map has no slot for the others: the program cannot write there either
-                    OpenRing(cpu, pagesPerCpu, wakeupEvents);
+            if (only is { } one)
+                OpenRing(one.Cpu, one.Index, pagesPerCpu, wakeupEvents);
+            else
+                foreach (var cpu in Cpus.Online())
+                    if (cpu < map.MaxEntries)  // the map has no slot for the others: the program cannot write there either
+                        OpenRing(cpu, cpu, pagesPerCpu, wakeupEvents);
             if (_rings.Count == 0)
                 throw new ArgumentException($"perf event array '{MapName}' has {map.MaxEntries} slots, no online CPU fits", "map");
         }
@@ -73,7 +91,7 @@ public sealed unsafe class PerfEventReader : BpfEventReader
     /// <summary>The CPUs with a ring.</summary>
     public IReadOnlyList<int> RingCpus => _rings.Select(r => r.Cpu).ToArray();
 
-    private void OpenRing(int cpu, int pages, uint wakeupEvents)
+    private void OpenRing(int cpu, int index, int pages, uint wakeupEvents)
     {
         var fd = PerfOutputEvent.Open(cpu, wakeupEvents);
         var length = (nint)(_pageSize * (1L + pages));
@@ -91,7 +109,7 @@ public sealed unsafe class PerfEventReader : BpfEventReader
         ring.DataOffset = dataOffset != 0 ? dataOffset : _pageSize;
         ring.DataSize = dataSize != 0 ? dataSize : (long)_pageSize * pages;
         Span<byte> key = stackalloc byte[4], value = stackalloc byte[4];
-        BitConverter.TryWriteBytes(key, cpu);
+        BitConverter.TryWriteBytes(key, index);
         BitConverter.TryWriteBytes(value, fd.Value);
         _map.Update(key, value);
         if (LibC.ioctl(fd.Value, PerfOutputEvent.IocEnable, 0) < 0)

@@ -1,3 +1,4 @@
+using SharpBpf.Linux;
 using SharpBpf.Linux.Events;
 using SharpBpf.Tests.Events;
 using SharpBpf.Tests.Linux.Attach;
