@@ -77,6 +77,8 @@ internal sealed partial class VerifierRun
     private RegState Access(int regno, RegState ptr, int off, int size, AccessKind kind, RegState? value, bool signExtend)
     {
         bool write = kind == AccessKind.Write;
+        if (kind != AccessKind.Helper)
+            Facts.Note(_state.Insn, FactOf(ptr, write));
         if (ptr.MaybeNull || ptr.Kind is RegKind.Scalar or RegKind.PacketEnd or RegKind.MapPtr or RegKind.Func)
             throw Fail($"R{regno} invalid mem access '{ptr.TypeName}'");
         switch (ptr.Kind)
@@ -131,6 +133,17 @@ internal sealed partial class VerifierRun
                 throw Fail($"R{regno} invalid mem access '{ptr.TypeName}'");
         }
     }
+
+    /// <summary>The kind of proof an access through <paramref name="ptr"/> gives the JIT (noted before it is checked: a
+    /// failing check rejects the program and its facts with it).</summary>
+    private static VerifiedFacts.Access FactOf(RegState ptr, bool write) => ptr.Kind switch
+    {
+        RegKind.Stack => VerifiedFacts.Access.Stack,
+        RegKind.Packet => VerifiedFacts.Access.Packet,
+        // a map the program may only read stays checked for writes whatever the verifier thinks of it
+        RegKind.MapValue when !write || (ptr.Map!.Flags & (uint)Vm.Maps.BpfMapCreateFlags.ReadOnlyProgram) == 0 => VerifiedFacts.Access.MapValue,
+        _ => VerifiedFacts.Access.Other,
+    };
 
     /// <summary>check_mem_region_access: the fixed offset plus the variable part's bounds stay inside the region.</summary>
     private void RegionAccess(int regno, RegState ptr, int off, int size, int regionSize, Func<long, int, string> outside)

@@ -53,7 +53,9 @@ internal static class VmObjectLoader
             }
             foreach (var reloc in linked.Relocations)
                 Apply(instructions, reloc, maps, engine, spec.Name);
-            programs.Add(spec.Name, LoadProgram(engine, instructions, spec, poisoned));
+            var origin = new VmProgramOrigin(linked.LineInfos,
+                Verifier.VerifierInput.IsGplCompatible(spec.License.Length > 0 ? spec.License : obj.License), spec.ExpectedAttachType);
+            programs.Add(spec.Name, LoadProgram(engine, instructions, spec, poisoned, origin));
         }
 
         // Declarative contents: PROG_ARRAY slots and maps of maps (.values = { [i] = &x }).
@@ -74,11 +76,12 @@ internal static class VmObjectLoader
         return new VmCollection(programs, maps);
     }
 
-    private static VmProgram LoadProgram(VmEngine engine, Instruction[] instructions, ProgramSpec spec, IReadOnlyDictionary<int, string>? poisoned)
+    private static VmProgram LoadProgram(VmEngine engine, Instruction[] instructions, ProgramSpec spec, IReadOnlyDictionary<int, string>? poisoned,
+        VmProgramOrigin origin)
     {
         try
         {
-            return engine.LoadProgram(instructions, spec.Type, spec.Name, poisoned);
+            return engine.LoadProgram(instructions, spec.Type, spec.Name, poisoned, origin);
         }
         catch (VmLoadException e)
         {
