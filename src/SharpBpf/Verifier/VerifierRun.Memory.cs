@@ -40,6 +40,18 @@ internal sealed partial class VerifierRun
 
     private void Atomic(Instruction insn, int size)
     {
+        if (insn.Imm == Vm.VmAtomic.LoadAcquire)
+        {
+            var from = Read(insn.Src);
+            Write(insn.Dst, Access(insn.Src, from, insn.Offset, size, AccessKind.Read, null, false));
+            return;
+        }
+        if (insn.Imm == Vm.VmAtomic.StoreRelease)
+        {
+            var to = Read(insn.Dst);
+            Access(insn.Dst, to, insn.Offset, size, AccessKind.Write, Read(insn.Src), false);
+            return;
+        }
         if (size is not (4 or 8))
             throw Fail("invalid atomic operand size");
         var ptr = Read(insn.Dst);
