@@ -152,10 +152,16 @@ internal sealed partial class VerifierRun
     {
         RegKind.Stack => VerifiedFacts.Access.Stack,
         RegKind.Packet => VerifiedFacts.Access.Packet,
-        // a map the program may only read stays checked for writes whatever the verifier thinks of it
-        RegKind.MapValue when !write || (ptr.Map!.Flags & (uint)Vm.Maps.BpfMapCreateFlags.ReadOnlyProgram) == 0 => VerifiedFacts.Access.MapValue,
+        RegKind.MapValue when !write || ProgramWritable(ptr.Map!) => VerifiedFacts.Access.MapValue,
         _ => VerifiedFacts.Access.Other,
     };
+
+    /// <summary>Values of the map types whose values programs write in place (not .rodata, not BPF_F_RDONLY_PROG; not
+    /// devmap/cpumap, whose values the kernel lets programs only read): writes to any other stay checked whatever was proven.</summary>
+    private static bool ProgramWritable(Objects.MapSpec map) =>
+        map.Type is BpfMapType.Array or BpfMapType.PercpuArray or BpfMapType.Hash or BpfMapType.PercpuHash or BpfMapType.LruHash
+            or BpfMapType.LruPercpuHash
+        && !map.IsReadOnlyData && (map.Flags & (uint)Vm.Maps.BpfMapCreateFlags.ReadOnlyProgram) == 0;
 
     /// <summary>check_mem_region_access: the fixed offset plus the variable part's bounds stay inside the region.</summary>
     private void RegionAccess(int regno, RegState ptr, int off, int size, int regionSize, Func<long, int, string> outside)
