@@ -122,6 +122,7 @@ internal sealed partial class VerifierRun(VerifierInput input, VerifierOptions o
     private readonly Stack<(VerifierState State, Trail? Trail)> _pending = new();
     private List<Checkpoint>?[] _checkpoints = [];
     private int[] _stackDepth = [];
+    private ushort[] _live = [];
     private int _nextId;
     private VerifierState _state = null!;
     private Trail? _trail;
@@ -152,6 +153,7 @@ internal sealed partial class VerifierRun(VerifierInput input, VerifierOptions o
             return cfgError;
         }
         _cfg = cfg;
+        _live = RegisterLiveness.LiveIn(_insns);
         _checkpoints = new List<Checkpoint>?[_insns.Length];
         _stackDepth = new int[_insns.Length];
         var initial = new VerifierState();
@@ -232,7 +234,7 @@ internal sealed partial class VerifierRun(VerifierInput input, VerifierOptions o
             var old = list[k];
             if (old.Branches == 0)
             {
-                if (old.State.Covers(_state))
+                if (old.State.Covers(_state, _live[i]))
                     return true;
             }
             else if (inProgressSeen++ < 4 && old.State.Covers(_state) && _state.Covers(old.State))
