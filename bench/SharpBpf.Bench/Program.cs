@@ -7,6 +7,12 @@ if (args is ["load-profile", .. var profileArgs])
     return LoadProfile.Run(profileArgs);
 if (args is ["vm-kernel", .. var vmArgs])
     return SharpBpf.Bench.VmKernelComparison.Run(vmArgs);
+if (args is ["jit-proofs", .. var proofArgs])
+    return SharpBpf.Bench.JitProofsComparison.Run(proofArgs);
+if (args is ["vm-load", .. var vmLoadArgs])
+    return SharpBpf.Bench.VmLoadCost.Run(vmLoadArgs);
+if (args is ["verifier-kernel", .. var verifierArgs])
+    return SharpBpf.Bench.VerifierKernelComparison.Run(verifierArgs);
 if (args is ["whole-run", .. var wholeArgs])
     return SharpBpf.Bench.WholeRunComparison.Run(wholeArgs);
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);

@@ -113,7 +113,7 @@ internal static partial class VmKernelComparison
         return key;
     }
 
-    private static VmProgram LoadVm(VmEngine engine, string obj, string workload, byte[] packet)
+    internal static VmProgram LoadVm(VmEngine engine, string obj, string workload, byte[] packet)
     {
         var collection = engine.Load(ObjectSpec.Load(obj));
         if (workload == "parse_lookup")
@@ -163,7 +163,7 @@ internal static partial class VmKernelComparison
     }
 
     /// <summary>ns per run of the program alone: the context is set up once, then the program runs <paramref name="repeat"/> times.</summary>
-    private static unsafe double VmRun(VmProgram program, byte[] packet, int repeat, bool jitOn)
+    internal static unsafe double VmRun(VmProgram program, byte[] packet, int repeat, bool jitOn)
     {
         var cx = program.Engine.Rent();
         try

@@ -99,6 +99,7 @@ internal static partial class ProgramFuzzer
             var engine = new VmEngine(new VmOptions
             {
                 UseJit = jit, InstructionBudget = budget, RandomSeed = 1, CpuCount = 2, TraceSink = l => trace.AppendLine(l),
+                VerifyBeforeLoad = false, // random programs exercise the runtime checks, which the verifier would mostly keep them from reaching
             });
             alive.Add(engine);
             var ring = engine.CreateMap(new MapSpec { Name = "ring", Type = BpfMapType.Ringbuf, MaxEntries = 4096 });

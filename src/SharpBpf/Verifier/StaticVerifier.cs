@@ -17,13 +17,17 @@ public static class StaticVerifier
     public static VerificationResult Verify(ObjectSpec obj, ProgramSpec program, VerifierOptions? options = null) =>
         Verify(VerifierInput.From(obj, program), options);
 
-    public static VerificationResult Verify(VerifierInput input, VerifierOptions? options = null)
+    public static VerificationResult Verify(VerifierInput input, VerifierOptions? options = null) => Verify(input, options, out _);
+
+    /// <summary>Verifies and, when the program is accepted, hands back what was proven about each instruction.</summary>
+    internal static VerificationResult Verify(VerifierInput input, VerifierOptions? options, out VerifiedFacts? facts)
     {
         options ??= new VerifierOptions();
         var clock = Stopwatch.StartNew();
         var run = new VerifierRun(input, options);
         string? error = run.Run(out int at);
         clock.Stop();
+        facts = error is null ? run.Facts : null;
         var log = new StringBuilder();
         if (error is not null && options.LogLevel >= 1)
             run.WriteTrail(log);
@@ -118,12 +122,15 @@ internal sealed partial class VerifierRun(VerifierInput input, VerifierOptions o
     private readonly Stack<(VerifierState State, Trail? Trail)> _pending = new();
     private List<Checkpoint>?[] _checkpoints = [];
     private int[] _stackDepth = [];
+    private ushort[] _live = [];
     private int _nextId;
     private VerifierState _state = null!;
     private Trail? _trail;
     private Trail? _failedTrail;
     private readonly StringBuilder _full = new();
 
+    /// <summary>The pointer kinds each load and store went through (meaningful once the run accepted the program).</summary>
+    public VerifiedFacts Facts { get; } = new(input.Instructions.Length);
     public int Processed { get; private set; }
     public int TotalStates { get; private set; }
     public int PeakStates { get; private set; }
@@ -146,6 +153,7 @@ internal sealed partial class VerifierRun(VerifierInput input, VerifierOptions o
             return cfgError;
         }
         _cfg = cfg;
+        _live = RegisterLiveness.LiveIn(_insns);
         _checkpoints = new List<Checkpoint>?[_insns.Length];
         _stackDepth = new int[_insns.Length];
         var initial = new VerifierState();
@@ -226,7 +234,7 @@ internal sealed partial class VerifierRun(VerifierInput input, VerifierOptions o
             var old = list[k];
             if (old.Branches == 0)
             {
-                if (old.State.Covers(_state))
+                if (old.State.Covers(_state, _live[i]))
                     return true;
             }
             else if (inProgressSeen++ < 4 && old.State.Covers(_state) && _state.Covers(old.State))

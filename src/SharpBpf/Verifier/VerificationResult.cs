@@ -22,9 +22,11 @@ public sealed class VerificationResult
     public TimeSpan Elapsed { get; init; }
 }
 
-/// <summary>Thrown by the VM for a program the static verifier rejects.</summary>
-public sealed class BpfStaticVerifierException(VerificationResult result)
-    : BpfException($"program '{result.Program}': the static verifier rejected it: {result.Error}"
+/// <summary>Thrown by the VM (<see cref="Vm.VmOptions.VerifyBeforeLoad"/>) for a program the static verifier rejects: the
+/// kernel's words, the instruction, the C source line and a hint; <see cref="Result"/> has the whole log.</summary>
+public sealed class BpfStaticVerifierException(VerificationResult result, string? detail = null)
+    : BpfException($"program '{result.Program}': the static verifier rejected it: {result.Error} (insn {result.ErrorInstruction})"
+        + (detail is null ? "" : $" ({detail})")
         + (result.SourceLine is null ? "" : $"\nat {result.SourceLine}") + (result.Hint is null ? "" : $"\nhint: {result.Hint}"))
 {
     public VerificationResult Result { get; } = result;

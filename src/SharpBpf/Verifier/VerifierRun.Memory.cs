@@ -40,6 +40,18 @@ internal sealed partial class VerifierRun
 
     private void Atomic(Instruction insn, int size)
     {
+        if (insn.Imm == Vm.VmAtomic.LoadAcquire)
+        {
+            var from = Read(insn.Src);
+            Write(insn.Dst, Access(insn.Src, from, insn.Offset, size, AccessKind.Read, null, false));
+            return;
+        }
+        if (insn.Imm == Vm.VmAtomic.StoreRelease)
+        {
+            var to = Read(insn.Dst);
+            Access(insn.Dst, to, insn.Offset, size, AccessKind.Write, Read(insn.Src), false);
+            return;
+        }
         if (size is not (4 or 8))
             throw Fail("invalid atomic operand size");
         var ptr = Read(insn.Dst);
@@ -77,6 +89,8 @@ internal sealed partial class VerifierRun
     private RegState Access(int regno, RegState ptr, int off, int size, AccessKind kind, RegState? value, bool signExtend)
     {
         bool write = kind == AccessKind.Write;
+        if (kind != AccessKind.Helper)
+            Facts.Note(_state.Insn, FactOf(ptr, write));
         if (ptr.MaybeNull || ptr.Kind is RegKind.Scalar or RegKind.PacketEnd or RegKind.MapPtr or RegKind.Func)
             throw Fail($"R{regno} invalid mem access '{ptr.TypeName}'");
         switch (ptr.Kind)
@@ -131,6 +145,23 @@ internal sealed partial class VerifierRun
                 throw Fail($"R{regno} invalid mem access '{ptr.TypeName}'");
         }
     }
+
+    /// <summary>The kind of proof an access through <paramref name="ptr"/> gives the JIT (noted before it is checked: a
+    /// failing check rejects the program and its facts with it).</summary>
+    private static VerifiedFacts.Access FactOf(RegState ptr, bool write) => ptr.Kind switch
+    {
+        RegKind.Stack => VerifiedFacts.Access.Stack,
+        RegKind.Packet => VerifiedFacts.Access.Packet,
+        RegKind.MapValue when !write || ProgramWritable(ptr.Map!) => VerifiedFacts.Access.MapValue,
+        _ => VerifiedFacts.Access.Other,
+    };
+
+    /// <summary>Values of the map types whose values programs write in place (not .rodata, not BPF_F_RDONLY_PROG; not
+    /// devmap/cpumap, whose values the kernel lets programs only read): writes to any other stay checked whatever was proven.</summary>
+    private static bool ProgramWritable(Objects.MapSpec map) =>
+        map.Type is BpfMapType.Array or BpfMapType.PercpuArray or BpfMapType.Hash or BpfMapType.PercpuHash or BpfMapType.LruHash
+            or BpfMapType.LruPercpuHash
+        && !map.IsReadOnlyData && (map.Flags & (uint)Vm.Maps.BpfMapCreateFlags.ReadOnlyProgram) == 0;
 
     /// <summary>check_mem_region_access: the fixed offset plus the variable part's bounds stay inside the region.</summary>
     private void RegionAccess(int regno, RegState ptr, int off, int size, int regionSize, Func<long, int, string> outside)

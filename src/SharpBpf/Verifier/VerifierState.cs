@@ -14,6 +14,7 @@ public sealed class FrameState
 {
     public const int StackSize = 512;
     public const int Slots = StackSize / 8;
+    public const ushort AllRegisters = 0x7ff;
 
     public RegState[] Regs = new RegState[11];
     /// <summary>Byte i describes fp-512+i.</summary>
@@ -52,16 +53,24 @@ public sealed class FrameState
 
     public static int SlotOf(int stackOffset) => (-stackOffset - 1) / 8;
 
-    public bool Covers(FrameState cur, Dictionary<int, int> idMap)
+    /// <summary>This (old) frame covers <paramref name="cur"/>; registers whose bit in <paramref name="live"/> is clear are dead
+    /// (no path reads them before writing them) and may hold anything.</summary>
+    public bool Covers(FrameState cur, Dictionary<int, int> idMap, ushort live = AllRegisters)
     {
         if (ReturnTo != cur.ReturnTo || FunctionStart != cur.FunctionStart || CallbackSite != cur.CallbackSite)
             return false;
         for (int r = 0; r < Regs.Length; r++)
-            if (!Regs[r].Covers(cur.Regs[r], idMap))
+            if ((live & (1 << r)) != 0 && !Regs[r].Covers(cur.Regs[r], idMap))
                 return false;
+        var oldSlots = System.Runtime.InteropServices.MemoryMarshal.Cast<StackByte, ulong>(Stack.AsSpan());
+        var curSlots = System.Runtime.InteropServices.MemoryMarshal.Cast<StackByte, ulong>(cur.Stack.AsSpan());
         for (int s = 0; s < Slots; s++)
         {
             int at = StackSize - 8 * (s + 1);
+            // eight bytes at a time first: all Invalid/Misc in the old state, or the same bytes and none a spill
+            ulong o = oldSlots[at / 8];
+            if ((o & 0xfefe_fefe_fefe_fefe) == 0 || (o == curSlots[at / 8] && (o & (o >> 1) & 0x0101_0101_0101_0101) == 0))
+                continue;
             for (int b = 0; b < 8; b++)
             {
                 var old = Stack[at + b];
@@ -123,16 +132,23 @@ public sealed class VerifierState
     public static ref RegState At((FrameState Frame, int Index, bool Spilled) v) =>
         ref v.Spilled ? ref v.Frame.Spilled[v.Index] : ref v.Frame.Regs[v.Index];
 
-    public bool Covers(VerifierState cur)
+    /// <summary>This (old) state covers <paramref name="cur"/>: every value <paramref name="cur"/> may hold, this one allowed
+    /// for; <paramref name="live"/> masks the current frame's registers (callers' frames are compared whole).</summary>
+    public bool Covers(VerifierState cur, ushort live = FrameState.AllRegisters)
     {
         if (Frames.Count != cur.Frames.Count || References.Count != cur.References.Count)
             return false;
-        var idMap = new Dictionary<int, int>();
+        var idMap = IdMap;
+        idMap.Clear();
         for (int i = 0; i < Frames.Count; i++)
-            if (!Frames[i].Covers(cur.Frames[i], idMap))
+            if (!Frames[i].Covers(cur.Frames[i], idMap, i == Frames.Count - 1 ? live : FrameState.AllRegisters))
                 return false;
         return true;
     }
+
+    [ThreadStatic]
+    private static Dictionary<int, int>? _idMap;
+    private static Dictionary<int, int> IdMap => _idMap ??= [];
 }
 
 /// <summary>A state saved at a pruning point; it may prune later paths once every branch below it has been explored.</summary>

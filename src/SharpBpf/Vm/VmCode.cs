@@ -25,6 +25,8 @@ internal sealed class VmCode
     public int Cpu { get; private init; }
     /// <summary>The compiled form, once the JIT has compiled it (see <see cref="Jit.JitExecutor"/>).</summary>
     public Jit.JitProgram? Jit;
+    /// <summary>What the static verifier proved at load (<see cref="VmOptions.VerifyBeforeLoad"/>); null: nothing, every check stays.</summary>
+    public Verifier.VerifiedFacts? Verified;
 
     private VmCode(VmInsn[] insns, Instruction[] source, VmHelper?[] helpers, string name, BpfProgramType type, bool packetLoads,
         IReadOnlyDictionary<int, string>? poisoned)

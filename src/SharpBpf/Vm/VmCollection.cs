@@ -65,7 +65,9 @@ internal static class VmObjectLoader
             }
             var relocated = MapRelocator.Apply(spec.Name, instructions, linked.Relocations, obj.Maps,
                 name => engine.IdOf(collection.Map(name)), "SharpBpf VM");
-            return engine.LoadProgram(relocated, spec.Type, spec.Name, poisoned);
+            var origin = new VmProgramOrigin(linked.LineInfos,
+                Verifier.VerifierInput.IsGplCompatible(spec.License.Length > 0 ? spec.License : obj.License), spec.ExpectedAttachType);
+            return engine.LoadProgram(relocated, spec.Type, spec.Name, poisoned, origin);
         }
         catch (VmLoadException e)
         {

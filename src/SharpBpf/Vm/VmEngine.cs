@@ -156,11 +156,11 @@ public sealed class VmEngine : IBpfEngine, IVmObjectResolver
     /// <paramref name="maps"/> (the kernel's fd_array). Throws <see cref="VmLoadException"/> for a program the VM cannot run.
     /// </summary>
     public VmProgram LoadProgram(Instruction[] instructions, BpfProgramType type = BpfProgramType.Unspec, string name = "prog",
-        params IVmMap[] maps) => LoadProgram(instructions, type, name, null, maps);
+        params IVmMap[] maps) => LoadProgram(instructions, type, name, null, null, maps);
 
     /// <summary>Loads raw instructions whose CO-RE-poisoned slots (<c>call 0xbad2310</c>) are explained by <paramref name="poisoned"/>.</summary>
     internal VmProgram LoadProgram(Instruction[] instructions, BpfProgramType type, string name, IReadOnlyDictionary<int, string>? poisoned,
-        params IVmMap[] maps)
+        VmProgramOrigin? origin, params IVmMap[] maps)
     {
         ArgumentNullException.ThrowIfNull(instructions);
         ThrowIfDisposed();
@@ -170,6 +170,7 @@ public sealed class VmEngine : IBpfEngine, IVmObjectResolver
         foreach (var map in maps)
             Register(map);
         var code = VmCode.Decode(instructions, name, type, Helpers, MapById, m => IdOf(m), maps, poisoned, Options.CurrentCpu);
+        code.Verified = VmLoadVerifier.Check(this, code, maps, origin, poisoned);
         var program = new VmProgram(this, code);
         program.Id = RegisterObject(program);
         return program;

@@ -69,4 +69,12 @@ public sealed record VmOptions
 
     /// <summary>The interfaces, routes and neighbours <c>bpf_fib_lookup</c> consults. Null: <see cref="VmFibTable.Loopback"/>.</summary>
     public VmFibTable? Fib { get; init; }
+
+    /// <summary>
+    /// Prove every program safe with the static verifier (<see cref="Verifier.StaticVerifier"/>) when it loads, as the
+    /// kernel does, and refuse one it rejects with a <see cref="Verifier.BpfStaticVerifierException"/> (the kernel's words,
+    /// the C source line, a hint). On by default. Turn it off to run programs the kernel would refuse and rely on the
+    /// runtime bounds checks alone (the conformance plugin, fuzzing of the runtime checks); the JIT then keeps every check.
+    /// </summary>
+    public bool VerifyBeforeLoad { get; init; } = true;
 }

@@ -86,7 +86,8 @@ public class CorePacketTests
     [InlineData(true)]
     public void VmReadsThePacketInTheTargetLayout(bool jit)
     {
-        using var engine = new VmEngine(new VmOptions { TargetBtf = TargetBtf(), UseJit = jit });
+        // unverified: the object's other program reaches an unresolved relocation, which the verifier refuses (below)
+        using var engine = new VmEngine(new VmOptions { TargetBtf = TargetBtf(), UseJit = jit, VerifyBeforeLoad = false });
         var collection = engine.Load(ObjectSpec.Load(TestPrograms.Compile(Program)));
         var run = collection.Program("core_packet").Run(TargetPacket());
         Assert.Equal(2UL, run.ReturnValue); // XDP_PASS
@@ -161,12 +162,19 @@ public class CorePacketTests
     [InlineData(true)]
     public void VmFaultsWhereAnUnresolvedRelocationIsReached(bool jit)
     {
-        using var engine = new VmEngine(new VmOptions { TargetBtf = TargetBtf(), UseJit = jit });
+        using var engine = new VmEngine(new VmOptions { TargetBtf = TargetBtf(), UseJit = jit, VerifyBeforeLoad = false });
         var collection = engine.Load(ObjectSpec.Load(TestPrograms.Compile(Program)));
         var fault = Assert.Throws<VmFault>(() => collection.Program("core_unguarded").Run(TargetPacket()));
         Assert.Contains("unresolved CO-RE relocation byte_off", fault.Message);
         Assert.Contains("struct core_hdr.missing", fault.Message);
         Assert.True(CoreApplier.IsPoison(collection.Program("core_unguarded").Instructions[fault.Pc]));
+
+        // Verified, the load fails instead, as the kernel's does, naming the relocation as libbpf does.
+        using var verifying = new VmEngine(new VmOptions { TargetBtf = TargetBtf(), UseJit = jit });
+        var refused = Assert.Throws<SharpBpf.Verifier.BpfStaticVerifierException>(() => verifying.Load(ObjectSpec.Load(TestPrograms.Compile(Program))));
+        Assert.Equal("invalid func unknown#195896080", refused.Result.Error);
+        Assert.Equal(fault.Pc, refused.Result.ErrorInstruction);
+        Assert.Contains("unresolved CO-RE relocation byte_off [22] struct core_hdr.missing", refused.Message);
     }
 
     [Theory]
@@ -174,7 +182,7 @@ public class CorePacketTests
     [InlineData(true)]
     public void RawInstructionsPoisonedElsewhereLoadAndFaultWhenReached(bool jit)
     {
-        using var engine = new VmEngine(new VmOptions { UseJit = jit });
+        using var engine = new VmEngine(new VmOptions { UseJit = jit, VerifyBeforeLoad = false });
         SharpBpf.Isa.Instruction[] code =
         [
             new(0xb7, 0, 0, 0, 7), // r0 = 7
@@ -194,7 +202,7 @@ public class CorePacketTests
     [InlineData(true)]
     public void ASignedFieldOfAnotherSizeIsPoisonedNotResized(bool jit)
     {
-        using var engine = new VmEngine(new VmOptions { TargetBtf = TargetBtf(deltaIsLong: true), UseJit = jit });
+        using var engine = new VmEngine(new VmOptions { TargetBtf = TargetBtf(deltaIsLong: true), UseJit = jit, VerifyBeforeLoad = false });
         var collection = engine.Load(ObjectSpec.Load(TestPrograms.Compile(Program)));
         var fault = Assert.Throws<VmFault>(() => collection.Program("core_packet").Run(TargetPacket()));
         Assert.Contains("struct core_hdr.delta", fault.Message);

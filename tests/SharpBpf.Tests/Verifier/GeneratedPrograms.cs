@@ -29,6 +29,15 @@ public static class GeneratedPrograms
 
     private static readonly Snippet[] Snippets = [PacketAccess, MapLookup, StackAccess, PointerArithmetic, Loop, HelperCall, ScalarIndex, Ringbuf, ContextAccess, UninitRegister];
 
+    /// <summary>The instructions of <paramref name="p"/> for a <see cref="SharpBpf.Vm.VmEngine"/>: map loads refer to the engine's ids of <paramref name="maps"/>.</summary>
+    public static Instruction[] ForVm(this GeneratedProgram p, SharpBpf.Vm.VmEngine engine, IReadOnlyDictionary<string, SharpBpf.Vm.IVmMap> maps)
+    {
+        var insns = (Instruction[])p.Instructions.Clone();
+        foreach (var load in p.MapLoads)
+            insns[load.InstructionIndex] = insns[load.InstructionIndex].WithSrc(PseudoSource.MapFd).WithImm(engine.IdOf(maps[load.MapName]));
+        return insns;
+    }
+
     public static GeneratedProgram Generate(int seed)
     {
         var rnd = new Random(seed);

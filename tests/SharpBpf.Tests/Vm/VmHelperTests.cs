@@ -14,6 +14,19 @@ public class VmHelperTests
     private static VmProgram Load(VmEngine engine, string asm, BpfProgramType type = BpfProgramType.Unspec) =>
         engine.LoadProgram(Assembler.Assemble(asm), type);
 
+    /// <summary>For programs that hand helpers raw memory (r1 of <see cref="VmProgram.RunOnMemory"/>) or test a runtime check.</summary>
+    private static readonly VmOptions Unverified = new() { VerifyBeforeLoad = false };
+
+    /// <summary>The context check faults at run time, and the static verifier refuses the program first, in the kernel's words.</summary>
+    private static void FaultsAndIsRefused(string asm, BpfProgramType type, byte[] packet)
+    {
+        using var unverified = new VmEngine(Unverified);
+        Assert.Throws<VmFault>(() => Load(unverified, asm, type).Run(packet));
+        using var verifying = new VmEngine();
+        var refused = Assert.Throws<SharpBpf.Verifier.BpfStaticVerifierException>(() => Load(verifying, asm, type));
+        Assert.StartsWith("invalid bpf_context access", refused.Result.Error);
+    }
+
     [Theory]
     [InlineData("x=%d y=%u", new ulong[] { 0xffffffff, 7 }, "x=-1 y=7")]
     [InlineData("%lld %llu", new ulong[] { unchecked((ulong)-5L), 5 }, "-5 5")]
@@ -57,7 +70,7 @@ public class VmHelperTests
     [Fact]
     public void CustomHelpersAreRegisteredByNameOrIdAndReachMemorySafely()
     {
-        using var engine = new VmEngine();
+        using var engine = new VmEngine(Unverified);
         engine.Helpers.Register("bpf_get_current_task", (vm, r1, r2, _, _, _) =>
         {
             var span = vm.GetSpan(r1, r2, write: true);
@@ -83,7 +96,7 @@ public class VmHelperTests
     [Fact]
     public void CallxCallsAFunctionAddress()
     {
-        using var engine = new VmEngine();
+        using var engine = new VmEngine(Unverified);
         Instruction[] insns =
         [
             new(Opcodes.LdDw, 2, PseudoSource.Func, 0, 5), new(0, 0, 0, 0, 0), // r2 = &f (pc 0 + 1 + 5)
@@ -153,9 +166,9 @@ public class VmHelperTests
     public void XdpContextIsReadOnlyAndAccessedByWholeFields()
     {
         using var engine = new VmEngine();
-        Assert.Throws<VmFault>(() => Load(engine, "stw [%r1+12], 1\nmov %r0, 2\nexit", BpfProgramType.Xdp).Run(new byte[20]));
-        Assert.Throws<VmFault>(() => Load(engine, "ldxdw %r0, [%r1+0]\nexit", BpfProgramType.Xdp).Run(new byte[20]));
-        Assert.Throws<VmFault>(() => Load(engine, "ldxh %r0, [%r1+0]\nexit", BpfProgramType.Xdp).Run(new byte[20]));
+        FaultsAndIsRefused("stw [%r1+12], 1\nmov %r0, 2\nexit", BpfProgramType.Xdp, new byte[20]);
+        FaultsAndIsRefused("ldxdw %r0, [%r1+0]\nexit", BpfProgramType.Xdp, new byte[20]);
+        FaultsAndIsRefused("ldxh %r0, [%r1+0]\nexit", BpfProgramType.Xdp, new byte[20]);
         var len = Load(engine, "ldxw %r2, [%r1+0]\nldxw %r0, [%r1+4]\nsub %r0, %r2\nexit", BpfProgramType.Xdp);
         Assert.Equal(20UL, len.Run(new byte[20]).ReturnValue);
     }
@@ -171,9 +184,9 @@ public class VmHelperTests
         var tcMark = Load(engine, "stw [%r1+8], 77\nmov %r0, 0\nexit", BpfProgramType.SchedCls);
         Assert.Equal(77u, BinaryPrimitives.ReadUInt32LittleEndian(tcMark.Run(packet).ContextOut!.AsSpan(8)));
         // socket filters: no packet pointers, only cb[] writable, narrow reads of plain fields allowed
-        Assert.Throws<VmFault>(() => Load(engine, "ldxw %r0, [%r1+76]\nexit", BpfProgramType.SocketFilter).Run(packet));
-        Assert.Throws<VmFault>(() => Load(engine, "stw [%r1+8], 1\nmov %r0, 0\nexit", BpfProgramType.SocketFilter).Run(packet));
-        Assert.Throws<VmFault>(() => Load(engine, "ldxw %r0, [%r1+88]\nexit", BpfProgramType.SchedCls).Run(packet)); // family
+        FaultsAndIsRefused("ldxw %r0, [%r1+76]\nexit", BpfProgramType.SocketFilter, packet);
+        FaultsAndIsRefused("stw [%r1+8], 1\nmov %r0, 0\nexit", BpfProgramType.SocketFilter, packet);
+        FaultsAndIsRefused("ldxw %r0, [%r1+88]\nexit", BpfProgramType.SchedCls, packet); // family
         var narrow = Load(engine, "ldxb %r0, [%r1+0]\nexit", BpfProgramType.SocketFilter);
         Assert.Equal((ulong)(packet.Length - 14), narrow.Run(packet).ReturnValue);
     }
@@ -181,7 +194,7 @@ public class VmHelperTests
     [Fact]
     public void CurrentTaskHelpersDescribeTheHostProcess()
     {
-        using var engine = new VmEngine();
+        using var engine = new VmEngine(Unverified);
         ulong pidTgid = Load(engine, "call 14\nexit").RunOnMemory([]);
         Assert.Equal((ulong)Environment.ProcessId, pidTgid >> 32);
         var comm = new byte[16];
@@ -205,7 +218,7 @@ public class VmHelperTests
     [Fact]
     public void CsumDiffMatchesAFullRecomputation()
     {
-        using var engine = new VmEngine();
+        using var engine = new VmEngine(Unverified);
         // csum_diff(NULL, 0, &mem, 8, 0): the one's complement sum of the 8 bytes
         var program = Load(engine, "mov %r3, %r1\nmov %r1, 0\nmov %r2, 0\nmov %r4, 8\nmov %r5, 0\ncall 28\nexit");
         var bytes = new byte[] { 0x45, 0x00, 0x00, 0x54, 0x12, 0x34, 0x40, 0x00 };
@@ -258,7 +271,7 @@ public class VmHelperTests
     [Fact]
     public void ProbeReadKernelFailsAndZeroesTheDestination()
     {
-        using var engine = new VmEngine();
+        using var engine = new VmEngine(Unverified);
         var program = Load(engine, "mov %r3, 0x1000\nmov %r2, 8\ncall 113\nexit");
         var memory = new byte[] { 1, 2, 3, 4, 5, 6, 7, 8 };
         Assert.Equal(unchecked((ulong)-Errno.EFAULT), program.RunOnMemory(memory));

@@ -1,6 +1,7 @@
 using SharpBpf.Isa;
 using SharpBpf.Isa.Assembly;
 using SharpBpf.Objects;
+using SharpBpf.Verifier;
 using SharpBpf.Vm;
 
 namespace SharpBpf.Tests.Vm;
@@ -8,13 +9,16 @@ namespace SharpBpf.Tests.Vm;
 /// <summary>The bounds check, the instruction budget, call depth and load-time checks.</summary>
 public class VmMemoryTests
 {
+    /// <summary>These programs go where no verified program may: the runtime checks are what is under test.</summary>
+    private static readonly VmOptions Unverified = new() { VerifyBeforeLoad = false };
+
     private static VmProgram Load(VmEngine engine, string asm, BpfProgramType type = BpfProgramType.Unspec) =>
         engine.LoadProgram(Assembler.Assemble(asm), type);
 
     [Fact]
     public void ReadsAndWritesInsideTheMemoryWork()
     {
-        using var engine = new VmEngine();
+        using var engine = new VmEngine(Unverified);
         var program = Load(engine, "ldxw %r0, [%r1+4]\nstdw [%r1+0], 7\nexit");
         var memory = new byte[] { 1, 2, 3, 4, 5, 6, 7, 8 };
         Assert.Equal(0x08070605UL, program.RunOnMemory(memory));
@@ -24,7 +28,7 @@ public class VmMemoryTests
     [Fact]
     public void AnOutOfBoundsLoadFaultsNamingPcInstructionAddressAndSize()
     {
-        using var engine = new VmEngine();
+        using var engine = new VmEngine(Unverified);
         var program = Load(engine, "mov %r0, 0\nldxdw %r0, [%r1+4]\nexit");
         var memory = new byte[8];
         var fault = Assert.Throws<VmFault>(() => program.RunOnMemory(memory));
@@ -43,15 +47,17 @@ public class VmMemoryTests
     [InlineData("mov %r2, %r1\nadd %r2, -1\nldxb %r0, [%r2+0]")] // one byte before the memory
     public void AccessesOutsideEveryRegionFault(string body)
     {
-        using var engine = new VmEngine();
+        using var engine = new VmEngine(Unverified);
         var program = Load(engine, body + "\nmov %r0, 0\nexit");
         Assert.Throws<VmFault>(() => program.RunOnMemory(new byte[16]));
+        using var verifying = new VmEngine();
+        Assert.Throws<BpfStaticVerifierException>(() => Load(verifying, body + "\nmov %r0, 0\nexit"));
     }
 
     [Fact]
     public void TheWholeStackOfEightFramesIsUsable()
     {
-        using var engine = new VmEngine();
+        using var engine = new VmEngine(Unverified);
         var program = Load(engine, "stb [%r10-4096], 1\nldxb %r0, [%r10-4096]\nexit");
         Assert.Equal(1UL, program.RunOnMemory([]));
     }
@@ -59,7 +65,7 @@ public class VmMemoryTests
     [Fact]
     public void ARunawayLoopUsesUpTheBudget()
     {
-        using var engine = new VmEngine(new VmOptions { InstructionBudget = 10_000 });
+        using var engine = new VmEngine(new VmOptions { VerifyBeforeLoad = false, InstructionBudget = 10_000 });
         var program = Load(engine, "mov %r0, 0\nloop:\nadd %r0, 1\nja loop\nexit");
         var fault = Assert.Throws<VmFault>(() => program.RunOnMemory([]));
         Assert.Contains("budget", fault.Message);
@@ -70,7 +76,7 @@ public class VmMemoryTests
     [Fact]
     public void UnboundedRecursionStopsAtEightFrames()
     {
-        using var engine = new VmEngine();
+        using var engine = new VmEngine(Unverified);
         var program = Load(engine, "f:\ncall local f\nexit");
         var fault = Assert.Throws<VmFault>(() => program.RunOnMemory([]));
         Assert.Contains("call stack too deep", fault.Message);
@@ -79,7 +85,7 @@ public class VmMemoryTests
     [Fact]
     public void EachLocalCallGetsItsOwnFrame()
     {
-        using var engine = new VmEngine();
+        using var engine = new VmEngine(Unverified);
         var program = Load(engine, """
             stdw [%r10-8], 11
             call local f
@@ -97,7 +103,7 @@ public class VmMemoryTests
     [Fact]
     public void MisalignedAtomicsFault()
     {
-        using var engine = new VmEngine();
+        using var engine = new VmEngine(Unverified);
         var program = Load(engine, "mov %r1, 1\nlock add [%r10-12], %r1\nexit");
         Assert.Contains("misaligned", Assert.Throws<VmFault>(() => program.RunOnMemory([])).Message);
     }
@@ -105,12 +111,13 @@ public class VmMemoryTests
     [Fact]
     public void StoresIntoReadOnlyGlobalDataFault()
     {
-        using var engine = new VmEngine();
-        var rodata = engine.CreateMap(new MapSpec
+        using var engine = new VmEngine(Unverified);
+        var spec = new MapSpec
         {
             Name = ".rodata", Type = BpfMapType.Array, KeySize = 4, ValueSize = 8, MaxEntries = 1,
             DataSection = ".rodata", InitialValue = [42, 0, 0, 0, 0, 0, 0, 0],
-        });
+        };
+        var rodata = engine.CreateMap(spec);
         int id = engine.IdOf(rodata);
         Instruction[] load =
         [
@@ -127,6 +134,10 @@ public class VmMemoryTests
         ];
         var fault = Assert.Throws<VmFault>(() => engine.LoadProgram(store).RunOnMemory([]));
         Assert.Contains("read-only", fault.Message);
+        using var verifying = new VmEngine();
+        var refused = Assert.Throws<BpfStaticVerifierException>(() => verifying.LoadProgram(
+            [new(Opcodes.LdDw, 1, PseudoSource.MapValue, 0, verifying.IdOf(verifying.CreateMap(spec))), .. store[1..]]));
+        Assert.StartsWith("write into map forbidden", refused.Result.Error);
     }
 
     [Theory]
@@ -139,7 +150,7 @@ public class VmMemoryTests
     [InlineData(new byte[] { 0x85, 0x20, 0, 0, 1, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0 }, "kfunc")]
     public void LoadingRejectsWhatCouldNotRun(byte[] bytes, string message)
     {
-        using var engine = new VmEngine();
+        using var engine = new VmEngine(Unverified);
         var e = Assert.Throws<VmLoadException>(() => engine.LoadProgram(Instruction.ReadAll(bytes)));
         Assert.Contains(message, e.Message);
     }
@@ -147,7 +158,7 @@ public class VmMemoryTests
     [Fact]
     public void FallingOffTheEndFaults()
     {
-        using var engine = new VmEngine();
+        using var engine = new VmEngine(Unverified);
         var program = Load(engine, "mov %r0, 1");
         Assert.Contains("fell off the end", Assert.Throws<VmFault>(() => program.RunOnMemory([])).Message);
     }
@@ -155,7 +166,7 @@ public class VmMemoryTests
     [Fact]
     public void RunsOnSeveralThreadsAtOnceAreIndependent()
     {
-        using var engine = new VmEngine();
+        using var engine = new VmEngine(Unverified);
         var program = Load(engine, "ldxdw %r2, [%r1+0]\nstxdw [%r10-8], %r2\nmov %r0, 0\nmov %r3, 1000\nloop:\nldxdw %r4, [%r10-8]\nadd %r0, %r4\nsub %r3, 1\njne %r3, 0, loop\nexit");
         Parallel.For(0, 8, t =>
         {
@@ -168,7 +179,7 @@ public class VmMemoryTests
     [Fact]
     public void ADisposedEngineRefusesToRun()
     {
-        var engine = new VmEngine();
+        var engine = new VmEngine(Unverified);
         var program = Load(engine, "mov %r0, 1\nexit");
         engine.Dispose();
         Assert.Throws<ObjectDisposedException>(() => program.RunOnMemory([]));
@@ -182,7 +193,7 @@ public class VmMemoryTests
         var valid = OpcodeTable.All.Where(i => i.IsValid && i.Shape != InstructionShape.LoadImm64).ToArray();
         int[] atomics = [0x00, 0x40, 0x50, 0xa0, 0x01, 0x41, 0x51, 0xa1, 0xe1, 0xf1];
         var random = new Random(1234);
-        using var engine = new VmEngine(new VmOptions { InstructionBudget = 5_000 });
+        using var engine = new VmEngine(new VmOptions { VerifyBeforeLoad = false, InstructionBudget = 5_000 });
         int[] helpers = engine.Helpers.Ids.Where(id => id != 12).ToArray();
         int ran = 0, faulted = 0, rejected = 0;
         var memory = new byte[64];

@@ -32,6 +32,11 @@ public class VmRunPathTests
         using var engine = new VmEngine(new VmOptions { UseJit = jit });
         var program = engine.LoadProgram(Assembler.Assemble("""
             ldxw %r2, [%r1+0]
+            ldxw %r4, [%r1+4]
+            mov %r5, %r2
+            add %r5, 1
+            mov %r0, 0
+            jgt %r5, %r4, +4
             ldxb %r3, [%r2+0]
             add %r3, 1
             stxb [%r2+0], %r3

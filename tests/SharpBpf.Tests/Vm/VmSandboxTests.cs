@@ -61,7 +61,7 @@ public class VmSandboxTests
     [InlineData(true, "bpf_ringbuf_discard", 4)]
     public void RingSubmitAndDiscardRefuseAnyPointerButAReservedSample(bool jit, string helper, int delta)
     {
-        using var engine = new VmEngine(new VmOptions { UseJit = jit });
+        using var engine = new VmEngine(new VmOptions { UseJit = jit, VerifyBeforeLoad = false });
         var ring = Ring(engine);
         var program = Load(engine, Reserve16($"mov %r1, %r6\nadd %r1, {delta}\nmov %r2, 0\ncall {Helper(helper)}"), maps: ring);
         var fault = Assert.Throws<VmFault>(() => program.Run(new byte[8]));
@@ -88,7 +88,7 @@ public class VmSandboxTests
     public void RingMemoryOutsideAnOpenSampleIsNotWritable(bool jit, string access)
     {
         Assert.Equal(132, Helper("bpf_ringbuf_submit"));
-        using var engine = new VmEngine(new VmOptions { UseJit = jit });
+        using var engine = new VmEngine(new VmOptions { UseJit = jit, VerifyBeforeLoad = false });
         var ring = Ring(engine);
         var program = Load(engine, Reserve16(access), maps: ring);
         Assert.Throws<VmFault>(() => program.Run(new byte[8]));
@@ -137,7 +137,7 @@ public class VmSandboxTests
     [InlineData(true)]
     public void BpfLoopWithCopyingCallbacksRunsOutOfBudgetQuickly(bool jit)
     {
-        using var engine = new VmEngine(new VmOptions { UseJit = jit });
+        using var engine = new VmEngine(new VmOptions { UseJit = jit, VerifyBeforeLoad = false });
         var program = Load(engine, $"""
             mov %r1, 0x800000
             lddw %r2, {FuncRef + 9}
@@ -242,6 +242,7 @@ public class VmSandboxTests
         var body = new Instruction[3000];
         for (int i = 0; i < body.Length - 1; i++)
             body[i] = new Instruction(0x07, 0, 0, 0, 1); // add r0, 1
+        body[0] = new Instruction(0xb7, 0, 0, 0, 1); // r0 = 1
         body[^1] = new Instruction(0x95, 0, 0, 0, 0);
         var program = engine.LoadProgram(body);
         Assert.Equal(2999UL, program.Run(new byte[8]).ReturnValue);

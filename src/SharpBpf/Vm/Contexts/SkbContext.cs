@@ -164,7 +164,8 @@ internal sealed class SkbContext : VmContext
                     return false;
                 break;
         }
-        if (size == 8 || (offset >= Tstamp && offset < Tstamp + 8) || (offset >= Hwtstamp))
+        bool cb = offset >= Cb && offset + size <= CbEnd; // any width inside cb[], 8 bytes included, as the kernel
+        if (!cb && (size == 8 || (offset >= Tstamp && offset < Tstamp + 8) || (offset >= Hwtstamp)))
             return false;
         value = ReadBytes(cx, offset, size);
         return true;

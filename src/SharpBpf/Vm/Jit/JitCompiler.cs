@@ -28,9 +28,10 @@ internal static class JitCompiler
             var method = new DynamicMethod($"bpf_{code.Name}", typeof(int),
                 [typeof(JitClosure), typeof(VmCallContext), typeof(ulong*), typeof(int), typeof(int), typeof(int)],
                 typeof(JitClosure).Module, skipVisibility: true);
-            new JitEmitter(code, blocks, helpers, method.GetILGenerator()).Emit();
+            var emitter = new JitEmitter(code, blocks, helpers, method.GetILGenerator());
+            emitter.Emit();
             var entry = (JitEntry)method.CreateDelegate(typeof(JitEntry), closure);
-            return new JitProgram(entry, blocks.Entries, null, Stopwatch.GetElapsedTime(start));
+            return new JitProgram(entry, blocks.Entries, null, Stopwatch.GetElapsedTime(start)) { BoundsChecks = emitter.BoundsChecks };
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {

@@ -99,7 +99,9 @@ internal sealed unsafe partial class JitEmitter
         _contextField = _context.GetType().GetFields(BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Static)
             .FirstOrDefault(f => f.IsInitOnly && ReferenceEquals(f.GetValue(null), _context));
         _blockLabel = new Label[_n + 1];
-        _proofs = _contextField is null ? null : new JitPacketProofs(code, blocks, _context);
+        PlanVerifiedAccesses();
+        // the verifier's facts subsume the JIT's own packet proofs (and need no guard at every comparison)
+        _proofs = _contextField is null || _facts is not null ? null : new JitPacketProofs(code, blocks, _context);
     }
 
     public void Emit()
@@ -159,6 +161,7 @@ internal sealed unsafe partial class JitEmitter
         _il.Emit(OpCodes.Ldfld, ClosureCode);
         _il.Emit(OpCodes.Stfld, CxCurrentCode);
         _il.MarkLabel(same);
+        EmitVerifiedContextGuard();
         if (_blocks.Entries.Length == 1)
         {
             // the common case: dispatch before loading anything, so the hand-over path keeps nothing live across its calls
@@ -891,6 +894,7 @@ internal sealed unsafe partial class JitEmitter
     /// the stack until then) or in the stack.</summary>
     private void EmitFastCheck(int size, FieldInfo lo, FieldInfo[] max, Label direct)
     {
+        BoundsChecks++;
         _il.Emit(OpCodes.Ldloc, _addr);
         _il.Emit(OpCodes.Ldarg_1);
         _il.Emit(OpCodes.Ldfld, lo);
@@ -914,7 +918,7 @@ internal sealed unsafe partial class JitEmitter
             St(i.Dst);
             return;
         }
-        if (_proofs?.IsUnchecked(pc) == true) // proven inside the packet (JitPacketProofs)
+        if (_proofs?.IsUnchecked(pc) == true || ProvenInBounds(pc)) // proven by JitPacketProofs or the static verifier
         {
             EmitAddress(i.Src, i.Aux);
             EmitDirectLoad(size, signExtend);
@@ -994,7 +998,7 @@ internal sealed unsafe partial class JitEmitter
 
     private void EmitStore(int pc, int baseReg, int off, int size, Action value)
     {
-        if (InFrame(baseReg, off, size))
+        if (InFrame(baseReg, off, size) || ProvenInBounds(pc))
         {
             EmitAddress(baseReg, off);
             _il.Emit(OpCodes.Conv_U);

@@ -28,6 +28,8 @@ internal sealed class JitProgram
     /// <summary>Why compilation failed (a JIT bug: the program still runs, interpreted).</summary>
     public Exception? Error { get; }
     public TimeSpan CompileTime { get; }
+    /// <summary>Loads, stores and atomics compiled with a bounds check (fewer when the static verifier proved some safe).</summary>
+    public int BoundsChecks { get; init; }
 
     public bool IsEntry(int pc)
     {

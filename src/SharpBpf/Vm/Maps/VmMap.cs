@@ -18,6 +18,7 @@ public abstract unsafe class VmMap : IVmMap
 
     protected VmMap(MapSpec spec, int cpuCount)
     {
+        Spec = spec.Clone();
         Name = spec.Name;
         Type = spec.Type;
         KeySize = spec.KeySize;
@@ -26,6 +27,9 @@ public abstract unsafe class VmMap : IVmMap
         Flags = spec.Flags;
         CpuCount = cpuCount;
     }
+
+    /// <summary>A copy of the spec the map was created from (the static verifier reads inner-map templates and .rodata from it).</summary>
+    internal MapSpec Spec { get; }
 
     /// <summary>Held by every operation of this map.</summary>
     protected Lock Gate { get; } = new();

@@ -14,8 +14,8 @@ public class ConformanceJitTests
     {
         var dir = ConformanceTestFile.RequireDirectory();
         var file = ConformanceTestFile.Parse(Path.Combine(dir, name));
-        using var engine = new VmEngine(new VmOptions { UseJit = true });
-        using var interpreter = new VmEngine(new VmOptions { UseJit = false });
+        using var engine = new VmEngine(new VmOptions { UseJit = true, VerifyBeforeLoad = false });
+        using var interpreter = new VmEngine(new VmOptions { UseJit = false, VerifyBeforeLoad = false });
         if (file.Error is { Length: > 0 } expectedError)
         {
             var e = Assert.ThrowsAny<BpfException>(() => engine.LoadProgram(file.Program(), name: file.Name).RunOnMemory(file.Memory.ToArray()));

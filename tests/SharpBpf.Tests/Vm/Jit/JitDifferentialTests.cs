@@ -36,7 +36,7 @@ public class JitDifferentialTests
     public void TheGeneratorIsDeterministicAndMakesLoadablePrograms()
     {
         Assert.Equal(RandomProgramGenerator.Generate(42), RandomProgramGenerator.Generate(42));
-        using var engine = new VmEngine();
+        using var engine = new VmEngine(new VmOptions { VerifyBeforeLoad = false });
         var maps = RandomProgramGenerator.CreateMaps(engine);
         for (int seed = 0; seed < 200; seed++)
             engine.LoadProgram(RandomProgramGenerator.Generate(seed), maps: maps);
@@ -45,7 +45,7 @@ public class JitDifferentialTests
     private static void RunBatch(int batch, int perUnit)
     {
         int faults = 0, budgetFaults = 0;
-        using var engine = new VmEngine(new VmOptions { UseJit = true, CpuCount = 2, CurrentCpu = 1 });
+        using var engine = new VmEngine(new VmOptions { UseJit = true, CpuCount = 2, CurrentCpu = 1, VerifyBeforeLoad = false });
         var maps = RandomProgramGenerator.CreateMaps(engine);
         var memory = new byte[RandomProgramGenerator.MemorySize];
         for (int first = batch * PerBatch; first < (batch + 1) * PerBatch; first += perUnit)

@@ -11,7 +11,7 @@ namespace SharpBpf.Tests.Vm.Jit;
 public class JitExecutionTests
 {
     private static VmEngine Engine(bool jit, long budget = VmOptions.DefaultInstructionBudget) =>
-        new(new VmOptions { UseJit = jit, InstructionBudget = budget });
+        new(new VmOptions { UseJit = jit, InstructionBudget = budget, VerifyBeforeLoad = false });
 
     private static ulong RunClang(bool jit, string program)
     {
@@ -49,7 +49,7 @@ public class JitExecutionTests
                 .Register(1000, Instance)                                   // a closure: instance method of a display class
                 .Register(1001, static (vm, a, b, c, d, e) => a * b)         // a static lambda
                 .Register(1002, new Func<ulong, VmHelper>(k => (vm, a, b, c, d, e) => a + k)(5)); // a capturing lambda
-            using var engine = new VmEngine(new VmOptions { UseJit = jit, Helpers = table });
+            using var engine = new VmEngine(new VmOptions { UseJit = jit, Helpers = table, VerifyBeforeLoad = false });
             var p = engine.LoadProgram(Assembler.Assemble("""
                 mov %r1, 2
                 mov %r2, 3

@@ -34,7 +34,7 @@ public class JitPacketProofTests
 
     private static (RunResult? Result, VmFault? Fault) Run(bool jit, string source, byte[] packet, out VmProgram program)
     {
-        var engine = new VmEngine(new VmOptions { UseJit = jit });
+        var engine = new VmEngine(new VmOptions { UseJit = jit, VerifyBeforeLoad = false });
         program = engine.LoadProgram(Assembler.Assemble(source), BpfProgramType.Xdp);
         try
         {
