@@ -30,14 +30,14 @@ internal static class MapEventPipeCommand
             if (cpu.HasValue != index.HasValue)
                 throw new ArgumentException("map event_pipe: 'cpu' and 'index' must be given together");
             var format = BpftoolCli.Format(result);
-            using var reader = cpu is { } c ? PerfEventReader.ForCpu(m, c, index!.Value) : new PerfEventReader(m);
             using var stop = new CancellationTokenSource();
             ConsoleCancelEventHandler onCancel = (_, e) =>
             {
                 e.Cancel = true;  // finish the output (close the JSON array) rather than die mid-record
                 stop.Cancel();
             };
-            Console.CancelKeyPress += onCancel;
+            Console.CancelKeyPress += onCancel; // before the rings exist: a Ctrl-C once records can flow always ends cleanly
+            using var reader = cpu is { } c ? PerfEventReader.ForCpu(m, c, index!.Value) : new PerfEventReader(m);
             var json = format == OutputFormat.Plain ? null : new BpftoolJsonWriter(output, format == OutputFormat.PrettyJson);
             json?.StartArray();
             var buffer = new byte[64 * 1024]; // a perf sample's size is a u32 but the kernel caps records below 64 KiB

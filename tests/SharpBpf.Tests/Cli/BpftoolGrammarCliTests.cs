@@ -115,8 +115,25 @@ public partial class BpftoolGrammarCliTests
         }
     }
 
-    /// <summary>Starts the reader, waits until it has its perf event descriptors, has three records sent, then interrupts it.</summary>
-    private static string RunUntilInterrupted(string file, string[] args, LoadedObject obj)
+    [SkippableFact]
+    public void EventPipeOfOneCpuAtAnIndexPrintsWhatBpftoolPrints()
+    {
+        Requirements.Kernel();
+        var bpftool = Requirements.Tool("bpftool");
+        using var obj = new LoadedObject("hook_perf_output.c");
+        using var link = Tracepoint.Attach(obj.Program("perf_getpid").Fd, "syscalls/sys_enter_getpid");
+        var map = obj.Map("events").Id.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var cpu = Cpus.Online()[^1].ToString(System.Globalization.CultureInfo.InvariantCulture); // BPF_F_CURRENT_CPU: index = CPU
+        string[] selection = ["cpu", cpu, "index", cpu];
+        var expected = RunUntilInterrupted(bpftool, ["map", "event_pipe", "id", map, .. selection], obj, int.Parse(cpu));
+        var actual = RunUntilInterrupted("dotnet", [SharpBpfCli.DllPath, "map", "event_pipe", "id", map, .. selection], obj, int.Parse(cpu));
+        Assert.Equal(3, Regex.Matches(actual, $"^== @\\d+\\.\\d+ CPU: {cpu} index: {cpu} =", RegexOptions.Multiline).Count);
+        Assert.Equal(EventVarying().Replace(expected, "*"), EventVarying().Replace(actual, "*"));
+    }
+
+    /// <summary>Starts the reader, waits until it has its perf event descriptors, has three records sent (from
+    /// <paramref name="senderCpu"/> when given), then interrupts it.</summary>
+    private static string RunUntilInterrupted(string file, string[] args, LoadedObject obj, int? senderCpu = null)
     {
         obj.WriteU64("counts", 0, 0);
         var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
@@ -130,6 +147,7 @@ public partial class BpftoolGrammarCliTests
         Thread.Sleep(500);  // the descriptors are placed in the map right after they open
         var sender = new Thread(() =>
         {
+            using var pinned = senderCpu is { } cpu ? CpuAffinity.TryPin(cpu) ?? throw new InvalidOperationException($"cannot run on CPU {cpu}") : null;
             obj.WriteU64("config", 0, (ulong)TracingHookTests.gettid());
             TracingHookTests.CallGetpid(3);
             obj.WriteU64("config", 0, 0);
