@@ -73,7 +73,7 @@ public sealed class ObjectSpec
 
     private GlobalVariable FindVariable(string name) =>
         Variables.Find(v => v.Name == name)
-        ?? throw new BpfException($"the object has no global variable '{name}' (known: {string.Join(", ", Variables.Select(v => v.Name))})");
+        ?? throw new BpfNotFoundException("global variable", name, $"the object has no global variable '{name}' (known: {string.Join(", ", Variables.Select(v => v.Name))})");
 
     public ProgramSpec? FindProgram(string name) => Programs.Find(p => p.Name == name);
     public MapSpec? FindMap(string name) => Maps.Find(m => m.Name == name);

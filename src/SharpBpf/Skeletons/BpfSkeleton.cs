@@ -167,7 +167,7 @@ public abstract unsafe class BpfSkeleton : IDisposable
         if (!_globalData.TryGetValue(section, out var memory))
         {
             var spec = Spec.Maps.Find(m => m.DataSection == section)
-                ?? throw new BpfException($"object '{Spec.Name}' has no global data section '{section}'");
+                ?? throw new BpfNotFoundException("global data section", section, $"object '{Spec.Name}' has no global data section '{section}'");
             int size = _backend is null || spec.IsReadOnlyData ? _initialDataSize.GetValueOrDefault(section) : spec.ValueSize;
             if (Unsafe.SizeOf<T>() > size)
                 throw new BpfException($"{typeof(T).Name} is {Unsafe.SizeOf<T>()} bytes but section '{section}' holds {size}: the skeleton is out of date");

@@ -60,16 +60,13 @@ internal sealed unsafe class KernelSkeletonBackend(KernelCollection collection) 
 
     public IBpfMap Map(string name) => MapCore(name);
 
-    private KernelMap MapCore(string name) => collection.Maps.TryGetValue(name, out var map) ? map
-        : throw new BpfException($"the object has no map '{name}' (maps: {string.Join(", ", collection.Maps.Keys)})");
+    private KernelMap MapCore(string name) => collection.Map(name);
 
     public SkeletonProgram Program(string name)
     {
         if (!_programs.TryGetValue(name, out var program))
         {
-            var loaded = collection.Programs.TryGetValue(name, out var p) ? p
-                : throw new BpfException($"program '{name}' was not loaded (programs: {string.Join(", ", collection.Programs.Keys)})");
-            _programs[name] = program = new SkeletonProgram(loaded);
+            _programs[name] = program = new SkeletonProgram(collection.Program(name));
         }
         return program;
     }

@@ -1,3 +1,4 @@
+using SharpBpf.Cli;
 using System.Text.RegularExpressions;
 using SharpBpf.Linux;
 using SharpBpf.Running;

@@ -1,3 +1,4 @@
+using SharpBpf.Cli;
 using SharpBpf.Packets;
 using SharpBpf.Tests.Support;
 

@@ -136,7 +136,11 @@ public partial class BpftoolGrammarCliTests
     private static string RunUntilInterrupted(string file, string[] args, LoadedObject obj, int? senderCpu = null)
     {
         obj.WriteU64("counts", 0, 0);
-        var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
+        // SIGINT back to its default: a test run started in the background of a non-interactive shell ignores it, and
+        // children inherit that (bpftool, and .NET's Ctrl-C handling, would then never see the interrupt).
+        var start = new ProcessStartInfo("env") { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add("--default-signal=INT");
+        start.ArgumentList.Add(file);
         args.ToList().ForEach(start.ArgumentList.Add);
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();

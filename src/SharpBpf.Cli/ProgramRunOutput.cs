@@ -1,10 +1,11 @@
+using SharpBpf.Running;
 using SharpBpf.Text;
 using System.Buffers;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 
-namespace SharpBpf.Running;
+namespace SharpBpf.Cli;
 
 /// <summary>
 /// Renders what <c>prog run</c> produced, whatever engine ran it: one run as bpftool 7.1 prints it (text and JSON), and
