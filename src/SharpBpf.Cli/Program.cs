@@ -2,6 +2,8 @@ using System.CommandLine;
 using SharpBpf.Cli;
 
 args = BpftoolCli.MoveLeadingOptions(args);
+if (JitCompanion.TryHandOver(args) is { } companionExit)
+    return companionExit;
 
 // objdump skips the System.CommandLine tree: its startup time is part of what it is measured by.
 if (args.Length > 0 && args[0] == ObjdumpCommand.Name)
