@@ -10,12 +10,18 @@ namespace SharpBpf.Cli;
 /// </summary>
 internal static class JitCompanion
 {
+    private static string CompanionPath => Path.Combine(AppContext.BaseDirectory, "jit", "sharpbpf");
+
+    /// <summary>How this build runs the VM's programs, for <c>sharpbpf version</c>.</summary>
+    public static string Features => RuntimeFeature.IsDynamicCodeSupported ? "jit"
+        : File.Exists(CompanionPath) ? "nativeaot, jit (jit/ companion)" : "nativeaot, interpreter only";
+
     /// <summary>Runs <paramref name="args"/> in the companion when it needs the JIT; null when it runs here.</summary>
     public static int? TryHandOver(string[] args)
     {
         if (RuntimeFeature.IsDynamicCodeSupported || !NeedsJit(args))
             return null;
-        var companion = Path.Combine(AppContext.BaseDirectory, "jit", "sharpbpf");
+        var companion = CompanionPath;
         if (!File.Exists(companion))
         {
             Console.Error.WriteLine("sharpbpf: note: this build has no JIT (NativeAOT without its jit/ companion): the VM interprets");
