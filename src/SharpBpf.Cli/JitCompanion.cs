@@ -37,7 +37,12 @@ internal static class JitCompanion
 
     private static bool NeedsJit(string[] args) => args switch
     {
-        ["prog", "run", .. var rest] => EngineOf(rest) is null or "vm",
+        // Without --engine, a loaded program (id/pinned/name/tag N) runs in the kernel and an object in the VM.
+        ["prog", "run", var what, .. var rest] => EngineOf(rest) switch
+        {
+            null => what is not ("id" or "pinned" or "name" or "tag"),
+            var engine => engine == "vm",
+        },
         ["conformance-plugin", .. var rest] => rest.Contains("--jit"),
         _ => false,
     };
