@@ -9,8 +9,8 @@ cd "$(dirname "$0")"
 scripts/install-prerequisites.sh
 out=artifacts/examples
 mkdir -p "$out"
-echo "building the sharpbpf CLI and the example (Release)..."
-dotnet build src/SharpBpf.Cli -c Release -o artifacts/cli -v quiet -nologo >/dev/null
+echo "building the sharpbpf CLI (NativeAOT, as dotnet tool install gives it) and the example (Release)..."
+dotnet publish src/SharpBpf.Cli -c Release -o artifacts/cli -v quiet -nologo >/dev/null
 dotnet build examples/xdp-blacklist/XdpBlacklist.csproj -c Release -o "$out/xdp-blacklist" -v quiet -nologo >/dev/null
 echo "compiling xdp_blacklist.bpf.c with clang-14..."
 clang-14 -target bpf -O2 -g -Wall -I"/usr/include/$(uname -m)-linux-gnu" \
@@ -20,4 +20,4 @@ cd examples/xdp-blacklist
 dotnet "../../$out/xdp-blacklist/XdpBlacklist.dll" "../../$out/xdp_blacklist.o" blacklist.txt sample.pcap "$@"
 echo
 echo "The same program through the CLI (one line per packet, or --json for runs and maps):"
-echo "  dotnet artifacts/cli/sharpbpf.dll prog run $out/xdp_blacklist.o --pcap examples/xdp-blacklist/sample.pcap --json"
+echo "  artifacts/cli/sharpbpf prog run $out/xdp_blacklist.o --pcap examples/xdp-blacklist/sample.pcap --json"

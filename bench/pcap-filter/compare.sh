@@ -11,8 +11,12 @@ runs=${RUNS:-5}
 mkdir -p "$work"
 [ -f "$work/1m.pcap" ] || python3 "$here/make-capture.py" "$work/1m.pcap" 1000000
 cc -O2 -o "$work/offline_filter" "$here/offline_filter.c" -lpcap
-dotnet build "$root/src/SharpBpf.Cli" -c Release -v q -nologo >/dev/null
-sharpbpf=(dotnet "$root/artifacts/bin/SharpBpf.Cli/release/sharpbpf.dll")
+# The tool as `dotnet tool install` gives it (NativeAOT); SHARPBPF=path times another build.
+if [ -z "${SHARPBPF:-}" ]; then
+    dotnet publish "$root/src/SharpBpf.Cli" -c Release -o "$work/publish" -v q -nologo >/dev/null
+    SHARPBPF="$work/publish/sharpbpf"
+fi
+sharpbpf=("$SHARPBPF")
 expressions=("ip" "tcp port 80" "host 192.168.1.7 and udp" "vlan and tcp" "ip6 or arp or icmp")
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 seconds() { local s=$(date +%s.%N); "$@" >/dev/null 2>&1; echo "$(date +%s.%N) - $s" | bc; }

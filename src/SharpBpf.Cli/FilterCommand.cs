@@ -133,14 +133,15 @@ internal static class FilterCommand
         FileStream? file = null;
         long matched = 0, index = 0;
         var stdout = new StreamWriter(Console.OpenStandardOutput(), new System.Text.UTF8Encoding(false), 1 << 16) { AutoFlush = false };
+        using var packets = CaptureCursor.Open(input);
         try
         {
-            foreach (var packet in PcapReader.Read(input))
+            while (packets.MoveNext())
             {
                 index++;
                 if (filter is null)
                 {
-                    var linkType = linkTypeName is null ? packet.LinkType : PcapFilterCompiler.LinkTypeFromName(linkTypeName);
+                    var linkType = linkTypeName is null ? packets.LinkType : PcapFilterCompiler.LinkTypeFromName(linkTypeName);
                     filter = new CbpfFilter(PcapFilterCompiler.Compile(expression, linkType, optimize));
                     if (dump > 0)
                     {
@@ -153,12 +154,16 @@ internal static class FilterCommand
                         writer = new PcapWriter(file, linkType, leaveOpen: true);
                     }
                 }
-                if (!filter.Matches(packet.Data, (uint)packet.OriginalLength))
+                if (!filter.Matches(packets.Data, (uint)packets.OriginalLength))
                     continue;
                 matched++;
-                writer?.Write(packet);
-                if (!count && output is null)
+                if (writer is not null)
+                    writer.Write(packets.Current);
+                else if (!count)
+                {
+                    var packet = packets.Current;
                     stdout.WriteLine($"{index} {packet.Timestamp.UtcDateTime:yyyy-MM-dd HH:mm:ss.ffffff} length {packet.OriginalLength}");
+                }
             }
             if (filter is null)
                 PcapFilterCompiler.Compile(expression, linkTypeName is null ? LinkTypes.Ethernet : PcapFilterCompiler.LinkTypeFromName(linkTypeName), optimize);

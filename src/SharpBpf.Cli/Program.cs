@@ -2,10 +2,14 @@ using System.CommandLine;
 using SharpBpf.Cli;
 
 args = BpftoolCli.MoveLeadingOptions(args);
+if (JitCompanion.TryHandOver(args) is { } companionExit)
+    return companionExit;
 
-// objdump skips the System.CommandLine tree: its startup time is part of what it is measured by.
+// These skip the System.CommandLine tree: their start-up time is part of what they are measured by (docs/startup.md).
 if (args.Length > 0 && args[0] == ObjdumpCommand.Name)
     return ObjdumpCommand.Run(args[1..]);
+if (args is ["version"])
+    return VersionCommand.Run();
 if (args.Length > 0 && args[0] == FilterCommand.Name)
     return FilterCommand.Run(args[1..]);
 

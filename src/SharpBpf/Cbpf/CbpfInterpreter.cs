@@ -1,4 +1,6 @@
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace SharpBpf.Cbpf;
 
@@ -20,6 +22,7 @@ public static class CbpfInterpreter
     }
 
     /// <summary>The fast path for capture filtering: packet bytes and wire length only (ancillary loads read 0).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static uint Run(ReadOnlySpan<CbpfInstruction> program, ReadOnlySpan<byte> data, uint wireLength, CbpfPacket? meta = null)
     {
         uint a = 0, x = 0;
@@ -33,16 +36,41 @@ public static class CbpfInterpreter
             {
                 case Cbpf.Ret | Cbpf.K: return k;
                 case Cbpf.Ret | Cbpf.A: return a;
+                // Loads inside the packet are read here; the rest (past the end, negative offsets) go through Load.
                 case Cbpf.Ld | Cbpf.W | Cbpf.Abs:
+                    if ((ulong)k + 4 <= (ulong)data.Length)
+                        a = ReadBigEndian32(data, k);
+                    else if (!Load(data, insn.Code, (int)k, meta, a, x, out a))
+                        return 0;
+                    break;
                 case Cbpf.Ld | Cbpf.H | Cbpf.Abs:
+                    if ((ulong)k + 2 <= (ulong)data.Length)
+                        a = ReadBigEndian16(data, k);
+                    else if (!Load(data, insn.Code, (int)k, meta, a, x, out a))
+                        return 0;
+                    break;
                 case Cbpf.Ld | Cbpf.B | Cbpf.Abs:
-                    if (!Load(data, insn.Code, (int)k, meta, a, x, out a))
+                    if (k < (uint)data.Length)
+                        a = data[(int)k];
+                    else if (!Load(data, insn.Code, (int)k, meta, a, x, out a))
                         return 0;
                     break;
                 case Cbpf.Ld | Cbpf.W | Cbpf.Ind:
+                    if ((ulong)(x + k) + 4 <= (ulong)data.Length)
+                        a = ReadBigEndian32(data, x + k);
+                    else if (!Load(data, insn.Code, (int)(x + k), null, a, x, out a))
+                        return 0;
+                    break;
                 case Cbpf.Ld | Cbpf.H | Cbpf.Ind:
+                    if ((ulong)(x + k) + 2 <= (ulong)data.Length)
+                        a = ReadBigEndian16(data, x + k);
+                    else if (!Load(data, insn.Code, (int)(x + k), null, a, x, out a))
+                        return 0;
+                    break;
                 case Cbpf.Ld | Cbpf.B | Cbpf.Ind:
-                    if (!Load(data, insn.Code, (int)(x + k), null, a, x, out a))
+                    if (x + k < (uint)data.Length)
+                        a = data[(int)(x + k)];
+                    else if (!Load(data, insn.Code, (int)(x + k), null, a, x, out a))
                         return 0;
                     break;
                 case Cbpf.Ld | Cbpf.W | Cbpf.Len: a = wireLength; break;
@@ -82,6 +110,13 @@ public static class CbpfInterpreter
         }
         return 0;
     }
+
+    // Callers have checked that the bytes lie inside data.
+    private static uint ReadBigEndian32(ReadOnlySpan<byte> data, uint offset) =>
+        BinaryPrimitives.ReverseEndianness(Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref MemoryMarshal.GetReference(data), (nint)offset)));
+
+    private static ushort ReadBigEndian16(ReadOnlySpan<byte> data, uint offset) =>
+        BinaryPrimitives.ReverseEndianness(Unsafe.ReadUnaligned<ushort>(ref Unsafe.Add(ref MemoryMarshal.GetReference(data), (nint)offset)));
 
     internal static uint Alu(int op, uint a, uint b) => op switch
     {

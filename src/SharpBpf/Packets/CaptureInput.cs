@@ -94,7 +94,8 @@ internal sealed class CaptureInput
 
     public BpfFormatException Error(string message, long offset) => new(message, offset, _file);
 
-    private int ReadAtMost(Span<byte> buffer)
+    /// <summary>Reads until <paramref name="buffer"/> is full or the stream ends; returns the count read.</summary>
+    public int ReadAtMost(Span<byte> buffer)
     {
         var total = 0;
         while (total < buffer.Length)

@@ -36,20 +36,25 @@ public static class PcapReader
     private static IEnumerable<CapturedPacket> ReadCore(Stream stream, string? name)
     {
         var input = new CaptureInput(stream, name);
+        var first4 = ReadMagic(input);
+        var packets = IsPcapNg(first4) ? PcapNgParser.Parse(input, first4) : ClassicPcapParser.Parse(input, first4);
+        foreach (var packet in packets)
+            yield return packet;
+    }
+
+    /// <summary>The file's first four bytes, checked to be a pcap or pcapng magic.</summary>
+    internal static byte[] ReadMagic(CaptureInput input)
+    {
         var first4 = new byte[4];
         if (!input.TryReadExactly(first4, "capture file magic"))
             throw input.Error("empty file: not a pcap or pcapng capture", 0);
         var little = BinaryPrimitives.ReadUInt32LittleEndian(first4);
         var big = BinaryPrimitives.ReadUInt32BigEndian(first4);
-        IEnumerable<CapturedPacket> packets;
-        if (little == PcapFormat.NgSectionHeader)
-            packets = PcapNgParser.Parse(input, first4);
-        else if (little is PcapFormat.MicrosecondMagic or PcapFormat.NanosecondMagic
-                 || big is PcapFormat.MicrosecondMagic or PcapFormat.NanosecondMagic)
-            packets = ClassicPcapParser.Parse(input, first4);
-        else
+        if (!IsPcapNg(first4) && little is not (PcapFormat.MicrosecondMagic or PcapFormat.NanosecondMagic)
+            && big is not (PcapFormat.MicrosecondMagic or PcapFormat.NanosecondMagic))
             throw input.Error($"unknown capture file magic {Convert.ToHexString(first4)}: expected pcap (A1B2C3D4, A1B23C4D in either order) or pcapng (0A0D0D0A)", 0);
-        foreach (var packet in packets)
-            yield return packet;
+        return first4;
     }
+
+    internal static bool IsPcapNg(ReadOnlySpan<byte> first4) => BinaryPrimitives.ReadUInt32LittleEndian(first4) == PcapFormat.NgSectionHeader;
 }

@@ -24,10 +24,12 @@ public class PackageTests
                 ["DOTNET_CLI_HOME"] = work.FullName,
                 ["DOTNET_NOLOGO"] = "1",
             };
+            string[] artifacts = [$"-p:ArtifactsPath={Path.Combine(work.FullName, "artifacts")}"];
             foreach (var project in new[] { "src/SharpBpf/SharpBpf.csproj", "build/SharpBpf.Build.csproj", "src/SharpBpf.Cli/SharpBpf.Cli.csproj" })
-                Dotnet(env, TestPrograms.RepoRoot, "pack", project, "-c", "Release", "-o", feed,
-                    $"-p:ArtifactsPath={Path.Combine(work.FullName, "artifacts")}");
-            Assert.Equal(["SharpBpf.Build.0.1.0.nupkg", "SharpBpf.Core.0.1.0.nupkg", "sharpbpf.0.1.0.nupkg"],
+                Dotnet(env, TestPrograms.RepoRoot, ["pack", project, "-c", "Release", "-o", feed, .. artifacts]);
+            // The tool is NativeAOT: the package above points to this RID-specific one.
+            Dotnet(env, TestPrograms.RepoRoot, ["pack", "src/SharpBpf.Cli/SharpBpf.Cli.csproj", "-c", "Release", "-r", "linux-x64", "-o", feed, .. artifacts]);
+            Assert.Equal(["SharpBpf.Build.0.1.0.nupkg", "SharpBpf.Core.0.1.0.nupkg", "sharpbpf.0.1.0.nupkg", "sharpbpf.linux-x64.0.1.0.nupkg"],
                 Directory.EnumerateFiles(feed).Select(Path.GetFileName).Order(StringComparer.Ordinal));
 
             var consumer = Path.Combine(work.FullName, "consumer");
@@ -63,9 +65,23 @@ public class PackageTests
 
             var tools = Path.Combine(work.FullName, "tools");
             Dotnet(env, work.FullName, "tool", "install", "sharpbpf", "--version", "0.1.0", "--tool-path", tools, "--add-source", feed);
-            var (code, stdout, stderr) = TestPrograms.Run(Path.Combine(tools, "sharpbpf"), ["version"]);
+            var tool = Path.Combine(tools, "sharpbpf");
+            var (code, stdout, stderr) = TestPrograms.Run(tool, ["version"]);
             Assert.True(code == 0, stderr);
             Assert.StartsWith("sharpbpf", stdout);
+            Assert.Contains("features: nativeaot, jit (jit/ companion)", stdout);
+
+            // The JIT companion next to the native tool has dynamic code, and prog run on the VM goes through it.
+            var companion = Path.Combine(Path.GetDirectoryName(new FileInfo(tool).ResolveLinkTarget(true)!.FullName)!, "jit", "sharpbpf");
+            (code, stdout, stderr) = TestPrograms.Run(companion, ["version"]);
+            Assert.True(code == 0, stderr);
+            Assert.Contains("features: jit", stdout);
+            var packet = Path.Combine(work.FullName, "packet.bin");
+            File.WriteAllBytes(packet, new byte[64]);
+            (code, stdout, stderr) = TestPrograms.Run(tool, ["prog", "run", TestPrograms.Compile("hook_xdp_drop_udp.c"), "--data-in", packet]);
+            Assert.True(code == 0, stderr);
+            Assert.Equal("", stderr); // no "the VM interprets" note: the companion ran it
+            Assert.StartsWith("Return value: 2, duration: ", stdout);
         }
         finally
         {

@@ -9,6 +9,8 @@ namespace SharpBpf.Vm.Contexts;
 /// <see cref="TryStore"/>, which turn the u32 <c>data</c>/<c>data_end</c>/<c>data_meta</c> fields into real packet
 /// pointers (what the kernel's verifier does by rewriting the instructions) and refuse what the verifier would refuse.
 /// </summary>
+// The JIT finds the static field that holds a context (JitEmitter), so trimming keeps contexts' fields.
+[System.Diagnostics.CodeAnalysis.DynamicallyAccessedMembers(System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.PublicFields | System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.NonPublicFields)]
 internal abstract class VmContext
 {
     /// <summary>The struct's name for messages ("xdp_md").</summary>

@@ -15,8 +15,11 @@ namespace SharpBpf.Vm.Jit;
 internal static class JitCompiler
 {
     public const int TailCallHelper = 12;
+    /// <summary>Why the JIT is absent from NativeAOT builds (the sharpbpf tool): they interpret.</summary>
+    public const string NeedsDynamicCode = "the JIT emits a DynamicMethod: callers check RuntimeFeature.IsDynamicCodeSupported and interpret without it";
 
     /// <summary>Compiles <paramref name="code"/>; never throws (a failure is recorded and the program is interpreted).</summary>
+    [System.Diagnostics.CodeAnalysis.RequiresDynamicCode(NeedsDynamicCode)]
     public static JitProgram Compile(VmCode code)
     {
         long start = Stopwatch.GetTimestamp();

@@ -17,6 +17,7 @@ namespace SharpBpf.Vm.Jit;
 /// them) while the run uses the context the code was compiled for; atomic adds to cached memory are inline.
 /// For speed, no eBPF register, budget or cache value is live across a call: RyuJIT can then keep them all in registers.
 /// </summary>
+[System.Diagnostics.CodeAnalysis.RequiresDynamicCode(JitCompiler.NeedsDynamicCode)]
 internal sealed unsafe partial class JitEmitter
 {
     private const int ArgClosure = 0, ArgCx = 1, ArgRegs = 2, ArgPc = 3, ArgDepth = 4, ArgBaseDepth = 5;
@@ -1254,6 +1255,7 @@ internal sealed unsafe partial class JitEmitter
         St(0);
     }
 
+    [System.Diagnostics.CodeAnalysis.UnconditionalSuppressMessage("Trimming", "IL2060", Justification = "Unsafe.As<T> puts no requirement on T")]
     private void EmitHelperCall(int pc, int id)
     {
         if (id == 1 && TryEmitInlineArrayLookup(pc))

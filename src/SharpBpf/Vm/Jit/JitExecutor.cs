@@ -98,9 +98,9 @@ internal static unsafe class JitExecutor
     /// the program): they get an empty form and run interpreted.</summary>
     public static JitProgram Compile(VmCode code, int maxInstructions = VmOptions.DefaultMaxJitInstructions)
     {
-        var compiled = code.Source.Length > maxInstructions
-            ? new JitProgram(null, [0], null, TimeSpan.Zero)
-            : JitCompiler.Compile(code);
+        var compiled = code.Source.Length <= maxInstructions && RuntimeFeature.IsDynamicCodeSupported
+            ? JitCompiler.Compile(code)
+            : new JitProgram(null, [0], null, TimeSpan.Zero);
         return Interlocked.CompareExchange(ref code.Jit, compiled, null) ?? compiled;
     }
 }
