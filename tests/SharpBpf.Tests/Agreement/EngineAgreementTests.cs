@@ -77,8 +77,8 @@ public sealed class EngineAgreementTests
         Requirements.Kernel();
         var c = TestProgramCases.All.Single(x => x.File == file && x.Program == program);
         var request = EngineAgreement.Request(c with { Packets = [TestProgramCases.MixedFrames[0]] }) with { ContextIn = Convert.FromHexString(contextHex) };
-        var kernel = EngineAgreement.Comparable(Running.ProgramRunOutput.Document(EngineAgreement.RunKernel(request), withContext: true));
-        var vm = EngineAgreement.Comparable(Running.ProgramRunOutput.Document(EngineAgreement.RunVm(request), withContext: true));
+        var kernel = EngineAgreement.Comparable(ProgramRunOutput.Document(EngineAgreement.RunKernel(request), withContext: true));
+        var vm = EngineAgreement.Comparable(ProgramRunOutput.Document(EngineAgreement.RunVm(request), withContext: true));
         Assert.True(kernel == vm, EngineAgreement.Difference(kernel, vm));
     }
 

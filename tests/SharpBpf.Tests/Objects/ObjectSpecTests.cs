@@ -154,7 +154,7 @@ public class ObjectSpecTests
         obj.SetVariable("threshold", value);
         Assert.Equal(7, Read32(threshold.Map.InitialValue.AsSpan(threshold.Offset), bigEndian));
         Assert.Throws<BpfException>(() => obj.SetVariable("threshold", new byte[8]));
-        Assert.Throws<BpfException>(() => obj.SetVariable("nope", value));
+        Assert.Throws<BpfNotFoundException>(() => obj.SetVariable("nope", value));
     }
 
     private static int Read32(ReadOnlySpan<byte> bytes, bool bigEndian) =>

@@ -60,7 +60,7 @@ public static unsafe class Kprobe
     }
 
     /// <summary>How a kprobe would be opened: through the PMU (attr) or a tracefs kprobe_events line.</summary>
-    internal sealed record KprobePlan(PerfEvent.Attr? PmuAttr, string? KprobeEventsFile, string? EventLine, string? EventName);
+    internal sealed record KprobePlan(PerfEventOpen.Attr? PmuAttr, string? KprobeEventsFile, string? EventLine, string? EventName);
 
     /// <summary>Decides how to open the probe, without any syscall; throws when the kernel offers no way.</summary>
     internal static KprobePlan Plan(string function, bool retprobe, ulong offset, string pmuDir, string? tracefsRoot)
@@ -69,7 +69,7 @@ public static unsafe class Kprobe
         {
             var config = retprobe ? 1UL << PerfEvent.ConfigBit(pmuDir, "retprobe") : 0;
             // Config1 (the name pointer) is filled in at open time.
-            return new KprobePlan(new PerfEvent.Attr(type, config, Config2: offset, SamplePeriod: 1, WakeupEvents: 1), null, null, null);
+            return new KprobePlan(new PerfEventOpen.Attr(type, config, Config2: offset, SamplePeriod: 1, WakeupEvents: 1), null, null, null);
         }
         string? root = tracefsRoot;
         if (root is null)
@@ -99,13 +99,13 @@ public static unsafe class Kprobe
         {
             var bytes = Encoding.UTF8.GetBytes(function + "\0");
             fixed (byte* p = bytes)
-                return PerfEvent.Open(attr with { Config1 = (ulong)p }, -1, 0, description);
+                return PerfEventOpen.Open(attr with { Config1 = (ulong)p }, -1, 0, description);
         }
         File.AppendAllText(plan.KprobeEventsFile!, plan.EventLine + "\n");
         try
         {
             var id = Tracefs.TracepointId("kprobes", plan.EventName!);
-            return PerfEvent.Open(new PerfEvent.Attr(PerfEvent.PERF_TYPE_TRACEPOINT, (ulong)id, SamplePeriod: 1, WakeupEvents: 1), -1, 0, description);
+            return PerfEventOpen.Open(new PerfEventOpen.Attr(PerfEventOpen.PERF_TYPE_TRACEPOINT, (ulong)id, SamplePeriod: 1, WakeupEvents: 1), -1, 0, description);
         }
         catch
         {

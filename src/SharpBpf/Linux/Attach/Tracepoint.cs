@@ -13,7 +13,7 @@ public static class Tracepoint
     {
         var id = Tracefs.TracepointId(category, name);
         var description = $"tracepoint {category}/{name}";
-        var perf = PerfEvent.Open(new PerfEvent.Attr(PerfEvent.PERF_TYPE_TRACEPOINT, (ulong)id, SamplePeriod: 1, WakeupEvents: 1),
+        var perf = PerfEventOpen.Open(new PerfEventOpen.Attr(PerfEventOpen.PERF_TYPE_TRACEPOINT, (ulong)id, SamplePeriod: 1, WakeupEvents: 1),
             pid: -1, cpu: 0, description);
         return PerfEvent.AttachProgram(perf, program, description, useLink);
     }

@@ -41,8 +41,8 @@ public static unsafe class Uprobe
         var bytes = Encoding.UTF8.GetBytes(path + "\0");
         fixed (byte* p = bytes)
         {
-            var attr = new PerfEvent.Attr(type, config, Config1: (ulong)p, Config2: fileOffset, SamplePeriod: 1, WakeupEvents: 1);
-            return PerfEvent.Open(attr, pid, pid < 0 ? 0 : -1, description, e => e switch
+            var attr = new PerfEventOpen.Attr(type, config, Config1: (ulong)p, Config2: fileOffset, SamplePeriod: 1, WakeupEvents: 1);
+            return PerfEventOpen.Open(attr, pid, pid < 0 ? 0 : -1, description, e => e switch
             {
                 Errno.ESRCH => $"no process {pid}",
                 Errno.EINVAL => "the offset is not an instruction boundary in an executable mapping of the file",

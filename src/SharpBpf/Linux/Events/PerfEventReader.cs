@@ -93,7 +93,8 @@ public sealed unsafe class PerfEventReader : BpfEventReader
 
     private void OpenRing(int cpu, int index, int pages, uint wakeupEvents)
     {
-        var fd = PerfOutputEvent.Open(cpu, wakeupEvents);
+        var fd = PerfEventOpen.Open(new PerfEventOpen.Attr(PerfEventOpen.PERF_TYPE_SOFTWARE, PerfEventOpen.PERF_COUNT_SW_BPF_OUTPUT,
+            SampleType: PerfEventOpen.PERF_SAMPLE_RAW, SamplePeriod: 1, WakeupEvents: wakeupEvents), -1, cpu, $"BPF output event on CPU {cpu}");
         var length = (nint)(_pageSize * (1L + pages));
         var mem = LibC.mmap(0, length, LibC.PROT_READ | LibC.PROT_WRITE, LibC.MAP_SHARED, fd.Value, 0);
         if (mem == -1)
@@ -112,7 +113,7 @@ public sealed unsafe class PerfEventReader : BpfEventReader
         BitConverter.TryWriteBytes(key, index);
         BitConverter.TryWriteBytes(value, fd.Value);
         _map.Update(key, value);
-        if (LibC.ioctl(fd.Value, PerfOutputEvent.IocEnable, 0) < 0)
+        if (LibC.ioctl(fd.Value, PerfEventOpen.PERF_EVENT_IOC_ENABLE, 0) < 0)
             throw new BpfEventException($"PERF_EVENT_IOC_ENABLE (CPU {cpu})", Marshal.GetLastPInvokeError());
         ring.Watch = new EpollWatch(fd.Value, SignalReady);
     }
@@ -152,7 +153,7 @@ public sealed unsafe class PerfEventReader : BpfEventReader
         foreach (var ring in _rings)
         {
             ring.Watch?.Remove();
-            LibC.ioctl(ring.Fd.Value, PerfOutputEvent.IocDisable, 0);
+            LibC.ioctl(ring.Fd.Value, PerfEventOpen.PERF_EVENT_IOC_DISABLE, 0);
             LibC.munmap(ring.Base, ring.Length);
             ring.Fd.Dispose();
         }

@@ -72,16 +72,7 @@ internal sealed partial class JitEmitter
             _il.Emit(OpCodes.Br, trusted);
         }
         _il.MarkLabel(handOver);
-        _il.Emit(OpCodes.Ldarg_1);
-        _il.Emit(OpCodes.Ldfld, CxCurrentCode);
-        _il.Emit(OpCodes.Stloc, _next);
-        _il.Emit(OpCodes.Ldarg_3);
-        _il.Emit(OpCodes.Stloc, _tmpPc);
-        _il.Emit(OpCodes.Ldarg_S, (byte)ArgDepth);
-        _il.Emit(OpCodes.Stloc, _popDepth);
-        _il.Emit(OpCodes.Ldc_I4, JitProgram.Interpret);
-        _il.Emit(OpCodes.Stloc, _status);
-        EmitHandOver();
+        EmitInterpretFromEntryPc();
         _il.MarkLabel(trusted);
     }
 }

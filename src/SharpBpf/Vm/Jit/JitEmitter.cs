@@ -169,16 +169,7 @@ internal sealed unsafe partial class JitEmitter
             var start = _il.DefineLabel();
             _il.Emit(OpCodes.Ldarg_3);
             _il.Emit(OpCodes.Brfalse, start);
-            _il.Emit(OpCodes.Ldarg_1);
-            _il.Emit(OpCodes.Ldfld, CxCurrentCode);
-            _il.Emit(OpCodes.Stloc, _next);
-            _il.Emit(OpCodes.Ldarg_3);
-            _il.Emit(OpCodes.Stloc, _tmpPc);
-            _il.Emit(OpCodes.Ldarg_S, (byte)ArgDepth);
-            _il.Emit(OpCodes.Stloc, _popDepth);
-            _il.Emit(OpCodes.Ldc_I4, JitProgram.Interpret);
-            _il.Emit(OpCodes.Stloc, _status);
-            EmitHandOver();
+            EmitInterpretFromEntryPc();
             _il.MarkLabel(start);
         }
         ResetCaches();
@@ -1306,5 +1297,20 @@ internal sealed unsafe partial class JitEmitter
         _il.Emit(OpCodes.Brfalse, failed);
         _il.Emit(OpCodes.Br, _continue);
         _il.MarkLabel(failed); // a failed tail call falls through, as in the kernel
+    }
+
+    /// <summary>Hands the run to the interpreter at the pc this call was entered with (arg 3), in the current code and depth.</summary>
+    private void EmitInterpretFromEntryPc()
+    {
+        _il.Emit(OpCodes.Ldarg_1);
+        _il.Emit(OpCodes.Ldfld, CxCurrentCode);
+        _il.Emit(OpCodes.Stloc, _next);
+        _il.Emit(OpCodes.Ldarg_3);
+        _il.Emit(OpCodes.Stloc, _tmpPc);
+        _il.Emit(OpCodes.Ldarg_S, (byte)ArgDepth);
+        _il.Emit(OpCodes.Stloc, _popDepth);
+        _il.Emit(OpCodes.Ldc_I4, JitProgram.Interpret);
+        _il.Emit(OpCodes.Stloc, _status);
+        EmitHandOver();
     }
 }

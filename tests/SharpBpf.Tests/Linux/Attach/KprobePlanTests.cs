@@ -20,7 +20,7 @@ public class KprobePlanTests : IDisposable
         Assert.Equal(1UL, plan.PmuAttr.Value.Config);
         Assert.Equal(8UL, plan.PmuAttr.Value.Config2);
         Assert.Null(plan.KprobeEventsFile);
-        var bytes = PerfEvent.Encode(plan.PmuAttr.Value);
+        var bytes = PerfEventOpen.Encode(plan.PmuAttr.Value);
         Assert.Equal(6u, BitConverter.ToUInt32(bytes, 0));
         Assert.Equal(112u, BitConverter.ToUInt32(bytes, 4));
         Assert.Equal(8UL, BitConverter.ToUInt64(bytes, 64));
