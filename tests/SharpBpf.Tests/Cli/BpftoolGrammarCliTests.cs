@@ -9,6 +9,8 @@ using SharpBpf.Tests.Support;
 namespace SharpBpf.Tests.Cli;
 
 /// <summary>`sharpbpf feature list_builtins`, `perf list`, `map event_pipe` and `net attach|detach` against bpftool 7.1.</summary>
+/// <remarks>Alone (no test class in parallel): `perf list` shows what this process holds attached, and so would theirs.</remarks>
+[Collection(nameof(SharpBpf.Tests.Linux.FdCounting))]
 public partial class BpftoolGrammarCliTests
 {
     private static readonly string[][] Formats = [[], ["-j"], ["-p"]];
