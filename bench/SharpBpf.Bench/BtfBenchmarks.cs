@@ -1,3 +1,4 @@
+using SharpBpf.Cli.Bpftool;
 using BenchmarkDotNet.Attributes;
 using SharpBpf.Btf;
 

@@ -1,3 +1,4 @@
+using SharpBpf.Cli.Bpftool;
 using System.CommandLine;
 using System.Text;
 using SharpBpf.Btf;
@@ -33,7 +34,7 @@ internal static class BtfCommand
             }
             catch (Exception e) when ((asJson || asPretty) && CliRunner.IsUserError(e))
             {
-                BpftoolCli.WriteJsonError(Console.Out, e.Message, asPretty ? Text.OutputFormat.PrettyJson : Text.OutputFormat.Json);
+                BpftoolCli.WriteJsonError(Console.Out, e.Message, asPretty ? OutputFormat.PrettyJson : OutputFormat.Json);
                 throw;
             }
         });

@@ -1,3 +1,4 @@
+using SharpBpf.Cli.Bpftool;
 using System.CommandLine;
 using SharpBpf.Linux.Attach;
 using SharpBpf.Text;

@@ -1,3 +1,4 @@
+using SharpBpf.Cli.Bpftool;
 using SharpBpf.Running;
 using SharpBpf.Text;
 using System.Buffers;

@@ -1,3 +1,4 @@
+using SharpBpf.Cli.Bpftool;
 using SharpBpf.Btf;
 using SharpBpf.Tests.Support;
 

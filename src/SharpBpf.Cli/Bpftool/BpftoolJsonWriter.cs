@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace SharpBpf.Text;
+namespace SharpBpf.Cli.Bpftool;
 
 /// <summary>
 /// A JSON writer that produces exactly bpftool's layout (its json_writer.c): compact with <c>-j</c>; with <c>-p</c>

@@ -1,8 +1,9 @@
+using SharpBpf.Btf;
 using SharpBpf.Text;
 using System.Runtime.CompilerServices;
 using System.Globalization;
 
-namespace SharpBpf.Btf;
+namespace SharpBpf.Cli.Bpftool;
 
 /// <summary>
 /// Prints BTF types one per line (members indented by a tab) as <c>bpftool btf dump ... format raw</c> does,

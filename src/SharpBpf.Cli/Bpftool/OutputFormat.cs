@@ -1,4 +1,4 @@
-namespace SharpBpf.Text;
+namespace SharpBpf.Cli.Bpftool;
 
 /// <summary>How bpftool prints: plain text, compact JSON (-j) or pretty JSON (-p).</summary>
 public enum OutputFormat
