@@ -86,8 +86,8 @@ internal static class ProgLoadCommands
         var spec = ObjectSpec.Load(path);
         if (type is not null)
             SetProgramType(spec, type, verb);
-        using var reused = MapReuse.Prepare(spec, reuse.Select(r => (ObjectMap(spec, r.By, r.Which, verb), r.Map)).ToList());
-        using var collection = new KernelEngine(new KernelEngineOptions { PinRootPath = reused.PinRoot ?? KernelEngineOptions.LibbpfPinRoot }).Load(spec);
+        using var reused = MapReuse.Prepare(reuse.Select(r => (ObjectMap(spec, r.By, r.Which, verb), r.Map)).ToList());
+        using var collection = new KernelEngine(new KernelEngineOptions { PinRootPath = KernelEngineOptions.LibbpfPinRoot, ReuseMaps = reused.Maps }).Load(spec);
         if (verb == "load")
         {
             // bpftool's load pins the object's first program (all are loaded).

@@ -5,31 +5,25 @@ namespace SharpBpf.Cli.Bpftool;
 
 /// <summary>
 /// <c>prog load ... map { idx IDX | name NAME } MAP</c>: the object's map is replaced by one already in the kernel, taking
-/// that map's definition as libbpf's bpf_map__reuse_fd does. The kernel engine reuses maps pinned by name under its pin
-/// root, so for the load each existing map is pinned under the object map's name in a private bpffs directory, which
-/// <see cref="Dispose"/> removes again.
+/// that map's definition as libbpf's bpf_map__reuse_fd does; the engine uses the descriptors
+/// (<see cref="KernelEngineOptions.ReuseMaps"/>), which <see cref="Dispose"/> closes.
 /// </summary>
 public sealed class MapReuse : IDisposable
 {
-    private MapReuse(string? pinRoot) => PinRoot = pinRoot;
+    private readonly Dictionary<string, BpfFd> _maps = new(StringComparer.Ordinal);
 
-    /// <summary>The pin root to load with, or null when no map is reused.</summary>
-    public string? PinRoot { get; }
+    /// <summary>The existing maps by the object's map name, for <see cref="KernelEngineOptions.ReuseMaps"/>.</summary>
+    public IReadOnlyDictionary<string, BpfFd> Maps => _maps;
 
-    public static MapReuse Prepare(ObjectSpec spec, IReadOnlyList<(MapSpec Map, ObjectSelector Existing)> reuse)
+    public static MapReuse Prepare(IReadOnlyList<(MapSpec Map, ObjectSelector Existing)> reuse)
     {
-        if (reuse.Count == 0)
-            return new MapReuse(null);
-        if (spec.Maps.Any(m => m.Pinning != 0 && !reuse.Any(r => ReferenceEquals(r.Map, m))))
-            throw new ArgumentException("map idx|name cannot be combined with an object that pins maps by name");
-        var root = Path.Combine(BpfFs.DefaultPath, $"sharpbpf-load-{Environment.ProcessId}");
-        BpfFs.CreatePinDirectory(root);
-        var result = new MapReuse(root);
+        var result = new MapReuse();
         try
         {
             foreach (var (map, existing) in reuse)
             {
-                using var fd = existing.OpenOne(BpfObjectKind.Map);
+                var fd = existing.OpenOne(BpfObjectKind.Map);
+                result._maps[map.Name] = fd;
                 var info = KernelObjectInfo.GetMapInfo(fd);
                 map.Type = info.Type;
                 map.KeySize = info.KeySize;
@@ -37,8 +31,6 @@ public sealed class MapReuse : IDisposable
                 map.MaxEntries = info.MaxEntries;
                 map.Flags = info.Flags;
                 map.MapExtra = info.MapExtra;
-                map.Pinning = 1;  // LIBBPF_PIN_BY_NAME
-                BpfSyscall.Pin(fd, Path.Combine(root, map.Name));
             }
         }
         catch
@@ -51,7 +43,8 @@ public sealed class MapReuse : IDisposable
 
     public void Dispose()
     {
-        if (PinRoot is not null && Directory.Exists(PinRoot))
-            Directory.Delete(PinRoot, recursive: true);
+        foreach (var fd in _maps.Values)
+            fd.Dispose();
+        _maps.Clear();
     }
 }

@@ -28,6 +28,10 @@ public sealed class KernelEngineOptions
     /// is already there, reused instead of created (libbpf's pin_root_path). Null (the default) ignores the attribute;
     /// <see cref="LibbpfPinRoot"/> is libbpf's default.</summary>
     public string? PinRootPath { get; init; }
+    /// <summary>Maps of the object taken from the kernel instead of created, by the object's map name (libbpf's
+    /// bpf_map__reuse_fd): each descriptor is duplicated and the map used as it is, neither checked against the spec nor
+    /// refilled. The caller keeps its descriptors.</summary>
+    public IReadOnlyDictionary<string, BpfFd>? ReuseMaps { get; init; }
     public const string LibbpfPinRoot = BpfFs.DefaultPath;
     /// <summary>The BTF that CO-RE relocations resolve against; default: the running kernel's vmlinux, then its modules' (<see cref="RunningKernelBtf"/>).</summary>
     public BtfSpec? TargetBtf { get; init; }
@@ -128,7 +132,9 @@ public sealed class KernelEngine : IBpfEngine
             foreach (var spec in maps)
             {
                 var pinPath = spec.Pinning == PinByName && options.PinRootPath is { } root ? Path.Combine(root, spec.Name) : null;
-                collection.AddMap(spec.Name, pinPath is null ? CreateMap(spec, collection.Btf) : ReuseOrCreatePinned(spec, pinPath, collection));
+                collection.AddMap(spec.Name, options.ReuseMaps?.GetValueOrDefault(spec.Name) is { } existing ? KernelMap.FromFd(existing.Duplicate())
+                    : pinPath is null ? CreateMap(spec, collection.Btf)
+                    : ReuseOrCreatePinned(spec, pinPath, collection));
                 if (spec.DataSection?.StartsWith(".rodata", StringComparison.Ordinal) == true)
                     collection.ReadOnlyDataMaps.Add(collection.Maps[spec.Name]);
             }

@@ -9,6 +9,22 @@ namespace SharpBpf.Tests.Linux;
 public class KernelEngineTests
 {
     [SkippableFact]
+    public void ReusedMapsAreTheKernelMapsGivenAndStayTheCallers()
+    {
+        Requirements.Kernel();
+        var obj = ObjectSpec.Load(TestPrograms.Compile("xdp_counters.c"));
+        using var existing = KernelMap.Create(obj.FindMap("by_source")!);
+        existing.Update(new byte[existing.KeySize], new byte[existing.ValueSize]);
+        using (var collection = new KernelEngine(new KernelEngineOptions { ReuseMaps = new Dictionary<string, BpfFd> { ["by_source"] = existing.Fd } }).Load(obj))
+        {
+            Assert.Equal(existing.Id, collection.Map("by_source").Id);
+            Assert.NotEqual(existing.Id, collection.Map("by_protocol").Id);
+            Assert.Contains(existing.Id, collection.Program("xdp_counters").Info().MapIds);
+        }
+        Assert.True(existing.TryLookup(new byte[existing.KeySize], new byte[existing.ValueSize])); // not refilled, and still open after the collection went
+    }
+
+    [SkippableFact]
     public void LoadsACompiledObjectAndRunsIt()
     {
         Requirements.Kernel();
