@@ -15,11 +15,15 @@ public abstract class BpfCollection<TProgram, TMap> : IBpfCollection
     public IReadOnlyDictionary<string, TMap> Maps => _maps;
     public IReadOnlyDictionary<string, TProgram> Programs => _programs;
 
+    // The engine-neutral views, made once the load is over (maps and programs are only added while loading).
+    private ReadOnlyDictionary<string, IBpfMap>? _neutralMaps;
+    private ReadOnlyDictionary<string, IBpfProgram>? _neutralPrograms;
+
     IReadOnlyDictionary<string, IBpfMap> IBpfCollection.Maps =>
-        new ReadOnlyDictionary<string, IBpfMap>(_maps.ToDictionary(e => e.Key, e => (IBpfMap)e.Value, StringComparer.Ordinal));
+        _neutralMaps ??= new(_maps.ToDictionary(e => e.Key, e => (IBpfMap)e.Value, StringComparer.Ordinal));
 
     IReadOnlyDictionary<string, IBpfProgram> IBpfCollection.Programs =>
-        new ReadOnlyDictionary<string, IBpfProgram>(_programs.ToDictionary(e => e.Key, e => (IBpfProgram)e.Value, StringComparer.Ordinal));
+        _neutralPrograms ??= new(_programs.ToDictionary(e => e.Key, e => (IBpfProgram)e.Value, StringComparer.Ordinal));
 
     /// <inheritdoc cref="IBpfCollection.Map"/>
     public TMap Map(string name) => _maps.TryGetValue(name, out var map) ? map
@@ -34,6 +38,7 @@ public abstract class BpfCollection<TProgram, TMap> : IBpfCollection
 
     internal void AddMap(string name, TMap map)
     {
+        _neutralMaps = null;
         if (!_maps.TryAdd(name, map))
         {
             map.Dispose();
@@ -43,6 +48,7 @@ public abstract class BpfCollection<TProgram, TMap> : IBpfCollection
 
     internal void AddProgram(string name, TProgram program)
     {
+        _neutralPrograms = null;
         if (!_programs.TryAdd(name, program))
         {
             (program as IDisposable)?.Dispose();
@@ -59,6 +65,8 @@ public abstract class BpfCollection<TProgram, TMap> : IBpfCollection
             map.Dispose();
         _programs.Clear();
         _maps.Clear();
+        _neutralMaps = null;
+        _neutralPrograms = null;
         GC.SuppressFinalize(this);
     }
 
