@@ -1,5 +1,4 @@
 using SharpBpf.Native;
-using System.Runtime.InteropServices;
 
 namespace SharpBpf.Linux;
 
@@ -8,7 +7,7 @@ namespace SharpBpf.Linux;
 /// BPF_PROG_TEST_RUN runs XDP and skb programs on whatever CPU the caller is on, so pinning makes per-CPU map
 /// results reproducible.
 /// </summary>
-public sealed unsafe partial class CpuAffinity : IDisposable
+public sealed unsafe class CpuAffinity : IDisposable
 {
     private const int MaskBytes = 128; // cpu_set_t: 1024 CPUs
     private readonly byte[] _previous;

@@ -7,7 +7,7 @@ namespace SharpBpf.Linux;
 /// The value memory of a BPF_F_MMAPABLE array map (global data: .data, .bss) mapped into this process with mmap:
 /// reads and writes go straight to the memory the programs use. Dispose to unmap.
 /// </summary>
-public sealed unsafe partial class KernelMapMemory : IDisposable
+public sealed unsafe class KernelMapMemory : IDisposable
 {
     private const uint MmapableFlag = 1u << 10;
     private byte* _address;

@@ -1,5 +1,4 @@
 using SharpBpf.Native;
-using System.Runtime.InteropServices;
 
 namespace SharpBpf.Linux;
 

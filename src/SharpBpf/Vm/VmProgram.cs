@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using SharpBpf.Isa;
 using SharpBpf.Vm.Contexts;
 

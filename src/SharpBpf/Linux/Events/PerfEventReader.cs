@@ -1,4 +1,3 @@
-using SharpBpf.Linux;
 using SharpBpf.Native;
 using System.Runtime.InteropServices;
 using SharpBpf.Events;

@@ -1,11 +1,10 @@
 using SharpBpf.Native;
 using System.Diagnostics;
-using System.Runtime.InteropServices;
 
 namespace SharpBpf.Vm.Helpers;
 
 /// <summary>Time, randomness, CPU, current task (the host process), probe_read (no kernel memory), bpf_loop, spin locks.</summary>
-internal static unsafe partial class SystemHelpers
+internal static unsafe class SystemHelpers
 {
     private const ulong MaxLoops = 1 << 23;
 
